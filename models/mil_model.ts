@@ -1,0 +1,69 @@
+/**
+ * The contract every attention-MIL model fulfils, so trainers, the anchor
+ * wrapper, evaluation and heatmaps work with any of them.
+ *
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs";
+import type { Rng } from "../pipeline/random.ts";
+
+/** Options every model takes; each model adds its own. */
+export interface ModelOptions {
+  /** Instance feature dimension D. */
+  inputDim: number;
+  /** Number of slide classes C (≥ 2). */
+  numClasses: number;
+  /** Seed for weight initialisation. */
+  seed?: number;
+  [key: string]: unknown;
+}
+
+/** How a forward pass runs. */
+export interface ForwardOptions {
+  /** Training mode enables dropout, token dropping, masking etc. */
+  training: boolean;
+  /** Source of randomness for training-mode sampling; required when training. */
+  rng?: Rng;
+}
+
+/** Result of a forward pass over one bag. */
+export interface ForwardOutput {
+  /** Slide logits `[C]`. */
+  logits: tf.Tensor1D;
+  /**
+   * Attention scores the model pools with, before normalisation over the
+   * instances: `[heads, N]` (heads = heads × tokens or branches).
+   */
+  attention: tf.Tensor2D;
+}
+
+/** A loss with its named parts (`parts.ce`, `parts.instance`, …). */
+export interface LossOutput extends ForwardOutput {
+  total: tf.Scalar;
+  parts: Record<string, tf.Scalar>;
+}
+
+/** An attention-based MIL model over one bag `[N, D]`. */
+export interface MilModel {
+  /** Registered name, e.g. `"abmil"`. */
+  readonly name: string;
+  /** Resolved options (defaults filled in), JSON-serialisable. */
+  readonly options: Readonly<ModelOptions>;
+  /**
+   * How attention scores are normalised over instances for pooling; the
+   * anchor uses it to read the online model's distribution.
+   */
+  readonly attentionNormalisation: "softmax" | "sigmoid";
+  /** Forward pass; validates the bag (shape, finiteness). */
+  forward(features: tf.Tensor2D, options: ForwardOptions): ForwardOutput;
+  /** Forward pass plus the model's own loss for a slide label. */
+  loss(
+    features: tf.Tensor2D,
+    label: number,
+    options: ForwardOptions,
+  ): LossOutput;
+  /** Trainable variables with stable, unique names. */
+  trainableVariables(): tf.Variable[];
+  /** Releases the model's tensors. */
+  dispose(): void;
+}
