@@ -1,0 +1,138 @@
+/**
+ * ABMIL (Ilse et al. 2018), non-gated and gated, as in notes/method.md:
+ * Linear(D → D_inner, no bias) + ReLU → attention MLP → softmax over the N
+ * instances → attention-weighted sum → Linear(D_inner → C). Unlike the
+ * reference code, the final score layer Linear(128 → 1) has no bias: it
+ * shifts every score equally, softmax ignores it, and it would be a
+ * trainable variable that never receives a gradient.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type {
+  ForwardOptions,
+  ForwardOutput,
+  LossOutput,
+  MilModel,
+  ModelOptions,
+} from "./mil_model.ts";
+import { registerModel } from "./registry.ts";
+import { checkBag } from "./bag_check.ts";
+import { applyLinear, type LinearParams, ParamScope } from "./weights_scope.ts";
+import { checkLabel, crossEntropy } from "./abmil_loss.ts";
+
+/** Options of `abmil` and `gated_abmil`. */
+export interface AbmilOptions extends ModelOptions {
+  /** Width after dimension reduction (D_inner); default 512. */
+  innerDim?: number;
+  /** Hidden width of the attention MLP; default 128. */
+  attentionDim?: number;
+}
+
+/** Defaults shared by both variants. */
+export const ABMIL_DEFAULTS = { innerDim: 512, attentionDim: 128, seed: 0 };
+
+/**
+ * Attention-based MIL with one attention head.
+ *
+ * @example
+ * ```ts ignore
+ * const model = new Abmil({ inputDim: 1024, numClasses: 2, seed: 1 }, true);
+ * const { logits, attention } = model.forward(bag, { training: false });
+ * ```
+ */
+export class Abmil implements MilModel {
+  readonly name: string;
+  readonly options: Readonly<Required<AbmilOptions>>;
+  readonly attentionNormalisation = "softmax" as const;
+  #scope: ParamScope;
+  #reduce: LinearParams;
+  #v: LinearParams;
+  #u: LinearParams | undefined;
+  #w: LinearParams;
+  #classifier: LinearParams;
+
+  /** Builds the model; `gated` selects tanh(Vh) ⊙ σ(Uh) attention. */
+  constructor(options: AbmilOptions, gated: boolean) {
+    const resolved = { ...ABMIL_DEFAULTS, ...options };
+    for (const key of ["inputDim", "numClasses", "innerDim", "attentionDim"]) {
+      const value = resolved[key as keyof typeof resolved];
+      const min = key === "numClasses" ? 2 : 1;
+      if (!Number.isInteger(value) || (value as number) < min) {
+        throw new RangeError(
+          `ABMIL option ${key} must be an integer ≥ ${min}: current value is ${value}`,
+        );
+      }
+    }
+    this.name = gated ? "gated_abmil" : "abmil";
+    this.options = resolved as Required<AbmilOptions>;
+    const { inputDim, innerDim, attentionDim, numClasses, seed } = this.options;
+    const scope = new ParamScope(this.name, seed);
+    this.#scope = scope;
+    this.#reduce = scope.linear("reduce", inputDim, innerDim, { bias: false });
+    this.#v = scope.linear("attention.v", innerDim, attentionDim);
+    this.#u = gated
+      ? scope.linear("attention.u", innerDim, attentionDim)
+      : undefined;
+    // No bias on the score layer: softmax over instances is shift-invariant,
+    // so that bias (present in the reference code) never gets a gradient.
+    this.#w = scope.linear("attention.w", attentionDim, 1, { bias: false });
+    this.#classifier = scope.linear("classifier", innerDim, numClasses);
+  }
+
+  forward(features: tf.Tensor2D, _options: ForwardOptions): ForwardOutput {
+    checkBag(features, this.options.inputDim);
+    return tf.tidy(() => {
+      const h = applyLinear(features, this.#reduce, "relu");
+      let hidden = tf.tanh(applyLinear(h, this.#v));
+      if (this.#u !== undefined) {
+        hidden = tf.mul(hidden, tf.sigmoid(applyLinear(h, this.#u)));
+      }
+      // [N, 1] → [1, N]: one head of scores over the instances.
+      const attention = tf.reshape(applyLinear(hidden, this.#w), [
+        1,
+        -1,
+      ]) as tf.Tensor2D;
+      const pooled = tf.matMul(tf.softmax(attention), h) as tf.Tensor2D;
+      const logits = tf.reshape(applyLinear(pooled, this.#classifier), [
+        -1,
+      ]) as tf.Tensor1D;
+      return { logits, attention };
+    });
+  }
+
+  loss(
+    features: tf.Tensor2D,
+    label: number,
+    options: ForwardOptions,
+  ): LossOutput {
+    checkLabel(label, this.options.numClasses);
+    return tf.tidy(() => {
+      const { logits, attention } = this.forward(features, options);
+      const ce = crossEntropy(logits, label);
+      return { logits, attention, total: ce, parts: { ce } };
+    });
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.#scope.variables();
+  }
+
+  dispose(): void {
+    this.#scope.dispose();
+  }
+}
+
+registerModel({
+  name: "abmil",
+  description: "Attention MIL (Ilse 2018): tanh attention MLP, softmax pooling",
+  defaults: ABMIL_DEFAULTS,
+  factory: (options) => new Abmil(options, false),
+});
+
+registerModel({
+  name: "gated_abmil",
+  description: "Gated attention MIL (Ilse 2018): tanh(Vh)⊙σ(Uh) attention",
+  defaults: ABMIL_DEFAULTS,
+  factory: (options) => new Abmil(options, true),
+});

@@ -1,0 +1,32 @@
+/**
+ * The slide-level cross-entropy shared by the ABMIL family.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** Throws unless `label` is a class index in `[0, numClasses)`. */
+export function checkLabel(label: number, numClasses: number): void {
+  if (!Number.isInteger(label) || label < 0 || label >= numClasses) {
+    throw new RangeError(
+      `Slide label must be a class index in [0, ${numClasses}): got ${label}`,
+    );
+  }
+}
+
+/**
+ * Cross-entropy of slide `logits` `[C]` against class `label`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { crossEntropy } from "./abmil_loss.ts";
+ * const ce = crossEntropy(tf.tensor1d([0, 0]), 1).dataSync()[0]!;
+ * if (Math.abs(ce - Math.LN2) > 1e-6) throw new Error("uniform logits give ln 2");
+ * ```
+ */
+export function crossEntropy(logits: tf.Tensor1D, label: number): tf.Scalar {
+  return tf.tidy(() =>
+    tf.neg(tf.squeeze(tf.slice(tf.logSoftmax(logits), [label], [1])))
+  );
+}

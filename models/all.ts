@@ -1,0 +1,8 @@
+/**
+ * Imports every model file so each registers itself; import this module
+ * (not the files one by one) to get the full registry. Add new models here.
+ *
+ * @module
+ */
+import "./abmil.ts";
+export { createModel, listModels, modelEntry } from "./registry.ts";

@@ -1,0 +1,221 @@
+/**
+ * Chooses the tensor backend for the whole process: tfjs-node when it is
+ * importable, else the wasm backend with OpenBLAS matmuls, else plain wasm
+ * with untransposed matmuls (notes/engine.md). Logs one line saying which
+ * and why.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import { OpenBlas } from "./openblas.ts";
+import { blasKernelConfigs } from "./blas_kernels.ts";
+import { untransposedKernelConfig } from "./wasm_untransposed.ts";
+
+/** What `useBackend` can be asked for. */
+export type BackendChoice = "auto" | "blas" | "wasm" | "cpu" | "tensorflow";
+
+/** Every accepted {@link BackendChoice}. */
+export const BACKEND_CHOICES: readonly BackendChoice[] = [
+  "auto",
+  "blas",
+  "wasm",
+  "cpu",
+  "tensorflow",
+];
+
+/** Options of {@link useBackend}. */
+export interface BackendOptions {
+  /** Threads for BLAS (or tfjs-node); default: the machine's core count. */
+  threads?: number;
+  /** Do not log the chosen backend to stderr. */
+  quiet?: boolean;
+  /** OpenBLAS library path; default `$ASMIL_OPENBLAS`, then the Debian path. */
+  openblasPath?: string;
+}
+
+/** The backend in use and why it was chosen. */
+export interface BackendInfo {
+  /** What runs: never `"auto"`. */
+  name: Exclude<BackendChoice, "auto">;
+  /** The tfjs backend underneath (`tf.getBackend()`). */
+  tfBackend: string;
+  /** Threads doing the heavy work. */
+  threads: number;
+  /** Why this backend was chosen. */
+  reason: string;
+  /** Library path, for `blas`. */
+  openblasPath?: string;
+}
+
+const MATMUL_KERNELS = [tf.BatchMatMul, tf._FusedMatMul];
+const TFJS_NODE_PACKAGES = [
+  "@tensorflow/tfjs-node-gpu",
+  "@tensorflow/tfjs-node",
+];
+
+let stockWasmKernels: tf.KernelConfig[] | undefined;
+let blas: OpenBlas | undefined;
+let current: BackendInfo | undefined;
+
+/**
+ * Selects the process-wide backend and returns what was chosen; throws
+ * saying what is missing when an explicitly requested backend cannot run.
+ *
+ * @example
+ * ```ts ignore
+ * import { useBackend } from "./models/backend/mod.ts";
+ * const info = await useBackend("auto", { threads: 2 });
+ * // stderr: asmil backend: blas (wasm + OpenBLAS, 2 threads): …
+ * ```
+ */
+export async function useBackend(
+  choice: BackendChoice = "auto",
+  options: BackendOptions = {},
+): Promise<BackendInfo> {
+  if (!BACKEND_CHOICES.includes(choice)) {
+    throw new Error(
+      `Backend must be one of ${BACKEND_CHOICES.join(", ")}: got "${choice}"`,
+    );
+  }
+  const threads = options.threads ?? navigator.hardwareConcurrency ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new RangeError(
+      `Backend threads must be a positive integer: current value is ${threads}`,
+    );
+  }
+  const info = await select(choice, threads, options);
+  current = info;
+  if (!options.quiet) {
+    console.error(
+      `asmil backend: ${info.name} (tfjs ${info.tfBackend}, ${info.threads} thread${
+        info.threads === 1 ? "" : "s"
+      }): ${info.reason}`,
+    );
+  }
+  return info;
+}
+
+/** The backend chosen by the last {@link useBackend}, if any. */
+export function currentBackend(): BackendInfo | undefined {
+  return current;
+}
+
+async function select(
+  choice: BackendChoice,
+  threads: number,
+  options: BackendOptions,
+): Promise<BackendInfo> {
+  const notes: string[] = [];
+  if (choice === "tensorflow" || choice === "auto") {
+    const loaded = await importTfjsNode(threads);
+    if (typeof loaded !== "string") {
+      await activate("tensorflow");
+      return {
+        name: "tensorflow",
+        tfBackend: tf.getBackend(),
+        threads,
+        reason: `${
+          choice === "auto" ? "auto: " : ""
+        }${loaded.from} is importable`,
+      };
+    }
+    if (choice === "tensorflow") {
+      throw new Error(
+        `Backend "tensorflow" needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu, ` +
+          `which could not be imported (${loaded}); they cannot be installed on machines ` +
+          `without access to the libtensorflow download. Use "blas" or "wasm" instead.`,
+      );
+    }
+    notes.push("tfjs-node not importable");
+  }
+  if (choice === "blas" || choice === "auto") {
+    try {
+      blas ??= OpenBlas.open(options.openblasPath);
+    } catch (error) {
+      if (choice === "blas") throw error;
+      notes.push((error as Error).message);
+    }
+    if (blas !== undefined) {
+      blas.setThreads(threads);
+      await activate("wasm");
+      installMatMuls(blasKernelConfigs(blas));
+      notes.push(`OpenBLAS loaded from ${blas.path}`);
+      return {
+        name: "blas",
+        tfBackend: "wasm",
+        threads,
+        reason: `${choice === "auto" ? "auto: " : "requested; "}${
+          notes.join("; ")
+        }`,
+        openblasPath: blas.path,
+      };
+    }
+  }
+  if (choice === "cpu") {
+    await activate("cpu");
+    return { name: "cpu", tfBackend: "cpu", threads: 1, reason: "requested" };
+  }
+  await activate("wasm");
+  installMatMuls(stockWasm().map(untransposedKernelConfig));
+  notes.push("wasm matmuls run on untransposed operands; single-threaded");
+  return {
+    name: "wasm",
+    tfBackend: "wasm",
+    threads: 1,
+    reason: `${choice === "auto" ? "auto: " : "requested; "}${
+      notes.join("; ")
+    }`,
+  };
+}
+
+async function activate(name: string): Promise<void> {
+  if (!(await tf.setBackend(name))) {
+    throw new Error(`The tfjs backend "${name}" failed to initialise`);
+  }
+  await tf.ready();
+  if (name === "cpu") {
+    // Its first-use banner recommends tfjs-node, which cannot be installed
+    // here; useBackend logs its own line instead.
+    (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
+  }
+}
+
+/** The wasm backend's own matmul kernels, captured before any swap. */
+function stockWasm(): tf.KernelConfig[] {
+  stockWasmKernels ??= MATMUL_KERNELS.map((name) => {
+    const config = tf.getKernel(name, "wasm");
+    if (config === undefined) {
+      throw new Error(`The wasm backend has no ${name} kernel registered`);
+    }
+    return config;
+  });
+  return stockWasmKernels;
+}
+
+function installMatMuls(configs: tf.KernelConfig[]): void {
+  stockWasm();
+  for (const config of configs) {
+    tf.unregisterKernel(config.kernelName, "wasm");
+    tf.registerKernel(config);
+  }
+}
+
+async function importTfjsNode(
+  threads: number,
+): Promise<{ from: string } | string> {
+  const failures: string[] = [];
+  for (const specifier of TFJS_NODE_PACKAGES) {
+    try {
+      if (Deno.env.get("TF_NUM_INTRAOP_THREADS") === undefined) {
+        Deno.env.set("TF_NUM_INTRAOP_THREADS", String(threads));
+      }
+      await import(specifier);
+      return { from: specifier };
+    } catch (error) {
+      const first = String((error as Error).message ?? error).split("\n")[0];
+      failures.push(`${specifier}: ${first}`);
+    }
+  }
+  return failures.join("; ");
+}

@@ -1,0 +1,228 @@
+/**
+ * The conformance suite every registered MIL model passes: shapes, finite
+ * outputs, gradients reaching every trainable variable, determinism under a
+ * seed, bags of 1 and 20,000 instances, rejected bad bags, weight files.
+ * `conformance_test.ts` runs it over `listModels()`.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../pipeline/random.ts";
+import type { ForwardOptions, MilModel, ModelOptions } from "./mil_model.ts";
+import { createModel } from "./registry.ts";
+import { assignWeights, decodeWeights, encodeWeights } from "./weights.ts";
+import { localName } from "./weights_scope.ts";
+
+/** Sizes and options the suite uses for one model. */
+export interface ConformanceOptions {
+  /** Feature dimension of the small bags; default 16. */
+  inputDim?: number;
+  /** Classes; default 3. */
+  numClasses?: number;
+  /** Instances in the small bags; default 9. */
+  n?: number;
+  /** Instances in the large bag (D 64); default 20,000. */
+  largeN?: number;
+  /** Extra model options (keep models small so the suite stays fast). */
+  modelOptions?: Record<string, unknown>;
+  /** Runs before every test, e.g. to select the backend. */
+  setup?: () => Promise<unknown>;
+}
+
+/** Smallest gradient magnitude that counts as "reaching" a variable. */
+const GRADIENT_FLOOR = 1e-7;
+
+function bag(n: number, d: number, seed: number): tf.Tensor2D {
+  const rng = new Rng(seed);
+  const values = new Float32Array(n * d);
+  for (let i = 0; i < values.length; i++) values[i] = rng.normal();
+  return tf.tensor2d(values, [n, d]);
+}
+
+function training(seed: number): ForwardOptions {
+  return { training: true, rng: new Rng(seed) };
+}
+
+function allFinite(t: tf.Tensor): boolean {
+  return (t.dataSync() as Float32Array).every(Number.isFinite);
+}
+
+/**
+ * Defines the suite's `Deno.test`s for model `name`.
+ *
+ * @example
+ * ```ts ignore
+ * import "./all.ts";
+ * defineConformanceTests("abmil", { modelOptions: { innerDim: 32 } });
+ * ```
+ */
+export function defineConformanceTests(
+  name: string,
+  options: ConformanceOptions = {},
+): void {
+  const d = options.inputDim ?? 16;
+  const c = options.numClasses ?? 3;
+  const n = options.n ?? 9;
+  const largeN = options.largeN ?? 20_000;
+  const make = (seed: number, inputDim = d): MilModel =>
+    createModel(name, {
+      ...options.modelOptions,
+      inputDim,
+      numClasses: c,
+      seed,
+    } as ModelOptions);
+  const test = (what: string, fn: () => void | Promise<void>) =>
+    Deno.test(`${name} ${what}`, async () => {
+      await options.setup?.();
+      await fn();
+    });
+
+  test("gives logits [C] and finite attention [heads, N]", () => {
+    const model = make(1);
+    const x = bag(n, d, 2);
+    for (const mode of [{ training: false }, training(3)]) {
+      const { logits, attention } = model.forward(x, mode);
+      assert.deepEqual(logits.shape, [c]);
+      assert.equal(attention.shape.length, 2);
+      assert.equal(attention.shape[1], n);
+      assert.ok((attention.shape[0] ?? 0) >= 1, "at least one head");
+      assert.ok(allFinite(logits) && allFinite(attention));
+      tf.dispose([logits, attention]);
+    }
+    x.dispose();
+    model.dispose();
+  });
+
+  test("gives a finite loss with a ce part, and leaks no tensors", () => {
+    const model = make(1);
+    const x = bag(n, d, 2);
+    const before = tf.memory().numTensors;
+    const out = model.loss(x, 1, training(4));
+    assert.ok(out.parts.ce !== undefined, "loss parts include ce");
+    for (const t of [out.total, ...Object.values(out.parts)]) {
+      assert.deepEqual(t.shape, []);
+      assert.ok(allFinite(t));
+    }
+    tf.dispose([
+      out.total,
+      out.logits,
+      out.attention,
+      ...Object.values(out.parts),
+    ]);
+    assert.equal(tf.memory().numTensors, before, "tensors left behind");
+    x.dispose();
+    model.dispose();
+  });
+
+  test("sends a non-zero gradient to every trainable variable", () => {
+    const model = make(1);
+    const x = bag(n, d, 2);
+    const variables = model.trainableVariables();
+    assert.ok(variables.length > 0, "the model has trainable variables");
+    const { value, grads } = tf.variableGrads(
+      () => model.loss(x, 2, training(5)).total,
+      variables,
+    );
+    const dead = variables.filter((v) => {
+      const g = grads[v.name];
+      return g === undefined || !allFinite(g) ||
+        tf.max(tf.abs(g)).dataSync()[0]! <= GRADIENT_FLOOR;
+    }).map(localName);
+    assert.deepEqual(dead, [], "variables without a (finite) gradient");
+    tf.dispose([value, ...Object.values(grads)]);
+    x.dispose();
+    model.dispose();
+  });
+
+  test("gives the same outputs for the same seed and different ones for another", () => {
+    const [a, b, other] = [make(7), make(7), make(8)];
+    const x = bag(n, d, 2);
+    const run = (m: MilModel, mode: ForwardOptions) => {
+      const { logits, attention } = m.loss(x, 0, mode);
+      return [...logits.dataSync(), ...attention.dataSync()];
+    };
+    assert.deepEqual(run(a, { training: false }), run(b, { training: false }));
+    assert.deepEqual(run(a, training(9)), run(b, training(9)));
+    assert.notDeepEqual(
+      run(a, { training: false }),
+      run(other, { training: false }),
+    );
+    for (const m of [a, b, other]) m.dispose();
+    x.dispose();
+  });
+
+  test("handles a bag of one instance", () => {
+    const model = make(1);
+    const x = bag(1, d, 2);
+    const { logits, attention } = model.forward(x, { training: false });
+    assert.deepEqual(logits.shape, [c]);
+    assert.equal(attention.shape[1], 1);
+    const { value, grads } = tf.variableGrads(
+      () => model.loss(x, 0, training(6)).total,
+      model.trainableVariables(),
+    );
+    assert.ok(allFinite(value) && Object.values(grads).every(allFinite));
+    tf.dispose([logits, attention, value, ...Object.values(grads)]);
+    x.dispose();
+    model.dispose();
+  });
+
+  test(`trains on a bag of ${largeN} instances`, () => {
+    const model = make(1, 64);
+    const x = bag(largeN, 64, 2);
+    const { value, grads } = tf.variableGrads(
+      () => model.loss(x, 1, training(6)).total,
+      model.trainableVariables(),
+    );
+    assert.ok(allFinite(value) && Object.values(grads).every(allFinite));
+    const { attention } = model.forward(x, { training: false });
+    assert.equal(attention.shape[1], largeN);
+    tf.dispose([attention, value, ...Object.values(grads)]);
+    x.dispose();
+    model.dispose();
+  });
+
+  test("rejects bags with NaN, Inf, a wrong D or no instances", () => {
+    const model = make(1);
+    const values = bag(n, d, 2).dataSync() as Float32Array;
+    const poisoned = (v: number) => {
+      const copy = values.slice();
+      copy[3 * d + 5] = v;
+      return tf.tensor2d(copy, [n, d]);
+    };
+    const eval_ = { training: false };
+    assert.throws(
+      () => model.forward(poisoned(NaN), eval_),
+      /NaN at instance 3, feature 5/,
+    );
+    assert.throws(
+      () => model.forward(poisoned(-Infinity), eval_),
+      /-Infinity at instance 3/,
+    );
+    assert.throws(
+      () => model.forward(bag(n, d + 1, 2), eval_),
+      new RegExp(`\\[N, ${d}\\] with N ≥ 1: got \\[${n},${d + 1}\\]`),
+    );
+    assert.throws(
+      () => model.forward(tf.zeros([0, d]) as tf.Tensor2D, eval_),
+      new RegExp(`got \\[0,${d}\\]`),
+    );
+    assert.throws(() => model.loss(bag(n, d, 2), c, eval_), /label/);
+    model.dispose();
+  });
+
+  test("restores its weights from a weight file into another instance", () => {
+    const [a, b] = [make(1), make(2)];
+    const x = bag(n, d, 2);
+    const decoded = decodeWeights(encodeWeights(a));
+    assert.equal(decoded.header.model, name);
+    assignWeights(b, decoded);
+    const outputs = (
+      m: MilModel,
+    ) => [...m.forward(x, { training: false }).logits.dataSync()];
+    assert.deepEqual(outputs(b), outputs(a));
+    for (const m of [a, b]) m.dispose();
+    x.dispose();
+  });
+}
