@@ -1,0 +1,243 @@
+/**
+ * The run store: one DuckDB file holding slides, tiles, embeddings, runs,
+ * per-epoch metrics, attention history and predictions.
+ *
+ * Writes go through transactions that are serialised on the store's single
+ * connection, so concurrent stages cannot interleave their statements, and a
+ * per-slide transaction that throws leaves nothing of that slide behind.
+ *
+ * @module
+ */
+import {
+  DuckDBConnection,
+  DuckDBInstance,
+  type DuckDBValue,
+} from "@duckdb/node-api";
+import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
+import { MACROS_SQL } from "./macros.ts";
+import { StoreWriter } from "./store_writer.ts";
+
+export type { StoreWriter } from "./store_writer.ts";
+export type * from "./records.ts";
+
+/** A query parameter list or named-parameter object. */
+export type Params = DuckDBValue[] | Record<string, DuckDBValue>;
+
+/** A row as plain JS values (BIGINT as number when safe, lists as arrays). */
+export type Row = Record<string, unknown>;
+
+/** Options for {@link Store.open}. */
+export interface OpenStoreOptions {
+  /** Open without write access (no migrations run). */
+  readOnly?: boolean;
+}
+
+/**
+ * A DuckDB run store.
+ *
+ * @example
+ * ```ts
+ * import { Store } from "./store.ts";
+ * const store = await Store.open(":memory:");
+ * await store.slideTransaction("s1", async (tx) => {
+ *   await tx.upsertSlide({ id: "s1", path: "s1.tiff", status: "tiled" });
+ * });
+ * const rows = await store.query("SELECT id FROM slides");
+ * if (rows[0]?.id !== "s1") throw new Error("slide not stored");
+ * store.close();
+ * ```
+ */
+export class Store {
+  /** Path of the database file (`:memory:` for an in-memory store). */
+  readonly path: string;
+  readonly #instance: DuckDBInstance;
+  readonly #connection: DuckDBConnection;
+  readonly #writer: StoreWriter;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  private constructor(
+    path: string,
+    instance: DuckDBInstance,
+    connection: DuckDBConnection,
+  ) {
+    this.path = path;
+    this.#instance = instance;
+    this.#connection = connection;
+    this.#writer = new StoreWriter(connection);
+  }
+
+  /** Opens (creating if needed) the store at `path` and migrates it forward. */
+  static async open(
+    path: string,
+    options: OpenStoreOptions = {},
+  ): Promise<Store> {
+    const config: Record<string, string> = {};
+    if (options.readOnly) config.access_mode = "READ_ONLY";
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path, config);
+    } catch (error) {
+      throw new Error(
+        `Cannot open run store "${path}": ${errorMessage(error)}`,
+      );
+    }
+    const connection = await instance.connect();
+    const store = new Store(path, instance, connection);
+    if (!options.readOnly) {
+      await store.#migrate();
+      await connection.run(MACROS_SQL);
+    } else {
+      await store.#checkVersion();
+    }
+    return store;
+  }
+
+  /** The schema version this store is at. */
+  async schemaVersion(): Promise<number> {
+    const rows = await this.query(
+      "SELECT value FROM meta WHERE key = 'schema_version'",
+    ).catch(() => []);
+    return Number(rows[0]?.value ?? 0);
+  }
+
+  async #migrate(): Promise<void> {
+    await this.#connection.run(
+      "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+    );
+    const current = await this.schemaVersion();
+    if (current > SCHEMA_VERSION) {
+      throw new Error(
+        `Run store "${this.path}" is at schema version ${current}, newer than this program's ${SCHEMA_VERSION}: upgrade asmil to open it`,
+      );
+    }
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
+      await this.transaction(async () => {
+        await this.#connection.run(migration.sql);
+        await this.#connection.run(
+          "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+          [String(migration.version)],
+        );
+      });
+    }
+  }
+
+  async #checkVersion(): Promise<void> {
+    const current = await this.schemaVersion();
+    if (current !== SCHEMA_VERSION) {
+      throw new Error(
+        `Run store "${this.path}" is at schema version ${current}, expected ${SCHEMA_VERSION}: open it once for writing to migrate it`,
+      );
+    }
+  }
+
+  /** Runs `sql` and returns its rows as plain JS objects. */
+  query<T extends Row = Row>(sql: string, params?: Params): Promise<T[]> {
+    return this.#serial(async () => {
+      const reader = await this.#connection.runAndReadAll(sql, params);
+      return reader.getRowObjectsJS().map((row) => plainRow(row) as T);
+    });
+  }
+
+  /** Runs `sql` (any number of statements) for its effect. */
+  async exec(sql: string, params?: Params): Promise<void> {
+    await this.#serial(() => this.#connection.run(sql, params));
+  }
+
+  /**
+   * Runs `fn` inside one transaction: all its writes commit together or, if
+   * it throws, none do. Transactions are serialised.
+   */
+  transaction<T>(fn: (tx: StoreWriter) => Promise<T>): Promise<T> {
+    return this.#serial(async () => {
+      await this.#connection.run("BEGIN TRANSACTION");
+      try {
+        const result = await fn(this.#writer);
+        await this.#connection.run("COMMIT");
+        return result;
+      } catch (error) {
+        await this.#connection.run("ROLLBACK");
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * A transaction for one slide's work; an error is rethrown with the slide
+   * id in its message and nothing of the slide's writes is kept.
+   */
+  async slideTransaction<T>(
+    slideId: string,
+    fn: (tx: StoreWriter) => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await this.transaction(fn);
+    } catch (error) {
+      const message = errorMessage(error);
+      if (message.includes(slideId)) throw error;
+      throw new Error(`Slide "${slideId}": ${message}`, { cause: error });
+    }
+  }
+
+  /** Records that `stage` failed on `slide` (outside any transaction). */
+  async recordFailure(
+    stage: string,
+    slide: string,
+    error: unknown,
+  ): Promise<void> {
+    await this.transaction((tx) =>
+      tx.recordFailure(stage, slide, errorMessage(error))
+    );
+  }
+
+  /** Closes the connection; the store cannot be used afterwards. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#connection.closeSync();
+    this.#instance.closeSync();
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) {
+      return Promise.reject(
+        new Error(`Run store "${this.path}" is closed`),
+      );
+    }
+    const next = this.#queue.then(fn, fn);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+}
+
+/** Opens the run store at `path` (see {@link Store.open}). */
+export function openStore(
+  path: string,
+  options: OpenStoreOptions = {},
+): Promise<Store> {
+  return Store.open(path, options);
+}
+
+function plainRow(row: Record<string, unknown>): Row {
+  const out: Row = {};
+  for (const [key, value] of Object.entries(row)) out[key] = plainValue(value);
+  return out;
+}
+
+function plainValue(value: unknown): unknown {
+  if (typeof value === "bigint") {
+    return Number.isSafeInteger(Number(value)) ? Number(value) : String(value);
+  }
+  if (Array.isArray(value)) return value.map(plainValue);
+  if (value instanceof Date) return value;
+  if (value !== null && typeof value === "object") {
+    return plainRow(value as Record<string, unknown>);
+  }
+  return value;
+}
+
+/** The message of any thrown value. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

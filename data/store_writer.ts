@@ -1,0 +1,293 @@
+/**
+ * The write side of the run store, handed to transaction callbacks. Bulk rows
+ * go through DuckDB appenders; single rows through prepared statements.
+ *
+ * @module
+ */
+import type { DuckDBAppender, DuckDBConnection } from "@duckdb/node-api";
+import type {
+  AttentionRecord,
+  EmbeddingRecord,
+  EpochRecord,
+  MetricRecord,
+  PredictionRecord,
+  RunRecord,
+  SlideRecord,
+  TileRecord,
+} from "./records.ts";
+import type { Params, Row } from "./store.ts";
+
+/** Writes inside one transaction of a {@link Store}. */
+export class StoreWriter {
+  readonly #connection: DuckDBConnection;
+  readonly #staged = new Set<string>();
+
+  /** Wraps a connection; made by the store, not by users. */
+  constructor(connection: DuckDBConnection) {
+    this.#connection = connection;
+  }
+
+  /** Reads inside the transaction (sees its uncommitted writes). */
+  async query(sql: string, params?: Params): Promise<Row[]> {
+    const reader = await this.#connection.runAndReadAll(sql, params);
+    return reader.getRowObjectsJS().map((row) => {
+      const out: Row = {};
+      for (const [k, v] of Object.entries(row)) {
+        out[k] = typeof v === "bigint" ? Number(v) : v;
+      }
+      return out;
+    });
+  }
+
+  /** Runs a statement inside the transaction. */
+  async exec(sql: string, params?: Params): Promise<void> {
+    await this.#connection.run(sql, params);
+  }
+
+  /** Inserts or replaces a slide row. */
+  async upsertSlide(slide: SlideRecord): Promise<void> {
+    await this.#connection.run(
+      `INSERT OR REPLACE INTO slides
+        (id, path, label, split, mpp, magnification, width, height, vendor,
+         status, error, tile_params, updated)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)`,
+      [
+        slide.id,
+        slide.path,
+        slide.label === undefined || slide.label === null
+          ? null
+          : String(slide.label),
+        slide.split ?? null,
+        slide.mpp ?? null,
+        slide.magnification ?? null,
+        slide.width ?? null,
+        slide.height ?? null,
+        slide.vendor ?? null,
+        slide.status ?? "pending",
+        slide.error ?? null,
+        slide.tileParams ?? null,
+      ],
+    );
+  }
+
+  /** Replaces the tiles of `slide` with `tiles`. */
+  async replaceTiles(
+    slide: string,
+    tiles: readonly TileRecord[],
+  ): Promise<void> {
+    await this.#connection.run("DELETE FROM tiles WHERE slide = ?", [slide]);
+    await this.#append("tiles", (a) => {
+      for (const t of tiles) {
+        a.appendVarchar(slide);
+        a.appendInteger(t.tile);
+        a.appendBigInt(BigInt(t.x));
+        a.appendBigInt(BigInt(t.y));
+        a.appendInteger(t.size);
+        a.appendInteger(t.level);
+        nullable(a, t.tissue, (v) => a.appendFloat(v));
+        nullable(a, t.label, (v) => a.appendTinyInt(v));
+        a.endRow();
+      }
+    });
+  }
+
+  /** Replaces the embeddings of `slide` from `encoder` with `rows`. */
+  async replaceEmbeddings(
+    slide: string,
+    encoder: string,
+    rows: readonly EmbeddingRecord[],
+  ): Promise<void> {
+    await this.#connection.run(
+      "DELETE FROM embeddings WHERE slide = ? AND encoder = ?",
+      [slide, encoder],
+    );
+    await this.#appendStaged("embeddings", (a) => {
+      for (const row of rows) {
+        a.appendVarchar(slide);
+        a.appendInteger(row.tile);
+        a.appendVarchar(encoder);
+        a.appendVarchar(floatList(row.features));
+        a.endRow();
+      }
+    });
+  }
+
+  /** Records that `stage` failed on `slide`. */
+  async recordFailure(
+    stage: string,
+    slide: string,
+    error: string,
+  ): Promise<void> {
+    await this.#connection.run(
+      "INSERT INTO failures (stage, slide, error) VALUES (?, ?, ?)",
+      [stage, slide, error],
+    );
+  }
+
+  /** Inserts a run (or replaces one with the same id). */
+  async upsertRun(run: RunRecord): Promise<void> {
+    await this.#connection.run(
+      `INSERT OR REPLACE INTO runs (id, model, config, seed, fold, status)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+      [
+        run.id,
+        run.model,
+        JSON.stringify(run.config),
+        run.seed ?? null,
+        run.fold ?? null,
+        run.status ?? "running",
+      ],
+    );
+  }
+
+  /** Sets a run's status (and `finished` when it is no longer running). */
+  async setRunStatus(
+    run: string,
+    status: string,
+    error?: string,
+  ): Promise<void> {
+    await this.#connection.run(
+      `UPDATE runs SET status = ?, error = ?,
+         finished = CASE WHEN ? = 'running' THEN NULL ELSE current_timestamp END
+       WHERE id = ?`,
+      [status, error ?? null, status, run],
+    );
+  }
+
+  /** Inserts or replaces an epoch row. */
+  async upsertEpoch(e: EpochRecord): Promise<void> {
+    await this.#connection.run(
+      `INSERT OR REPLACE INTO epochs (run, epoch, losses, lr, seconds, metrics)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+      [
+        e.run,
+        e.epoch,
+        JSON.stringify(e.losses),
+        e.lr,
+        e.seconds,
+        JSON.stringify(e.metrics),
+      ],
+    );
+  }
+
+  /** Appends attention rows (one per slide and epoch). */
+  async appendAttention(rows: readonly AttentionRecord[]): Promise<void> {
+    await this.#appendStaged("attention", (a) => {
+      for (const r of rows) {
+        a.appendVarchar(r.run);
+        a.appendInteger(r.epoch);
+        a.appendVarchar(r.slide);
+        nullable(a, r.split, (v) => a.appendVarchar(v));
+        a.appendVarchar(floatList(r.scores));
+        nullable(
+          a,
+          r.heads,
+          (heads) => a.appendVarchar(`[${heads.map(floatList).join(",")}]`),
+        );
+        a.endRow();
+      }
+    });
+  }
+
+  /** Appends prediction rows. */
+  async appendPredictions(rows: readonly PredictionRecord[]): Promise<void> {
+    await this.#appendStaged("predictions", (a) => {
+      for (const r of rows) {
+        a.appendVarchar(r.run);
+        a.appendInteger(r.epoch);
+        a.appendVarchar(r.slide);
+        nullable(a, r.split, (v) => a.appendVarchar(v));
+        a.appendVarchar(floatList(r.probabilities));
+        nullable(a, r.label, (v) => a.appendInteger(v));
+        a.endRow();
+      }
+    });
+  }
+
+  /** Appends metric rows. */
+  async appendMetrics(rows: readonly MetricRecord[]): Promise<void> {
+    await this.#append("metrics", (a) => {
+      for (const r of rows) {
+        a.appendVarchar(r.run);
+        nullable(a, r.epoch, (v) => a.appendInteger(v));
+        a.appendVarchar(r.split);
+        a.appendVarchar(r.name);
+        nullable(a, r.value, (v) => a.appendDouble(v));
+        nullable(a, r.lo, (v) => a.appendDouble(v));
+        nullable(a, r.hi, (v) => a.appendDouble(v));
+        a.endRow();
+      }
+    });
+  }
+
+  /**
+   * Appends through a VARCHAR staging copy of `table` and casts in SQL: the
+   * appender's per-element list conversion is ~100× slower than DuckDB
+   * parsing list literals.
+   */
+  async #appendStaged(
+    table: string,
+    fill: (a: DuckDBAppender) => void,
+  ): Promise<void> {
+    const stage = `_stage_${table}`;
+    if (!this.#staged.has(table)) {
+      const columns = await this.#connection.runAndReadAll(
+        `SELECT column_name, data_type FROM information_schema.columns
+         WHERE table_name = ? AND table_schema = 'main' ORDER BY ordinal_position`,
+        [table],
+      );
+      const defs = columns.getRowObjectsJS().map((c) =>
+        `"${c.column_name}" ${
+          String(c.data_type).endsWith("[]") ? "VARCHAR" : c.data_type
+        }`
+      );
+      await this.#connection.run(
+        `CREATE TEMP TABLE IF NOT EXISTS ${stage} (${defs.join(", ")})`,
+      );
+      this.#staged.add(table);
+    }
+    await this.#append(stage, fill);
+    await this.#connection.run(
+      `INSERT INTO ${table} SELECT * FROM ${stage}; DELETE FROM ${stage}`,
+    );
+  }
+
+  async #append(
+    table: string,
+    fill: (a: DuckDBAppender) => void,
+  ): Promise<void> {
+    const appender = await this.#connection.createAppender(table);
+    try {
+      fill(appender);
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+  }
+}
+
+/** A DuckDB list literal of floats; exact for float32 input. */
+function floatList(values: Float32Array | readonly number[]): string {
+  let out = "[";
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (i > 0) out += ",";
+    out += Number.isFinite(v)
+      ? v
+      : Number.isNaN(v)
+      ? "'nan'"
+      : v > 0
+      ? "'inf'"
+      : "'-inf'";
+  }
+  return out + "]";
+}
+
+function nullable<T>(
+  a: DuckDBAppender,
+  value: T | null | undefined,
+  append: (v: T) => void,
+): void {
+  if (value === null || value === undefined) a.appendNull();
+  else append(value);
+}
