@@ -9,7 +9,7 @@
  * @module
  */
 import {
-  DuckDBConnection,
+  type DuckDBConnection,
   DuckDBInstance,
   type DuckDBValue,
 } from "@duckdb/node-api";
