@@ -1,0 +1,112 @@
+/**
+ * The run configuration: a JSON file (`--config FILE`) validated with zod.
+ * Unknown keys and wrong types are errors naming the key; command-line flags
+ * override the file, and the file overrides the defaults.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+const positiveInt = z.number().int().positive();
+
+/** Tiling parameters. */
+export const TileConfigSchema = z.strictObject({
+  tileSize: positiveInt.default(256),
+  mpp: z.number().positive().optional(),
+  magnification: z.number().positive().optional(),
+  overlap: z.number().int().nonnegative().default(0),
+  minTissue: z.number().min(0).max(1).default(0.5),
+  reader: z.enum(["auto", "openslide", "sharp"]).default("auto"),
+});
+
+/** Embedding parameters. */
+export const EmbedConfigSchema = z.strictObject({
+  encoder: z.string().default("mobilenetv2-nsfwjs"),
+  batchSize: positiveInt.default(32),
+  threads: positiveInt.optional(),
+});
+
+/** Training parameters (the reference protocol's defaults). */
+export const TrainConfigSchema = z.strictObject({
+  model: z.string().default("asmil"),
+  modelOptions: z.record(z.string(), z.unknown()).default({}),
+  anchor: z.boolean().optional(),
+  epochs: positiveInt.default(50),
+  lr: z.number().positive().default(1e-4),
+  weightDecay: z.number().nonnegative().default(1e-5),
+  clipNorm: z.number().positive().optional(),
+  folds: positiveInt.optional(),
+  fold: z.number().int().nonnegative().optional(),
+  recordTrainAttention: z.boolean().default(false),
+});
+
+/** The whole configuration file. */
+export const ConfigSchema = z.strictObject({
+  db: z.string().optional(),
+  seed: z.number().int().default(0),
+  quiet: z.boolean().default(false),
+  backend: z.enum(["auto", "blas", "wasm", "cpu", "tensorflow"]).default(
+    "auto",
+  ),
+  slides: z.string().optional(),
+  labels: z.string().optional(),
+  split: z.string().optional(),
+  out: z.string().optional(),
+  tile: TileConfigSchema.default(TileConfigSchema.parse({})),
+  embed: EmbedConfigSchema.default(EmbedConfigSchema.parse({})),
+  train: TrainConfigSchema.default(TrainConfigSchema.parse({})),
+});
+
+/** A resolved configuration. */
+export type Config = z.infer<typeof ConfigSchema>;
+
+/**
+ * Validates a configuration object; throws listing each bad key.
+ *
+ * @example
+ * ```ts
+ * import { parseConfig } from "./config.ts";
+ * const c = parseConfig({ train: { epochs: 3 } }, "inline");
+ * if (c.train.epochs !== 3 || c.train.lr !== 1e-4) throw new Error("defaults not merged");
+ * ```
+ */
+export function parseConfig(value: unknown, source: string): Config {
+  const result = ConfigSchema.safeParse(value);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const path = issue.path.join(".");
+    if (issue.code === "unrecognized_keys") {
+      const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k));
+      return `unknown key${keys.length > 1 ? "s" : ""} ${
+        keys.map((k) => `"${k}"`).join(", ")
+      }`;
+    }
+    return `"${path || "(root)"}": ${issue.message}`;
+  });
+  throw new Error(`Invalid configuration in ${source}: ${problems.join("; ")}`);
+}
+
+/** Reads and validates a JSON configuration file. */
+export async function loadConfig(path: string): Promise<Config> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    throw new Error(
+      `Cannot read configuration file "${path}": ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(
+      `Configuration file "${path}" is not valid JSON: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+    );
+  }
+  return parseConfig(json, path);
+}
