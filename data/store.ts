@@ -140,6 +140,20 @@ export class Store {
     });
   }
 
+  /** Runs `sql` and returns its column names and rows (for display). */
+  select(
+    sql: string,
+    params?: Params,
+  ): Promise<{ columns: string[]; rows: Row[] }> {
+    return this.#serial(async () => {
+      const reader = await this.#connection.runAndReadAll(sql, params);
+      return {
+        columns: reader.columnNames(),
+        rows: reader.getRowObjectsJS().map(plainRow),
+      };
+    });
+  }
+
   /** Runs `sql` (any number of statements) for its effect. */
   async exec(sql: string, params?: Params): Promise<void> {
     await this.#serial(() => this.#connection.run(sql, params));

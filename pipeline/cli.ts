@@ -1,0 +1,106 @@
+/**
+ * The `asmil` command line. Results go to stdout, progress and notes to
+ * stderr; an error prints one line (no stack trace unless ASMIL_DEBUG=1) and
+ * exits non-zero.
+ *
+ * @module
+ */
+import { Command, Option } from "@commander-js/extra-typings";
+import denoJson from "../deno.json" with { type: "json" };
+import {
+  commandContext,
+  type GlobalOptions,
+  NotImplementedError,
+} from "./cli_context.ts";
+import { runSql } from "./commands/sql.ts";
+
+function parseInteger(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n)) {
+      throw new Error(
+        `${name} must be an integer: current value is "${value}"`,
+      );
+    }
+    return n;
+  };
+}
+
+/** Builds the command tree (exported for tests and embedding). */
+export function buildCli() {
+  const program = new Command()
+    .name("asmil")
+    .description(
+      "Whole-slide images to an attention-MIL slide classifier, with every epoch's attention in DuckDB.",
+    )
+    .version(denoJson.version)
+    .option("--db <path>", "run store (DuckDB file)")
+    .option("--config <file>", "JSON configuration file")
+    .option("--seed <n>", "random seed", parseInteger("--seed"))
+    .option("-q, --quiet", "no progress output")
+    .showHelpAfterError();
+
+  const globals = (): GlobalOptions => {
+    const o = program.opts();
+    const g: GlobalOptions = {};
+    if (o.db !== undefined) g.db = o.db;
+    if (o.config !== undefined) g.config = o.config;
+    if (o.seed !== undefined) g.seed = o.seed;
+    if (o.quiet !== undefined) g.quiet = o.quiet;
+    return g;
+  };
+
+  program
+    .command("sql")
+    .description("run SQL against the run store and print the result")
+    .argument("<query>", "SQL statement(s); the last one's rows are printed")
+    .addOption(
+      new Option("--format <format>", "output format")
+        .choices(["table", "csv", "json"] as const)
+        .default("table" as const),
+    )
+    .action(async (query, options) => {
+      const ctx = await commandContext(globals());
+      await runSql(ctx, query, options.format);
+    });
+
+  const pending: [string, string][] = [
+    ["pipeline", "tile → embed → bag → train → evaluate, end to end"],
+    ["synth", "write the synthetic slide cohort"],
+    ["tile", "tile slides into the store"],
+    ["embed", "embed tiles with an encoder"],
+    ["import-features", "import CLAM/TRIDENT/ACMIL .h5 features"],
+    ["export-features", "export embeddings (parquet)"],
+    ["train", "train a MIL model, recording attention every epoch"],
+    ["evaluate", "metrics and stability analysis for a run"],
+    ["report", "HTML/Markdown report for runs"],
+    ["experiment", "the paper's comparison over models and seeds"],
+  ];
+  for (const [name, description] of pending) {
+    program.command(name).description(`${description} (not yet available)`)
+      .allowUnknownOption().allowExcessArguments()
+      .action(() => {
+        throw new NotImplementedError(`asmil ${name}`);
+      });
+  }
+  return program;
+}
+
+/** Runs the CLI with `args`; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  try {
+    await buildCli().parseAsync(args, { from: "user" });
+    return 0;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`asmil: ${message}`);
+    if (Deno.env.get("ASMIL_DEBUG") === "1" && error instanceof Error) {
+      console.error(error.stack);
+    }
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

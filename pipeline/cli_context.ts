@@ -1,0 +1,75 @@
+/**
+ * What every command gets: the resolved configuration (defaults ← config
+ * file ← global flags) and helpers to open the store and report progress.
+ *
+ * @module
+ */
+import { type Config, loadConfig, parseConfig } from "./config.ts";
+import { openStore, type Store } from "../data/store.ts";
+import { Progress, type ProgressOptions } from "./progress.ts";
+
+/** Default location of the run store. */
+export const DEFAULT_DB = "runs/asmil.duckdb";
+
+/** Global options shared by all commands. */
+export interface GlobalOptions {
+  db?: string;
+  config?: string;
+  seed?: number;
+  quiet?: boolean;
+}
+
+/** The context a command runs in. */
+export interface CommandContext {
+  config: Config;
+  /** Path of the run store. */
+  db: string;
+  /** Whether the store path was given (flag or config) rather than defaulted. */
+  dbGiven: boolean;
+  quiet: boolean;
+  /** Opens the run store (creating its folder). */
+  openStore(): Promise<Store>;
+  /** A progress reporter honouring `--quiet`. */
+  progress(label: string, options?: ProgressOptions): Progress;
+  /** Prints a note on stderr unless quiet. */
+  info(message: string): void;
+}
+
+/** Resolves the configuration from the global options. */
+export async function commandContext(
+  globals: GlobalOptions,
+): Promise<CommandContext> {
+  const config = globals.config
+    ? await loadConfig(globals.config)
+    : parseConfig({}, "defaults");
+  if (globals.seed !== undefined) config.seed = globals.seed;
+  if (globals.quiet !== undefined) config.quiet = globals.quiet;
+  const db = globals.db ?? config.db ?? DEFAULT_DB;
+  const quiet = config.quiet;
+  return {
+    config,
+    db,
+    dbGiven: (globals.db ?? config.db) !== undefined,
+    quiet,
+    async openStore() {
+      const dir = db.includes("/") ? db.slice(0, db.lastIndexOf("/")) : "";
+      if (dir && db !== ":memory:") await Deno.mkdir(dir, { recursive: true });
+      return await openStore(db);
+    },
+    progress(label, options = {}) {
+      return new Progress(label, { quiet, ...options });
+    },
+    info(message) {
+      if (!quiet) console.error(message);
+    },
+  };
+}
+
+/** Thrown by commands whose stage has not landed yet. */
+export class NotImplementedError extends Error {
+  /** `what` names the command or feature. */
+  constructor(what: string) {
+    super(`${what} is not implemented yet`);
+    this.name = "NotImplementedError";
+  }
+}

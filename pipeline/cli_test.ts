@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+
+const CLI = new URL("./cli.ts", import.meta.url).pathname;
+
+async function asmil(
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-ffi",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      CLI,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    env: { ASMIL_DEBUG: "0" },
+  }).output();
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
+}
+
+Deno.test("asmil sql prints a table containing the answer", async () => {
+  const r = await asmil("--db", ":memory:", "sql", "select 42 as answer");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /│ answer │/);
+  assert.match(r.stdout, /│ 42 +│/);
+});
+
+Deno.test("asmil sql exits non-zero with DuckDB's message and no stack trace", async () => {
+  const r = await asmil("--db", ":memory:", "sql", "selec 42");
+  assert.notEqual(r.code, 0);
+  assert.match(
+    r.stderr,
+    /asmil: Parser Error: syntax error at or near "selec"/,
+  );
+  assert.doesNotMatch(r.stderr, /\bat .*\.ts:\d+/);
+  assert.equal(r.stdout, "");
+});
+
+Deno.test("asmil sql --format json prints valid JSON", async () => {
+  const r = await asmil(
+    "--db",
+    ":memory:",
+    "sql",
+    "--format",
+    "json",
+    "select 1 as a, 'x' as b, [0.5]::FLOAT[] as f, 2::BIGINT as n",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), [{ a: 1, b: "x", f: [0.5], n: 2 }]);
+});
+
+Deno.test("asmil sql reads a store written before and its macros", async () => {
+  const db = `${await Deno.makeTempDir()}/r.duckdb`;
+  const w = await asmil(
+    "--db",
+    db,
+    "sql",
+    "insert into slides (id, path) values ('s1', '/a.tiff') returning id",
+  );
+  assert.equal(w.code, 0, w.stderr);
+  const r = await asmil(
+    "--db",
+    db,
+    "sql",
+    "--format",
+    "csv",
+    "select id, round(js_divergence([1.0, 0.0], [0.0, 1.0]), 4) as js from slides",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "id,js\ns1,0.6931\n");
+});
+
+Deno.test("asmil rejects a configuration file with an unknown key, naming it", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".json" });
+  await Deno.writeTextFile(path, JSON.stringify({ train: { epoch: 3 } }));
+  const r = await asmil(
+    "--config",
+    path,
+    "--db",
+    ":memory:",
+    "sql",
+    "select 1",
+  );
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /unknown key "train\.epoch"/);
+});
