@@ -25,7 +25,7 @@ export const BACKEND_ENV = "ASMIL_BACKEND";
  * await useBackendFromEnv({ quiet: true });
  * ```
  */
-export function useBackendFromEnv(
+export async function useBackendFromEnv(
   options: BackendOptions = {},
 ): Promise<BackendInfo> {
   const value = Deno.env.get(BACKEND_ENV) || "auto";
@@ -36,5 +36,5 @@ export function useBackendFromEnv(
       }: got "${value}"`,
     );
   }
-  return useBackend(value as BackendChoice, options);
+  return await useBackend(value as BackendChoice, options);
 }

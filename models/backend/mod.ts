@@ -9,4 +9,5 @@ export {
   DEFAULT_OPENBLAS_PATH,
   OpenBlas,
   OPENBLAS_PATH_ENV,
+  resolveOpenBlasPath,
 } from "./openblas.ts";

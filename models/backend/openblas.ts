@@ -66,7 +66,7 @@ export class OpenBlas {
    * default; throws saying which path failed and why.
    */
   static open(path?: string): OpenBlas {
-    const where = path ?? envPath() ?? DEFAULT_OPENBLAS_PATH;
+    const where = resolveOpenBlasPath(path);
     try {
       return new OpenBlas(Deno.dlopen(where, symbols), where);
     } catch (error) {
@@ -133,10 +133,12 @@ export class OpenBlas {
   }
 }
 
-function envPath(): string | undefined {
+/** `path`, else `$ASMIL_OPENBLAS`, else {@link DEFAULT_OPENBLAS_PATH}. */
+export function resolveOpenBlasPath(path?: string): string {
+  if (path !== undefined) return path;
   try {
-    return Deno.env.get(OPENBLAS_PATH_ENV) || undefined;
+    return Deno.env.get(OPENBLAS_PATH_ENV) || DEFAULT_OPENBLAS_PATH;
   } catch {
-    return undefined; // no --allow-env: use the default path
+    return DEFAULT_OPENBLAS_PATH; // no --allow-env: use the default path
   }
 }

@@ -8,7 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { OpenBlas } from "./openblas.ts";
+import { OpenBlas, resolveOpenBlasPath } from "./openblas.ts";
 import { blasKernelConfigs } from "./blas_kernels.ts";
 import { untransposedKernelConfig } from "./wasm_untransposed.ts";
 
@@ -55,7 +55,7 @@ const TFJS_NODE_PACKAGES = [
 ];
 
 let stockWasmKernels: tf.KernelConfig[] | undefined;
-let blas: OpenBlas | undefined;
+const openedBlas = new Map<string, OpenBlas>();
 let current: BackendInfo | undefined;
 
 /**
@@ -130,8 +130,9 @@ async function select(
     notes.push("tfjs-node not importable");
   }
   if (choice === "blas" || choice === "auto") {
+    let blas: OpenBlas | undefined;
     try {
-      blas ??= OpenBlas.open(options.openblasPath);
+      blas = openBlas(options.openblasPath);
     } catch (error) {
       if (choice === "blas") throw error;
       notes.push((error as Error).message);
@@ -167,6 +168,17 @@ async function select(
       notes.join("; ")
     }`,
   };
+}
+
+/** Opens OpenBLAS once per library path. */
+function openBlas(path: string | undefined): OpenBlas {
+  const where = resolveOpenBlasPath(path);
+  let blas = openedBlas.get(where);
+  if (blas === undefined) {
+    blas = OpenBlas.open(where);
+    openedBlas.set(where, blas);
+  }
+  return blas;
 }
 
 async function activate(name: string): Promise<void> {

@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../../pipeline/random.ts";
+import { useBackend } from "./use_backend.ts";
+
+await useBackend("wasm", { quiet: true });
+
+function random(shape: number[], seed: number): tf.Tensor2D {
+  const rng = new Rng(seed);
+  const size = shape.reduce((p, d) => p * d, 1);
+  return tf.tensor2d(
+    Float32Array.from({ length: size }, () => rng.normal()),
+    shape as [number, number],
+  );
+}
+
+Deno.test("plain wasm matMul gives the same products for every transpose flag", () => {
+  const a = random([7, 5], 1), b = random([5, 3], 2);
+  const want = tf.matMul(a, b).dataSync();
+  const cases: [tf.Tensor2D, tf.Tensor2D, boolean, boolean][] = [
+    [tf.transpose(a), b, true, false],
+    [a, tf.transpose(b), false, true],
+    [tf.transpose(a), tf.transpose(b), true, true],
+  ];
+  for (const [x, y, ta, tb] of cases) {
+    const got = tf.matMul(x, y, ta, tb).dataSync();
+    for (let i = 0; i < want.length; i++) {
+      assert.ok(
+        Math.abs(got[i]! - want[i]!) < 1e-5,
+        `transposeA=${ta} transposeB=${tb} element ${i}`,
+      );
+    }
+  }
+});
+
+Deno.test("plain wasm fused matMul with transposed operands adds bias and relu", () => {
+  const a = random([7, 5], 1), b = random([5, 3], 2);
+  const bias = tf.tensor1d([0.5, -0.5, 0.1]);
+  const want = tf.relu(tf.add(tf.matMul(a, b), bias)).dataSync();
+  const got = tf.fused.matMul({
+    a: tf.transpose(a),
+    b: tf.transpose(b),
+    transposeA: true,
+    transposeB: true,
+    bias,
+    activation: "relu",
+  }).dataSync();
+  for (let i = 0; i < want.length; i++) {
+    assert.ok(Math.abs(got[i]! - want[i]!) < 1e-5);
+  }
+});
+
+Deno.test("plain wasm matMul frees the transposed copies it makes", () => {
+  const a = random([7, 5], 1), b = random([3, 5], 2);
+  tf.matMul(a, b, false, true).dispose();
+  const before = (tf.backend() as unknown as { numDataIds(): number })
+    .numDataIds();
+  tf.matMul(a, b, false, true).dispose();
+  assert.equal(
+    (tf.backend() as unknown as { numDataIds(): number }).numDataIds(),
+    before,
+  );
+});
