@@ -64,6 +64,17 @@ export interface MilModel {
   ): LossOutput;
   /** Trainable variables with stable, unique names. */
   trainableVariables(): tf.Variable[];
+  /**
+   * Every variable that makes up the model's state, for checkpoints: the
+   * trainable ones plus any others (e.g. an anchor's EMA copy). Defaults to
+   * `trainableVariables()` when absent.
+   */
+  stateVariables?(): tf.Variable[];
+  /**
+   * Called by the trainer after each optimiser step (e.g. the anchor's EMA
+   * update).
+   */
+  afterStep?(): void;
   /** Releases the model's tensors. */
   dispose(): void;
 }

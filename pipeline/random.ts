@@ -28,6 +28,15 @@ export class Rng {
     this.#state = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
   }
 
+  /** The generator's state, to save and restore (e.g. in a checkpoint). */
+  get state(): number {
+    return this.#state;
+  }
+
+  set state(value: number) {
+    this.#state = value >>> 0;
+  }
+
   /** A uniform 32-bit unsigned integer. */
   nextUint32(): number {
     this.#state = (this.#state + 0x9e3779b9) >>> 0;

@@ -35,3 +35,13 @@ Deno.test("Rng.shuffle() permutes deterministically", () => {
   assert.deepEqual(a, b);
   assert.deepEqual([...a].sort(), [1, 2, 3, 4, 5, 6]);
 });
+
+Deno.test("Rng resumes exactly from a saved state", () => {
+  const a = new Rng(5);
+  a.next();
+  const saved = a.state;
+  const xs = [a.next(), a.next()];
+  const b = new Rng(0);
+  b.state = saved;
+  assert.deepEqual([b.next(), b.next()], xs);
+});
