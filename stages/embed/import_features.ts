@@ -1,0 +1,307 @@
+/**
+ * Imports tile features computed elsewhere into the run store:
+ *
+ * - `clam`: one `.h5` per slide (slide id = file stem) with `features`
+ *   [N, D] and `coords` [N, 2];
+ * - `trident`: the same layout, under folders like
+ *   `20x_256px_0px_overlap/features_<encoder>/` (the encoder name is taken
+ *   from that folder);
+ * - `acmil`: one `.h5` with a group per slide holding `feat` (float16 or
+ *   float32 [N, D]), `coords` and the attribute `label`.
+ *
+ * Every file's shapes, dimensions and slide ids are checked before anything
+ * is written; then each slide's tiles and embeddings go in one transaction.
+ *
+ * @module
+ */
+
+import * as h5wasm from "h5wasm";
+import type { Store } from "../../data/store.ts";
+import { dataset, readMatrix, scalarAttr, withH5File } from "./h5_file.ts";
+import { readLabelsCsv, type SlideLabel } from "./labels_csv.ts";
+
+/** Feature file layouts {@linkcode importFeatures} reads. */
+export type FeatureFormat = "clam" | "trident" | "acmil";
+
+/** Options of {@linkcode importFeatures}. */
+export interface ImportFeaturesOptions {
+  /** `.h5` files: one per slide (clam, trident) or one or more cohort files (acmil). */
+  files: readonly string[];
+  format: FeatureFormat;
+  store: Store;
+  /** CSV with `slide_id` (or `slide`), `label` and optional `split`. */
+  labels?: string;
+  /** Encoder name to store under (default: from the TRIDENT folder, else the format). */
+  encoder?: string;
+  /** Tile extent in level-0 pixels when the file does not say (default 256). */
+  patchSize?: number;
+  /** Re-import slides already in the store under this encoder. */
+  overwrite?: boolean;
+}
+
+/** What {@linkcode importFeatures} did. */
+export interface ImportSummary {
+  encoder: string;
+  dim: number;
+  imported: string[];
+  skipped: string[];
+  tiles: number;
+}
+
+interface SlidePlan {
+  id: string;
+  file: string;
+  /** Group path inside the file (`/` for per-slide files). */
+  group: string;
+  features: string;
+  n: number;
+  dim: number;
+  label?: string;
+  size: number;
+  level: number;
+}
+
+/**
+ * Imports CLAM / TRIDENT / ACMIL feature files into `store`.
+ *
+ * @example
+ * ```ts ignore
+ * import { importFeatures } from "./import_features.ts";
+ * await importFeatures({
+ *   files: ["feats/slide_1.h5", "feats/slide_2.h5"], format: "clam",
+ *   labels: "labels.csv", encoder: "uni", store,
+ * });
+ * ```
+ */
+export async function importFeatures(
+  options: ImportFeaturesOptions,
+): Promise<ImportSummary> {
+  const { files, format, store } = options;
+  if (!["clam", "trident", "acmil"].includes(format)) {
+    throw new RangeError(
+      `Unknown feature format "${format}": expected clam, trident or acmil`,
+    );
+  }
+  if (files.length === 0) {
+    throw new RangeError("importFeatures() needs at least one .h5 file");
+  }
+  const encoder = options.encoder ?? defaultEncoderName(format, files[0]!);
+  const labels = options.labels
+    ? await readLabelsCsv(options.labels)
+    : undefined;
+  const plans: SlidePlan[] = [];
+  for (const file of files) {
+    plans.push(...await planFile(file, format, options.patchSize ?? 256));
+  }
+  const known = new Set(
+    (await store.query("SELECT id FROM slides")).map((r) => String(r.id)),
+  );
+  const stored = await store.query(
+    "SELECT len(features) AS d FROM embeddings WHERE encoder = ? LIMIT 1",
+    [encoder],
+  );
+  const dim = stored.length ? Number(stored[0]!.d) : plans[0]!.dim;
+  const dimSource = stored.length
+    ? `the store's ${encoder} embeddings`
+    : `${plans[0]!.file}`;
+  const seen = new Map<string, string>();
+  for (const p of plans) {
+    const where = `${p.file}: slide ${p.id}`;
+    if (p.dim !== dim) {
+      throw new RangeError(
+        `${where} has ${p.dim}-d features: expected ${dim} as in ${dimSource}`,
+      );
+    }
+    if (seen.has(p.id)) {
+      throw new Error(`${where} is also in ${seen.get(p.id)}`);
+    }
+    seen.set(p.id, p.file);
+    if (labels && !labels.has(p.id)) {
+      throw new Error(
+        `${where} is not listed in the labels file ${options.labels}`,
+      );
+    }
+    if (!labels && !known.has(p.id) && p.label === undefined) {
+      throw new Error(
+        `${where} is unknown: it is not in the store's slides table and no labels file was given`,
+      );
+    }
+  }
+  const done = options.overwrite ? new Set<string>() : new Set(
+    (await store.query(
+      "SELECT DISTINCT slide FROM embeddings WHERE encoder = ?",
+      [encoder],
+    ))
+      .map((r) => String(r.slide)),
+  );
+  const summary: ImportSummary = {
+    encoder,
+    dim,
+    imported: [],
+    skipped: [],
+    tiles: 0,
+  };
+  for (const file of files) {
+    const todo = plans.filter((p) => p.file === file && !done.has(p.id));
+    summary.skipped.push(
+      ...plans.filter((p) => p.file === file && done.has(p.id)).map((p) =>
+        p.id
+      ),
+    );
+    if (todo.length === 0) continue;
+    await withH5File(file, async (h5) => {
+      for (const p of todo) {
+        await importSlide(
+          h5,
+          p,
+          store,
+          encoder,
+          labels?.get(p.id),
+          known.has(p.id),
+        );
+        summary.imported.push(p.id);
+        summary.tiles += p.n;
+      }
+    });
+  }
+  return summary;
+}
+
+/** Reads shapes and attributes only; no feature data. */
+function planFile(
+  file: string,
+  format: FeatureFormat,
+  patchSize: number,
+): Promise<SlidePlan[]> {
+  return withH5File(file, (h5) => {
+    const groups = format === "acmil"
+      ? h5.keys().filter((k) => h5.get(k) instanceof h5wasm.Group)
+      : ["/"];
+    if (groups.length === 0) {
+      throw new Error(`${file} holds no slide groups (ACMIL layout)`);
+    }
+    return groups.map((name) => {
+      const group = name === "/" ? h5 : h5.get(name) as h5wasm.Group;
+      const id = name === "/" ? stem(file) : name;
+      const where = `${file}: slide ${id}`;
+      const featName = format === "acmil" ? "feat" : "features";
+      const feat = dataset(group, featName, where);
+      const coords = dataset(group, "coords", where);
+      const fs = feat.shape ?? [], cs = coords.shape ?? [];
+      const dims = fs.length === 3 && fs[0] === 1 ? fs.slice(1) : fs;
+      if (dims.length !== 2) {
+        throw new RangeError(
+          `${where}: "${featName}" must be [N, D]: current shape is [${fs}]`,
+        );
+      }
+      const [n, dim] = dims as [number, number];
+      const cdims = cs.length === 3 && cs[0] === 1 ? cs.slice(1) : cs;
+      if (cdims.length !== 2 || cdims[0] !== n || cdims[1] !== 2) {
+        throw new RangeError(
+          `${where}: "coords" must be [${n}, 2] to match "${featName}": current shape is [${cs}]`,
+        );
+      }
+      const label = scalarAttr(group, "label");
+      const size = scalarAttr(coords, "patch_size_level0") ??
+        scalarAttr(coords, "patch_size") ??
+        scalarAttr(feat, "patch_size") ?? patchSize;
+      const level = scalarAttr(coords, "patch_level") ?? 0;
+      return {
+        id,
+        file,
+        group: group.path,
+        features: featName,
+        n,
+        dim,
+        ...(label === undefined ? {} : { label: String(label) }),
+        size: Number(size),
+        level: Number(level),
+      };
+    });
+  });
+}
+
+async function importSlide(
+  h5: h5wasm.File,
+  p: SlidePlan,
+  store: Store,
+  encoder: string,
+  csv: SlideLabel | undefined,
+  known: boolean,
+): Promise<void> {
+  const where = `${p.file}: slide ${p.id}`;
+  const group = p.group === "/" ? h5 : h5.get(p.group) as h5wasm.Group;
+  const feats = await readMatrix(
+    dataset(group, p.features, where),
+    `${where}: "${p.features}"`,
+  );
+  const coords = await readMatrix(
+    dataset(group, "coords", where),
+    `${where}: "coords"`,
+  );
+  for (let i = 0; i < feats.data.length; i++) {
+    if (!Number.isFinite(feats.data[i]!)) {
+      const row = Math.floor(i / p.dim), col = i % p.dim;
+      throw new RangeError(
+        `${where}: feature [${row}, ${col}] is ${
+          feats.data[i]
+        }: expected finite numbers`,
+      );
+    }
+  }
+  if (!coords.data.every(Number.isFinite)) {
+    throw new RangeError(`${where}: "coords" holds non-finite values`);
+  }
+  const label = csv?.label ?? p.label;
+  await store.slideTransaction(p.id, async (tx) => {
+    if (!known) {
+      await tx.upsertSlide({
+        id: p.id,
+        path: p.file,
+        label: label ?? null,
+        split: csv?.split ?? null,
+        status: "imported",
+      });
+    } else if (label !== undefined) {
+      await tx.exec(
+        "UPDATE slides SET label = ?, split = coalesce(?, split) WHERE id = ?",
+        [
+          label,
+          csv?.split ?? null,
+          p.id,
+        ],
+      );
+    }
+    await tx.replaceTiles(
+      p.id,
+      Array.from({ length: p.n }, (_, tile) => ({
+        tile,
+        x: Math.round(coords.data[2 * tile]!),
+        y: Math.round(coords.data[2 * tile + 1]!),
+        size: p.size,
+        level: p.level,
+      })),
+    );
+    await tx.replaceEmbeddings(
+      p.id,
+      encoder,
+      Array.from({ length: p.n }, (_, tile) => ({
+        tile,
+        features: feats.data.subarray(tile * p.dim, (tile + 1) * p.dim),
+      })),
+    );
+  });
+}
+
+function defaultEncoderName(format: FeatureFormat, file: string): string {
+  if (format === "trident") {
+    const folder = file.split(/[\\/]/).at(-2) ?? "";
+    const m = /^features_(.+)$/.exec(folder);
+    if (m) return m[1]!;
+  }
+  return format;
+}
+
+function stem(path: string): string {
+  return (path.split(/[\\/]/).at(-1) ?? path).replace(/\.h5$/i, "");
+}
