@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { AdamW, clipByGlobalNorm, cosineLr } from "./adamw.ts";
+
+Deno.test("AdamW matches its update formula step by step", () => {
+  const w = tf.variable(tf.tensor1d([1, -2]), true, "adamw_test_w");
+  const opt = new AdamW([w], { weightDecay: 0.1 });
+  const lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0.1;
+  let theta = [1, -2], m = [0, 0], v = [0, 0];
+  for (let t = 1; t <= 3; t++) {
+    // loss = Σ w³ → g = 3w²
+    const { grads } = tf.variableGrads(() => w.pow(3).sum() as tf.Scalar, [w]);
+    opt.update(grads, lr);
+    tf.dispose(grads);
+    const g = theta.map((x) => 3 * x * x);
+    theta = theta.map((x) => x * (1 - lr * wd));
+    m = m.map((mi, i) => b1 * mi + (1 - b1) * g[i]!);
+    v = v.map((vi, i) => b2 * vi + (1 - b2) * g[i]! ** 2);
+    theta = theta.map((x, i) =>
+      x -
+      lr * (m[i]! / (1 - b1 ** t)) / (Math.sqrt(v[i]! / (1 - b2 ** t)) + eps)
+    );
+  }
+  const got = Array.from(w.dataSync());
+  got.forEach((x, i) =>
+    assert.ok(Math.abs(x - theta[i]!) < 1e-6, `${x} vs ${theta[i]}`)
+  );
+  assert.equal(opt.steps, 3);
+  w.dispose();
+  opt.dispose();
+});
+
+Deno.test("AdamW state round-trips so training resumes identically", () => {
+  const run = (split: boolean) => {
+    const w = tf.variable(
+      tf.tensor1d([0.5, 1.5]),
+      true,
+      `adamw_resume_${split}`,
+    );
+    let opt = new AdamW([w]);
+    for (let t = 0; t < 4; t++) {
+      if (split && t === 2) {
+        const state = opt.getState();
+        opt.dispose();
+        opt = new AdamW([w]);
+        opt.setState(state);
+      }
+      const { grads } = tf.variableGrads(() => w.square().sum() as tf.Scalar, [
+        w,
+      ]);
+      opt.update(grads, 0.1);
+      tf.dispose(grads);
+    }
+    const out = Array.from(w.dataSync());
+    w.dispose();
+    opt.dispose();
+    return out;
+  };
+  assert.deepEqual(run(true), run(false));
+});
+
+Deno.test("clipByGlobalNorm() scales gradients to the maximum norm", () => {
+  const grads = { a: tf.tensor1d([3, 0]), b: tf.tensor1d([0, 4]) };
+  const norm = clipByGlobalNorm(grads, 1);
+  assert.ok(Math.abs(norm - 5) < 1e-6);
+  const total = Math.hypot(...grads.a.dataSync(), ...grads.b.dataSync());
+  assert.ok(Math.abs(total - 1) < 1e-5, `${total}`);
+  const small = { a: tf.tensor1d([0.3, 0.4]) };
+  assert.ok(Math.abs(clipByGlobalNorm(small, 5) - 0.5) < 1e-6);
+  assert.deepEqual(Array.from(small.a.dataSync()).map((x) => +x.toFixed(6)), [
+    0.3,
+    0.4,
+  ]);
+});
+
+Deno.test("cosineLr() decays from the base rate to zero over the epochs", () => {
+  assert.equal(cosineLr(1e-4, 0, 10), 1e-4);
+  assert.ok(Math.abs(cosineLr(1e-4, 5, 10) - 5e-5) < 1e-12);
+  assert.ok(cosineLr(1e-4, 10, 10) < 1e-15);
+  assert.ok(cosineLr(1e-4, 2.5, 10) < cosineLr(1e-4, 2, 10));
+});
