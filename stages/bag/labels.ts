@@ -1,0 +1,174 @@
+/**
+ * Slide labels and splits from the formats users bring: a labels CSV
+ * (`slide_id,label[,split]`, labels as class names or indices) and the
+ * reference split JSON `{train_names, val_names, test_names}`.
+ *
+ * @module
+ */
+import type { Split } from "../../pipeline/types.ts";
+
+/** Labels of a cohort with its class names in index order. */
+export interface LabelTable {
+  /** Class names; index = class index. */
+  classes: string[];
+  /** Slide id → class index. */
+  labels: Map<string, number>;
+  /** Slide id → split, when the CSV has a `split` column. */
+  splits: Map<string, Split>;
+}
+
+const SPLITS: readonly Split[] = ["train", "val", "test"];
+
+/** Splits a CSV line, honouring double quotes. */
+function csvCells(line: string): string[] {
+  const cells: string[] = [];
+  let cur = "", quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i] as string;
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cur += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ",") {
+      cells.push(cur.trim());
+      cur = "";
+    } else cur += ch;
+  }
+  cells.push(cur.trim());
+  return cells;
+}
+
+/**
+ * Parses a labels CSV. The header must name a slide column (`slide_id`,
+ * `slide` or `id`) and `label`; an optional `split` column gives splits.
+ * Integer labels are class indices; otherwise class names are indexed in
+ * sorted order unless `classes` fixes the order.
+ *
+ * @example
+ * ```ts
+ * import { parseLabelsCsv } from "./labels.ts";
+ * const t = parseLabelsCsv("slide_id,label\na,tumor\nb,normal\n", "labels.csv");
+ * if (t.labels.get("a") !== 1 || t.classes.join() !== "normal,tumor") throw new Error();
+ * ```
+ */
+export function parseLabelsCsv(
+  text: string,
+  source: string,
+  classes?: readonly string[],
+): LabelTable {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
+  const header = csvCells(lines[0] ?? "").map((h) => h.toLowerCase());
+  const idCol = header.findIndex((h) =>
+    ["slide_id", "slide", "id"].includes(h)
+  );
+  const labelCol = header.indexOf("label");
+  const splitCol = header.indexOf("split");
+  if (idCol < 0 || labelCol < 0) {
+    throw new Error(
+      `Labels file ${source} needs a header with "slide_id" and "label" columns: found "${
+        lines[0] ?? ""
+      }"`,
+    );
+  }
+  const raw = new Map<string, string>();
+  const splits = new Map<string, Split>();
+  lines.slice(1).forEach((line, i) => {
+    const cells = csvCells(line);
+    const id = cells[idCol] ?? "", label = cells[labelCol] ?? "";
+    const where = `${source} line ${i + 2}`;
+    if (!id) throw new Error(`${where}: empty slide id`);
+    if (!label) throw new Error(`${where}: slide "${id}" has no label`);
+    if (raw.has(id)) throw new Error(`${where}: duplicate slide id "${id}"`);
+    raw.set(id, label);
+    if (splitCol >= 0) {
+      const split = cells[splitCol] ?? "";
+      if (!(SPLITS as readonly string[]).includes(split)) {
+        throw new Error(
+          `${where}: slide "${id}" has split "${split}", expected one of ${
+            SPLITS.join(", ")
+          }`,
+        );
+      }
+      splits.set(id, split as Split);
+    }
+  });
+  const values = [...new Set(raw.values())];
+  const numeric = !classes && values.every((v) => /^\d+$/.test(v));
+  const names = classes ? [...classes] : numeric
+    ? Array.from(
+      { length: Math.max(...values.map(Number)) + 1 },
+      (_, i) => String(i),
+    )
+    : values.sort();
+  const labels = new Map<string, number>();
+  for (const [id, value] of raw) {
+    const index = names.indexOf(value);
+    if (index < 0) {
+      throw new Error(
+        `${source}: slide "${id}" has unknown label "${value}", expected one of ${
+          names.join(", ")
+        }`,
+      );
+    }
+    labels.set(id, index);
+  }
+  if (names.length < 2) {
+    throw new Error(
+      `${source}: need at least 2 classes to train a classifier: found ${names.length} (${
+        names.join(", ")
+      })`,
+    );
+  }
+  return { classes: names, labels, splits };
+}
+
+/** Reads a labels CSV file (see {@link parseLabelsCsv}). */
+export async function readLabelsCsv(
+  path: string,
+  classes?: readonly string[],
+): Promise<LabelTable> {
+  return parseLabelsCsv(await Deno.readTextFile(path), path, classes);
+}
+
+/**
+ * Parses the reference split JSON `{train_names, val_names, test_names}`;
+ * a slide in two lists is an error.
+ */
+export function parseSplitJson(
+  text: string,
+  source: string,
+): Map<string, Split> {
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(
+      `Split file ${source} is not valid JSON: ${(error as Error).message}`,
+    );
+  }
+  const out = new Map<string, Split>();
+  for (const split of SPLITS) {
+    const names = json[`${split}_names`];
+    if (!Array.isArray(names)) {
+      throw new Error(
+        `Split file ${source} needs an array "${split}_names": found ${
+          names === undefined ? "nothing" : typeof names
+        }`,
+      );
+    }
+    for (const name of names) {
+      const id = String(name);
+      const before = out.get(id);
+      if (before) {
+        throw new Error(
+          `Split file ${source}: slide "${id}" is in both ${before}_names and ${split}_names`,
+        );
+      }
+      out.set(id, split);
+    }
+  }
+  return out;
+}
