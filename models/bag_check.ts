@@ -41,12 +41,16 @@ export function checkBag(
       `${prefix}bag features must be float32: got ${features.dtype}`,
     );
   }
-  // 0·x is 0 for finite x and NaN for NaN/±Inf, and the sum cannot
-  // overflow, so one reduction tells whether any value is not finite.
-  const probe = tf.tidy(() => tf.sum(tf.mul(features, 0)));
-  const clean = probe.dataSync()[0] === 0;
+  if (verified.has(features)) return;
+  // A sum is finite unless some value is NaN/±Inf or the finite values
+  // overflow; only then are the values scanned, to name the culprit.
+  const probe = tf.tidy(() => tf.sum(features));
+  const finite = Number.isFinite(probe.dataSync()[0]);
   probe.dispose();
-  if (clean) return;
+  if (finite) {
+    remember(features);
+    return;
+  }
   const values = features.dataSync();
   for (let i = 0; i < values.length; i++) {
     const v = values[i] as number;
@@ -57,4 +61,15 @@ export function checkBag(
       );
     }
   }
+  remember(features); // finite values whose sum overflows
+}
+
+/**
+ * Bags already found finite. Tensors are immutable, so a bag reused across
+ * steps or epochs is scanned once; variables can change and are not kept.
+ */
+const verified = new WeakSet<tf.Tensor>();
+
+function remember(features: tf.Tensor): void {
+  if (!(features instanceof tf.Variable)) verified.add(features);
 }

@@ -74,6 +74,28 @@ export function broadcastIndex(
   };
 }
 
+/** Adds `bias` broadcast to `outShape`; rows of a per-column bias go fast. */
+function addBias(
+  out: Float32Array,
+  outShape: readonly number[],
+  bias: DenseView,
+): void {
+  const values = bias.values, total = out.length;
+  const columns = outShape[outShape.length - 1] ?? 1;
+  const perColumn = values.length === columns &&
+    bias.shape[bias.shape.length - 1] === columns;
+  if (perColumn && columns > 1) {
+    for (let row = 0; row < total; row += columns) {
+      for (let j = 0; j < columns; j++) {
+        out[row + j] = out[row + j]! + values[j]!;
+      }
+    }
+    return;
+  }
+  const at = broadcastIndex("Fused matMul bias", bias.shape, outShape);
+  for (let i = 0; i < total; i++) out[i] = out[i]! + values[at(i)]!;
+}
+
 /**
  * Adds `bias` and applies the activation to `out` (shape `outShape`) in
  * place; throws naming the activation when it is not one of
@@ -96,9 +118,7 @@ export function applyFusedEpilogue(
 ): void {
   const total = out.length;
   if (bias !== undefined) {
-    const at = broadcastIndex("Fused matMul bias", bias.shape, outShape);
-    const values = bias.values;
-    for (let i = 0; i < total; i++) out[i] = out[i]! + values[at(i)]!;
+    addBias(out, outShape, bias);
   }
   const activation = attrs.activation ?? "linear";
   switch (activation) {

@@ -11,6 +11,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import { OpenBlas, resolveOpenBlasPath } from "./openblas.ts";
 import { blasKernelConfigs } from "./blas_kernels.ts";
 import { untransposedKernelConfig } from "./wasm_untransposed.ts";
+import { leanWasmKernelConfigs } from "./wasm_lean_kernels.ts";
 
 /** What `useBackend` can be asked for. */
 export type BackendChoice = "auto" | "blas" | "wasm" | "cpu" | "tensorflow";
@@ -49,12 +50,13 @@ export interface BackendInfo {
 }
 
 const MATMUL_KERNELS = [tf.BatchMatMul, tf._FusedMatMul];
+const LEAN_KERNELS = [tf.Identity, tf.Sum, tf.Tanh, tf.Sigmoid];
 const TFJS_NODE_PACKAGES = [
   "@tensorflow/tfjs-node-gpu",
   "@tensorflow/tfjs-node",
 ];
 
-let stockWasmKernels: tf.KernelConfig[] | undefined;
+let stockWasmKernels: Map<string, tf.KernelConfig> | undefined;
 const openedBlas = new Map<string, OpenBlas>();
 let current: BackendInfo | undefined;
 
@@ -158,7 +160,9 @@ async function select(
     return { name: "cpu", tfBackend: "cpu", threads: 1, reason: "requested" };
   }
   await activate("wasm");
-  installMatMuls(stockWasm().map(untransposedKernelConfig));
+  installMatMuls(
+    MATMUL_KERNELS.map((k) => untransposedKernelConfig(stockWasm(k))),
+  );
   notes.push("wasm matmuls run on untransposed operands; single-threaded");
   return {
     name: "wasm",
@@ -193,21 +197,24 @@ async function activate(name: string): Promise<void> {
   }
 }
 
-/** The wasm backend's own matmul kernels, captured before any swap. */
-function stockWasm(): tf.KernelConfig[] {
-  stockWasmKernels ??= MATMUL_KERNELS.map((name) => {
-    const config = tf.getKernel(name, "wasm");
-    if (config === undefined) {
-      throw new Error(`The wasm backend has no ${name} kernel registered`);
-    }
-    return config;
-  });
-  return stockWasmKernels;
+/** The wasm backend's own kernels that get replaced, captured before any swap. */
+function stockWasm(name: string): tf.KernelConfig {
+  stockWasmKernels ??= new Map(
+    [...MATMUL_KERNELS, ...LEAN_KERNELS].map((kernel) => {
+      const config = tf.getKernel(kernel, "wasm");
+      if (config === undefined) {
+        throw new Error(`The wasm backend has no ${kernel} kernel registered`);
+      }
+      return [kernel, config];
+    }),
+  );
+  return stockWasmKernels.get(name)!;
 }
 
-function installMatMuls(configs: tf.KernelConfig[]): void {
-  stockWasm();
-  for (const config of configs) {
+/** Installs `matMuls` plus the lean Identity, Sum and Tanh on the wasm backend. */
+function installMatMuls(matMuls: tf.KernelConfig[]): void {
+  const lean = leanWasmKernelConfigs(stockWasm(tf.Sum), stockWasm(tf.Sigmoid));
+  for (const config of [...matMuls, ...lean]) {
     tf.unregisterKernel(config.kernelName, "wasm");
     tf.registerKernel(config);
   }
