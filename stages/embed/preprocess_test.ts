@@ -72,3 +72,38 @@ Deno.test("toNchw() rejects an output buffer that is too short", () => {
     /needs an output of 12 floats: current length is 3/,
   );
 });
+
+Deno.test("toNchw() matches direct bilinear interpolation on a random image, up- and downscaling", () => {
+  let seed = 3;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) % 256;
+  for (const [w, h, size] of [[37, 23, 16], [9, 14, 20]] as const) {
+    const img = image(w, h, () => next());
+    const t = toNchw([img], size, [0, 0, 0], [1 / 255, 1 / 255, 1 / 255]);
+    const tap = (d: number, src: number) => {
+      const s = Math.min(Math.max((d + 0.5) * (src / size) - 0.5, 0), src - 1);
+      return [
+        Math.floor(s),
+        Math.min(Math.floor(s) + 1, src - 1),
+        s - Math.floor(s),
+      ] as const;
+    };
+    const px = (x: number, y: number, c: number) =>
+      img.rgb[(y * w + x) * 3 + c]!;
+    for (let y = 0; y < size; y++) {
+      const [y0, y1, wy] = tap(y, h);
+      for (let x = 0; x < size; x++) {
+        const [x0, x1, wx] = tap(x, w);
+        for (let c = 0; c < 3; c++) {
+          const top = px(x0, y0, c) * (1 - wx) + px(x1, y0, c) * wx;
+          const bot = px(x0, y1, c) * (1 - wx) + px(x1, y1, c) * wx;
+          const want = top * (1 - wy) + bot * wy;
+          const got = t[c * size * size + y * size + x]!;
+          assert.ok(
+            Math.abs(got - want) < 1e-3,
+            `${w}×${h}→${size} (${x}, ${y}, ${c}): ${got} vs ${want}`,
+          );
+        }
+      }
+    }
+  }
+});
