@@ -124,7 +124,8 @@ export class AdamW {
     }
     state.moments.forEach((saved, i) => {
       const variable = this.#variables[i] as tf.Variable;
-      if (saved.name !== variable.name || saved.m.length !== variable.size) {
+      // Names may differ between model instances; order and sizes may not.
+      if (saved.m.length !== variable.size) {
         throw new Error(
           `Optimiser state for "${saved.name}" (${saved.m.length} values) does not match variable "${variable.name}" (${variable.size} values)`,
         );

@@ -1,0 +1,180 @@
+/**
+ * Training checkpoints: everything needed to continue a run after its last
+ * completed epoch and end with the same numbers as an uninterrupted run —
+ * model state (including e.g. an anchor's EMA copy), optimiser moments, the
+ * random generator's state and the best-epoch bookkeeping.
+ *
+ * File: `ASMILCK1`, uint32 header length, JSON header, padding to 4 bytes,
+ * float32 arrays at their offsets. Written via a temporary file and rename.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { AdamWState } from "./adamw.ts";
+
+const MAGIC = "ASMILCK1";
+
+/** What a checkpoint holds besides tensors. */
+export interface CheckpointMeta {
+  run: string;
+  /** Last completed epoch. */
+  epoch: number;
+  rngState: number;
+  best: { epoch: number; score: number };
+}
+
+/** A checkpoint in memory. */
+export interface Checkpoint extends CheckpointMeta {
+  /** Values of the model's state variables, in order. */
+  variables: { name: string; shape: number[]; values: Float32Array }[];
+  optimizer: AdamWState;
+}
+
+interface Header extends CheckpointMeta {
+  optimizerSteps: number;
+  arrays: {
+    kind: "var" | "m" | "v";
+    name: string;
+    shape: number[];
+    offset: number;
+    length: number;
+  }[];
+}
+
+/** Captures the state of `variables` and the optimiser. */
+export function captureCheckpoint(
+  meta: CheckpointMeta,
+  variables: tf.Variable[],
+  optimizer: AdamWState,
+): Checkpoint {
+  return {
+    ...meta,
+    variables: variables.map((v) => ({
+      name: v.name,
+      shape: [...v.shape],
+      values: v.dataSync() as Float32Array,
+    })),
+    optimizer,
+  };
+}
+
+/** Writes a checkpoint atomically. */
+export async function writeCheckpoint(
+  path: string,
+  c: Checkpoint,
+): Promise<void> {
+  const arrays: Header["arrays"] = [];
+  const blobs: Float32Array[] = [];
+  let offset = 0;
+  const add = (
+    kind: "var" | "m" | "v",
+    name: string,
+    shape: number[],
+    values: Float32Array,
+  ) => {
+    arrays.push({ kind, name, shape, offset, length: values.length });
+    blobs.push(values);
+    offset += values.length * 4;
+  };
+  for (const v of c.variables) add("var", v.name, v.shape, v.values);
+  for (const m of c.optimizer.moments) {
+    add("m", m.name, [m.m.length], m.m);
+    add("v", m.name, [m.v.length], m.v);
+  }
+  const header: Header = {
+    run: c.run,
+    epoch: c.epoch,
+    rngState: c.rngState,
+    best: c.best,
+    optimizerSteps: c.optimizer.step,
+    arrays,
+  };
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const start = Math.ceil((12 + json.length) / 4) * 4;
+  const bytes = new Uint8Array(start + offset);
+  bytes.set(new TextEncoder().encode(MAGIC), 0);
+  new DataView(bytes.buffer).setUint32(8, json.length, true);
+  bytes.set(json, 12);
+  for (let i = 0; i < blobs.length; i++) {
+    const b = blobs[i] as Float32Array;
+    bytes.set(
+      new Uint8Array(b.buffer, b.byteOffset, b.byteLength),
+      start + (arrays[i]?.offset ?? 0),
+    );
+  }
+  await Deno.writeFile(`${path}.tmp`, bytes);
+  await Deno.rename(`${path}.tmp`, path);
+}
+
+/** Reads a checkpoint; undefined when the file does not exist. */
+export async function readCheckpoint(
+  path: string,
+): Promise<Checkpoint | undefined> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  const magic = new TextDecoder().decode(bytes.subarray(0, 8));
+  if (magic !== MAGIC) {
+    throw new Error(
+      `Checkpoint ${path} does not start with ${MAGIC}: found "${magic}" (not a checkpoint, or corrupt)`,
+    );
+  }
+  const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(
+    8,
+    true,
+  );
+  const header = JSON.parse(
+    new TextDecoder().decode(bytes.subarray(12, 12 + length)),
+  ) as Header;
+  const start = Math.ceil((12 + length) / 4) * 4;
+  const data = bytes.slice(start);
+  const view = (a: Header["arrays"][number]) =>
+    new Float32Array(data.buffer, a.offset, a.length);
+  const vars = header.arrays.filter((a) => a.kind === "var");
+  const ms = header.arrays.filter((a) => a.kind === "m");
+  const vs = header.arrays.filter((a) => a.kind === "v");
+  return {
+    run: header.run,
+    epoch: header.epoch,
+    rngState: header.rngState,
+    best: header.best,
+    variables: vars.map((a) => ({
+      name: a.name,
+      shape: a.shape,
+      values: view(a),
+    })),
+    optimizer: {
+      step: header.optimizerSteps,
+      moments: ms.map((m, i) => ({
+        name: m.name,
+        m: view(m),
+        v: view(vs[i] as Header["arrays"][number]),
+      })),
+    },
+  };
+}
+
+/** Assigns checkpointed values to `variables` (same order and shapes). */
+export function restoreVariables(
+  c: Checkpoint,
+  variables: tf.Variable[],
+): void {
+  if (c.variables.length !== variables.length) {
+    throw new Error(
+      `Checkpoint of run "${c.run}" holds ${c.variables.length} variables, the model has ${variables.length}: was the model or its options changed?`,
+    );
+  }
+  c.variables.forEach((saved, i) => {
+    const v = variables[i] as tf.Variable;
+    if (saved.shape.join() !== v.shape.join()) {
+      throw new Error(
+        `Checkpoint variable ${i} ("${saved.name}") has shape [${saved.shape}], the model's "${v.name}" has [${v.shape}]`,
+      );
+    }
+    tf.tidy(() => v.assign(tf.tensor(saved.values, saved.shape, "float32")));
+  });
+}

@@ -1,0 +1,70 @@
+/**
+ * Options and events of the trainer.
+ *
+ * @module
+ */
+import type { Store } from "../../data/store.ts";
+
+/** How to train. */
+export interface TrainOptions {
+  /** Run id (primary key in `runs`, folder name under `outDir`). */
+  runId: string;
+  /** Epochs; default 50. */
+  epochs?: number;
+  /** Base learning rate; default 1e-4. */
+  lr?: number;
+  /** AdamW decoupled weight decay; default 1e-5. */
+  weightDecay?: number;
+  /** Gradient global-norm clip; default 5, `null` for none. */
+  clipNorm?: number | null;
+  /** Seed for shuffling and training-mode sampling; default 0. */
+  seed?: number;
+  /** Cross-validation fold, recorded with the run. */
+  fold?: number | null;
+  /** Where to record the run, epochs, attention and predictions. */
+  store?: Store;
+  /** Folder for weights and checkpoints (`<outDir>/<runId>/`). */
+  outDir?: string;
+  /** Also record attention and predictions of training slides. */
+  recordTrainAttention?: boolean;
+  /** Resolved configuration stored with the run. */
+  config?: unknown;
+  /** No progress output. */
+  quiet?: boolean;
+  /** Receives notes (e.g. resuming). */
+  onLog?: (message: string) => void;
+  /** Stop after this (0-based) epoch, as if killed; for tests of resume. */
+  stopAfterEpoch?: number;
+}
+
+/** Metrics of one split at one epoch. */
+export interface SplitMetrics {
+  n: number;
+  loss: number;
+  accuracy: number;
+  auc: number;
+  macroF1: number;
+}
+
+/** What the trainer emits after each epoch. */
+export interface EpochEvent {
+  run: string;
+  /** 0-based epoch. */
+  epoch: number;
+  epochs: number;
+  /** Learning rate at the epoch's last step. */
+  lr: number;
+  /** Seconds for training and evaluation (without the store write). */
+  seconds: number;
+  /** Seconds spent writing attention, predictions and the epoch row. */
+  attentionSeconds: number;
+  /** Mean over training bags of the loss and each named part. */
+  losses: Record<string, number>;
+  val?: SplitMetrics;
+  test?: SplitMetrics;
+  /** Mean JS divergence of validation attention to the previous epoch. */
+  jsDivergence: number;
+  /** Whether this epoch is the best so far. */
+  best: boolean;
+  bestEpoch: number;
+}
