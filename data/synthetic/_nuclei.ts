@@ -36,8 +36,13 @@ export function stampNucleus(map: DensityMap, n: Nucleus, rng: Rng): void {
   const { data, width, height } = map;
   const reach = Math.ceil(Math.max(n.rx, n.ry) * (1 + n.wobble) + 2);
   const cos = Math.cos(n.angle), sin = Math.sin(n.angle);
-  const k1 = 2 + rng.int(3), p1 = rng.uniform(0, 6.3);
-  const k2 = 5 + rng.int(3), p2 = rng.uniform(0, 6.3);
+  // Wobble as a·sin(kθ + p) from powers of (u + iv)/ρ: no atan2 per pixel.
+  const k1 = 2 + rng.int(3), k2 = 5 + rng.int(2);
+  const p1 = rng.uniform(0, 6.3), p2 = rng.uniform(0, 6.3);
+  const c1 = Math.cos(p1),
+    s1 = Math.sin(p1),
+    c2 = Math.cos(p2),
+    s2 = Math.sin(p2);
   const x0 = Math.max(0, Math.floor(n.x - reach)),
     x1 = Math.min(width, Math.ceil(n.x + reach));
   const y0 = Math.max(0, Math.floor(n.y - reach)),
@@ -50,10 +55,22 @@ export function stampNucleus(map: DensityMap, n: Nucleus, rng: Rng): void {
       const v = (-dx * sin + dy * cos) / n.ry;
       const rho = Math.sqrt(u * u + v * v);
       let edge = 1;
-      if (n.wobble > 0) {
-        const t = Math.atan2(v, u);
+      if (n.wobble > 0 && rho > 0) {
+        const cu = u / rho, sv = v / rho;
+        let re = 1, im = 0, sin1 = 0, cos1 = 1, sin2 = 0, cos2 = 1;
+        for (let k = 1; k <= k2; k++) {
+          const t = re * cu - im * sv;
+          im = re * sv + im * cu;
+          re = t;
+          if (k === k1) {
+            cos1 = re;
+            sin1 = im;
+          }
+        }
+        cos2 = re;
+        sin2 = im;
         edge += n.wobble *
-          (Math.sin(k1 * t + p1) + 0.5 * Math.sin(k2 * t + p2));
+          (sin1 * c1 + cos1 * s1 + 0.5 * (sin2 * c2 + cos2 * s2));
       }
       const inside = (edge - rho) * Math.min(n.rx, n.ry) / 1.5;
       if (inside <= 0) continue;
@@ -98,7 +115,7 @@ export function benignNucleus(x: number, y: number, rng: Rng): Nucleus {
     ry: r,
     angle: rng.uniform(0, Math.PI),
     darkness: rng.uniform(115, 165),
-    wobble: 0.03,
+    wobble: 0,
     vesicular: false,
   };
 }
@@ -113,7 +130,7 @@ export function lymphocyte(x: number, y: number, rng: Rng): Nucleus {
     ry: r * rng.uniform(0.9, 1),
     angle: 0,
     darkness: rng.uniform(205, 245),
-    wobble: 0.02,
+    wobble: 0,
     vesicular: false,
   };
 }

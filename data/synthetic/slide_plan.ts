@@ -153,7 +153,7 @@ export function planSlide(options: SlidePlanOptions, seed: number): SlidePlan {
   const islands = options.islands ?? 1 + rng.int(4);
   const minSide = Math.min(cw, ch);
   for (let k = 0; k < islands; k++) {
-    const radius = minSide * rng.uniform(0.24, 0.36) /
+    const radius = minSide * rng.uniform(0.3, 0.4) /
       Math.sqrt(Math.max(1, islands) / 1.5);
     const cx = rng.uniform(radius * 1.2, cw - radius * 1.2);
     const cy = rng.uniform(radius * 1.2, ch - radius * 1.2);
