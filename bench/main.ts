@@ -15,7 +15,14 @@ export interface BenchModule {
 
 const here = new URL(".", import.meta.url);
 
-/** Bench names available in `bench/`, sorted. */
+/**
+ * Bench names available in `bench/`, sorted.
+ *
+ * @example
+ * ```ts ignore
+ * listBenches(); // ["embed", "train-step"]
+ * ```
+ */
 export function listBenches(): string[] {
   const names: string[] = [];
   for (const entry of Deno.readDirSync(here)) {

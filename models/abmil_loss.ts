@@ -5,7 +5,15 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-/** Throws unless `label` is a class index in `[0, numClasses)`. */
+/**
+ * Throws unless `label` is a class index in `[0, numClasses)`.
+ *
+ * @example
+ * ```ts
+ * import { checkLabel } from "./abmil_loss.ts";
+ * checkLabel(1, 2);
+ * ```
+ */
 export function checkLabel(label: number, numClasses: number): void {
   if (!Number.isInteger(label) || label < 0 || label >= numClasses) {
     throw new RangeError(

@@ -33,6 +33,7 @@ Deno.test({
         "--allow-run",
         new URL(import.meta.url).pathname,
       ],
+      cwd: new URL("..", import.meta.url).pathname,
       env: { [BACKEND_ENV]: "wasm", NO_COLOR: "1" },
     }).output();
     const text = new TextDecoder().decode(stdout) +

@@ -47,7 +47,19 @@ function byName(variables: tf.Variable[]): Map<string, tf.Variable> {
   return named;
 }
 
-/** Serialises the variables of `source` (a model or a list). */
+/**
+ * Serialises the variables of `source` (a model or a list).
+ *
+ * @example
+ * ```ts
+ * import { assignWeights, decodeWeights, encodeWeights } from "./weights.ts";
+ * import { ParamScope } from "./weights_scope.ts";
+ * const a = new ParamScope("demo", 1), b = new ParamScope("demo", 2);
+ * a.linear("fc", 4, 2);
+ * b.linear("fc", 4, 2);
+ * assignWeights(b.variables(), decodeWeights(encodeWeights(a.variables())));
+ * ```
+ */
 export function encodeWeights(source: Source): Uint8Array {
   const named = byName(variablesOf(source));
   const header: WeightFileHeader = { tensors: [] };

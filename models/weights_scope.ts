@@ -19,6 +19,14 @@ export interface LinearParams {
 /**
  * The name of `variable` inside its model (the part after the instance
  * prefix), as stored in weight files.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { localName } from "./weights_scope.ts";
+ * const v = tf.variable(tf.zeros([1]), true, "abmil.9/classifier.b");
+ * if (localName(v) !== "classifier.b") throw new Error("prefix dropped");
+ * ```
  */
 export function localName(variable: tf.Variable): string {
   const slash = variable.name.indexOf("/");
@@ -109,7 +117,18 @@ export class ParamScope {
   }
 }
 
-/** `x·w + b` with an optional fused activation. */
+/**
+ * `x·w + b` with an optional fused activation.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { applyLinear, ParamScope } from "./weights_scope.ts";
+ * const scope = new ParamScope("demo", 1);
+ * const y = applyLinear(tf.ones([5, 4]), scope.linear("fc", 4, 3), "relu");
+ * if (y.shape.join() !== "5,3") throw new Error("[N, out]");
+ * ```
+ */
 export function applyLinear(
   x: tf.Tensor2D,
   layer: LinearParams,

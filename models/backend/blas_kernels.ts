@@ -36,6 +36,13 @@ interface MatMulPlan {
 /**
  * Works out `op(a) · op(b)` for tensors of rank ≥ 2 with broadcast outer
  * dimensions; throws with both shapes when they do not fit.
+ *
+ * @example
+ * ```ts
+ * import { planMatMul } from "./blas_kernels.ts";
+ * const plan = planMatMul([2, 1, 5, 3], [3, 3, 4], false, false);
+ * if (plan.outShape.join() !== "2,3,5,4") throw new Error("broadcast batch");
+ * ```
  */
 export function planMatMul(
   aShape: readonly number[],

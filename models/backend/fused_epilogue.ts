@@ -31,6 +31,13 @@ export const FUSED_ACTIVATIONS = [
 /**
  * For a tensor broadcast to `outShape`, the index into its values of every
  * output element; throws with both shapes when it does not broadcast.
+ *
+ * @example
+ * ```ts
+ * import { broadcastIndex } from "./fused_epilogue.ts";
+ * const at = broadcastIndex("bias", [3], [2, 3]);
+ * if (at(4) !== 1) throw new Error("row 1, column 1 reads bias[1]");
+ * ```
  */
 export function broadcastIndex(
   what: string,

@@ -133,7 +133,15 @@ export class OpenBlas {
   }
 }
 
-/** `path`, else `$ASMIL_OPENBLAS`, else {@link DEFAULT_OPENBLAS_PATH}. */
+/**
+ * `path`, else `$ASMIL_OPENBLAS`, else {@link DEFAULT_OPENBLAS_PATH}.
+ *
+ * @example
+ * ```ts
+ * import { resolveOpenBlasPath } from "./openblas.ts";
+ * if (resolveOpenBlasPath("/opt/libopenblas.so") !== "/opt/libopenblas.so") throw new Error();
+ * ```
+ */
 export function resolveOpenBlasPath(path?: string): string {
   if (path !== undefined) return path;
   try {

@@ -98,7 +98,14 @@ export async function useBackend(
   return info;
 }
 
-/** The backend chosen by the last {@link useBackend}, if any. */
+/**
+ * The backend chosen by the last {@link useBackend}, if any.
+ *
+ * @example
+ * ```ts ignore
+ * if (currentBackend()?.name !== "blas") console.warn("training will be slow");
+ * ```
+ */
 export function currentBackend(): BackendInfo | undefined {
   return current;
 }
