@@ -4,8 +4,10 @@
  * For each bag size N and feature dimension D: the median time of one
  * training step, the same step's matrix products timed alone on the same
  * backend (the floor no engine can beat), their ratio, and the process's
- * peak RSS so far (getrusage; wasm memory never shrinks, so the grid runs from
- * small to large and each figure bounds the configuration it follows).
+ * peak RSS after the training steps (getrusage, taken before the floor's
+ * operands are allocated). Wasm memory never shrinks, so the figure is a
+ * high-water mark over the configurations run so far; use `--n`/`--d` to
+ * measure one configuration alone.
  *
  * Options: `--quick` (small grid), `--n 1000,8000`, `--d 512,1024`,
  * `--steps 5`, `--backend auto|blas|wasm|cpu|tensorflow`, `--threads 2`.
@@ -201,6 +203,7 @@ export async function run(args: string[]): Promise<void> {
   for (const d of config.ds) {
     for (const n of config.ns) {
       const ms = timeStep(n, d, config);
+      const rss = peakRssMiB(); // before the floor's operands are allocated
       const floor = timeFloor(n, d, config.steps);
       const gflop = stepProducts(n, d).reduce((sum, [as, bs, ta, tb]) => {
         const m = ta ? as[1]! : as[0]!, kk = ta ? as[0]! : as[1]!;
@@ -213,9 +216,7 @@ export async function run(args: string[]): Promise<void> {
           `${floor.toFixed(1).padStart(9)} ${
             (ms / floor).toFixed(2).padStart(6)
           } ` +
-          `${gflop.toFixed(1).padStart(6)} ${
-            peakRssMiB().toFixed(0).padStart(13)
-          }`,
+          `${gflop.toFixed(1).padStart(6)} ${rss.toFixed(0).padStart(13)}`,
       );
     }
   }

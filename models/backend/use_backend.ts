@@ -68,7 +68,8 @@ let current: BackendInfo | undefined;
  * ```ts ignore
  * import { useBackend } from "./models/backend/mod.ts";
  * const info = await useBackend("auto", { threads: 2 });
- * // stderr: asmil backend: blas (wasm + OpenBLAS, 2 threads): …
+ * // stderr: asmil backend: blas (tfjs wasm, 2 threads): auto: tfjs-node not
+ * // importable; OpenBLAS loaded from /usr/lib/…/libopenblas.so.0
  * ```
  */
 export async function useBackend(
@@ -227,15 +228,26 @@ function installMatMuls(matMuls: tf.KernelConfig[]): void {
   }
 }
 
+/**
+ * Imports tfjs-node(-gpu) if it is resolvable; returns why not otherwise.
+ * libtensorflow reads its thread count from the environment at load time.
+ */
 async function importTfjsNode(
   threads: number,
 ): Promise<{ from: string } | string> {
+  const THREADS_ENV = "TF_NUM_INTRAOP_THREADS";
+  let setThreads = false;
+  try {
+    if (Deno.env.get(THREADS_ENV) === undefined) {
+      Deno.env.set(THREADS_ENV, String(threads));
+      setThreads = true;
+    }
+  } catch {
+    // no --allow-env: libtensorflow picks its own thread count
+  }
   const failures: string[] = [];
   for (const specifier of TFJS_NODE_PACKAGES) {
     try {
-      if (Deno.env.get("TF_NUM_INTRAOP_THREADS") === undefined) {
-        Deno.env.set("TF_NUM_INTRAOP_THREADS", String(threads));
-      }
       await import(specifier);
       return { from: specifier };
     } catch (error) {
@@ -243,5 +255,6 @@ async function importTfjsNode(
       failures.push(`${specifier}: ${first}`);
     }
   }
+  if (setThreads) Deno.env.delete(THREADS_ENV);
   return failures.join("; ");
 }
