@@ -21,7 +21,7 @@ export const TileConfigSchema = z.strictObject({
 
 /** Embedding parameters. */
 export const EmbedConfigSchema = z.strictObject({
-  encoder: z.string().default("mobilenetv2-nsfwjs"),
+  encoder: z.string().default("mobilenet_v2"),
   batchSize: positiveInt.default(32),
   threads: positiveInt.optional(),
 });
@@ -30,13 +30,25 @@ export const EmbedConfigSchema = z.strictObject({
 export const TrainConfigSchema = z.strictObject({
   model: z.string().default("asmil"),
   modelOptions: z.record(z.string(), z.unknown()).default({}),
-  anchor: z.boolean().optional(),
+  /** true/false, or anchor options (init, update, momentum, tau, weight). */
+  anchor: z.union([
+    z.boolean(),
+    z.strictObject({
+      init: z.enum(["copy", "independent"]).optional(),
+      update: z.enum(["ema", "frozen"]).optional(),
+      momentum: z.number().min(0).max(1).optional(),
+      tau: z.number().positive().optional(),
+      weight: z.number().nonnegative().optional(),
+    }),
+  ]).optional(),
   epochs: positiveInt.default(50),
   lr: z.number().positive().default(1e-4),
   weightDecay: z.number().nonnegative().default(1e-5),
-  clipNorm: z.number().positive().optional(),
-  folds: positiveInt.optional(),
-  fold: z.number().int().nonnegative().optional(),
+  clipNorm: z.number().positive().nullable().default(5),
+  /** Cross-validation folds when no split is given (stratified, seeded). */
+  folds: z.number().int().min(3).default(5),
+  fold: z.number().int().nonnegative().default(0),
+  encoder: z.string().optional(),
   recordTrainAttention: z.boolean().default(false),
 });
 

@@ -112,8 +112,11 @@ export class Progress {
   log(message: string): void {
     if (this.#quiet) return;
     this.#write(`${this.#tty ? "\r\x1b[2K" : ""}${message}\n`);
-    this.#lastDraw = -Infinity;
-    this.#maybeDraw();
+    if (this.#tty) {
+      // Redraw the bar under the message.
+      this.#lastDraw = -Infinity;
+      this.#maybeDraw();
+    }
   }
 
   /** The status line as it would be drawn now. */
