@@ -83,7 +83,8 @@ export class SlideReadError extends Error {
 
 /**
  * The level whose downsample is the largest not exceeding `downsample`
- * (with a small tolerance for rounding), as OpenSlide chooses it.
+ * (within 1 %, so a level of downsample 8.01 counts as 8 — odd level sizes
+ * make such fractions).
  *
  * @example
  * ```ts
@@ -97,7 +98,7 @@ export function bestLevelForDownsample(
 ): number {
   let best = 0;
   downsamples.forEach((d, i) => {
-    if (d <= downsample * 1.001 && d > (downsamples[best] ?? 1)) best = i;
+    if (d <= downsample * 1.01 && d > (downsamples[best] ?? 1)) best = i;
   });
   return best;
 }

@@ -11,7 +11,7 @@ import type { SlideRef } from "../../pipeline/types.ts";
 /** Where a slide's MPP may come from besides the file. */
 export interface ScaleOverrides {
   /** MPP for every slide, replacing what the files say. */
-  mpp?: number;
+  mppOverride?: number;
   /** MPP per slide id, replacing the file and the global override. */
   mppBySlide?: Readonly<Record<string, number>>;
 }
@@ -37,7 +37,7 @@ export interface SlideScale {
  * @example
  * ```ts
  * import { slideScale } from "./slide_scale.ts";
- * const s = slideScale({ id: "a", path: "a.tiff" }, { mpp: undefined, magnification: undefined }, { mpp: 0.25 });
+ * const s = slideScale({ id: "a", path: "a.tiff" }, { mpp: undefined, magnification: undefined }, { mppOverride: 0.25 });
  * if (s.mpp !== 0.25 || s.magnification !== 40) throw new Error();
  * ```
  */
@@ -49,7 +49,7 @@ export function slideScale(
   const candidates: Array<[number | undefined, SlideScale["mppSource"]]> = [
     [slide.mpp, "slide-ref"],
     [overrides.mppBySlide?.[slide.id], "per-slide override"],
-    [overrides.mpp, "global override"],
+    [overrides.mppOverride, "global override"],
     [file.mpp, "file"],
   ];
   for (const [value, source] of candidates) {

@@ -1,0 +1,85 @@
+/**
+ * What the tile stage reads from and writes to the run store, in one place:
+ * a slide's previous status and parameters (for rerun skip), its stored
+ * tiles (to re-emit them), and per-slide all-or-nothing writes of a tiled,
+ * empty or failed slide.
+ *
+ * @module
+ */
+
+import type { Store } from "../../data/store.ts";
+import type { SlideRecord, TileRecord } from "../../data/records.ts";
+
+/** A slide's row as the tile stage needs it for resume. */
+export interface StoredSlide {
+  status: string;
+  tileParams: string | null;
+  error: string | null;
+}
+
+/** The slide's previous status and tile parameters, or undefined when unseen. */
+export async function storedSlide(
+  store: Store,
+  slideId: string,
+): Promise<StoredSlide | undefined> {
+  const rows = await store.query<
+    { status: string; tile_params: string | null; error: string | null }
+  >(
+    "SELECT status, tile_params, error FROM slides WHERE id = ?",
+    [slideId],
+  );
+  const row = rows[0];
+  return row
+    ? { status: row.status, tileParams: row.tile_params, error: row.error }
+    : undefined;
+}
+
+/** The stored tiles of a slide, in index order. */
+export async function storedTiles(
+  store: Store,
+  slideId: string,
+): Promise<TileRecord[]> {
+  const rows = await store.query<
+    {
+      tile: number;
+      x: number;
+      y: number;
+      size: number;
+      level: number;
+      tissue: number | null;
+      label: number | null;
+    }
+  >(
+    "SELECT tile, x, y, size, level, tissue, label FROM tiles WHERE slide = ? ORDER BY tile",
+    [slideId],
+  );
+  return rows.map((r) => ({ ...r }));
+}
+
+/** Writes a tiled (or empty) slide and replaces its tiles, in one transaction. */
+export async function saveTiledSlide(
+  store: Store,
+  slide: SlideRecord,
+  tiles: readonly TileRecord[],
+): Promise<void> {
+  await store.slideTransaction(slide.id, async (tx) => {
+    await tx.upsertSlide(slide);
+    await tx.replaceTiles(slide.id, tiles);
+  });
+}
+
+/**
+ * Marks a slide failed with its reason, drops any tiles it had, and appends
+ * to `failures` (stage `tile`), in one transaction.
+ */
+export async function saveFailedSlide(
+  store: Store,
+  slide: SlideRecord,
+  error: string,
+): Promise<void> {
+  await store.slideTransaction(slide.id, async (tx) => {
+    await tx.upsertSlide({ ...slide, status: "failed", error });
+    await tx.replaceTiles(slide.id, []);
+    await tx.recordFailure("tile", slide.id, error);
+  });
+}

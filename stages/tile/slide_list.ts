@@ -1,0 +1,140 @@
+/**
+ * Slides to tile from a folder or a CSV, as `SlideRef`s.
+ *
+ * @module
+ */
+
+import { basename, dirname, extname, isAbsolute, join } from "node:path";
+import type { SlideRef, Split } from "../../pipeline/types.ts";
+
+/** File extensions taken for slides when listing a folder. */
+export const SLIDE_EXTENSIONS: readonly string[] = [
+  ".svs",
+  ".tif",
+  ".tiff",
+  ".ndpi",
+  ".mrxs",
+  ".scn",
+  ".vms",
+  ".vmu",
+  ".bif",
+  ".svslide",
+];
+
+const SPLITS = new Set(["train", "val", "test"]);
+
+function parseCsv(text: string): string[][] {
+  return text.split(/\r?\n/).filter((l) => l.trim() !== "").map((l) =>
+    l.split(",").map((c) => c.trim())
+  );
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads a slide CSV: a header with `slide_id` (or `id`) and optionally
+ * `path` (or `slide_path`), `label`, `split`, `mpp`. Relative paths are
+ * resolved against the CSV's folder; without a path column the slide is
+ * looked up as `<folder>/<slide_id>.<ext>` for the known extensions.
+ */
+export async function readSlideCsv(csvPath: string): Promise<SlideRef[]> {
+  const rows = parseCsv(await Deno.readTextFile(csvPath));
+  const header = (rows[0] ?? []).map((h) => h.toLowerCase());
+  const col = (...names: string[]) =>
+    header.findIndex((h) => names.includes(h));
+  const idCol = col("slide_id", "id");
+  const pathCol = col("path", "slide_path", "file");
+  if (idCol < 0 && pathCol < 0) {
+    throw new TypeError(
+      `Cannot read slides from ${csvPath}: expected a header with "slide_id" or "path", found "${
+        rows[0]?.join(",") ?? ""
+      }"`,
+    );
+  }
+  const labelCol = col("label"), splitCol = col("split"), mppCol = col("mpp");
+  const dir = dirname(csvPath);
+  const slides: SlideRef[] = [];
+  for (const [i, cells] of rows.slice(1).entries()) {
+    const given = pathCol >= 0 ? cells[pathCol] : undefined;
+    let path = given
+      ? (isAbsolute(given) ? given : join(dir, given))
+      : undefined;
+    const id = (idCol >= 0 ? cells[idCol] : undefined) ||
+      basename(path ?? "", extname(path ?? ""));
+    if (!path) {
+      path = join(dir, id);
+      for (const ext of SLIDE_EXTENSIONS) {
+        if (await exists(join(dir, id + ext))) {
+          path = join(dir, id + ext);
+          break;
+        }
+      }
+    }
+    const slide: SlideRef = { id, path };
+    const label = labelCol >= 0 ? cells[labelCol] : undefined;
+    if (label) slide.label = /^-?\d+$/.test(label) ? Number(label) : label;
+    const split = splitCol >= 0 ? cells[splitCol] : undefined;
+    if (split) {
+      if (!SPLITS.has(split)) {
+        throw new RangeError(
+          `Cannot read slides from ${csvPath}: line ${
+            i + 2
+          } has split "${split}", expected train, val or test`,
+        );
+      }
+      slide.split = split as Split;
+    }
+    const mpp = mppCol >= 0 ? cells[mppCol] : undefined;
+    if (mpp) slide.mpp = Number(mpp);
+    slides.push(slide);
+  }
+  return slides;
+}
+
+/**
+ * The slides in a folder (known slide extensions, sorted by name; labels
+ * and splits from `labels.csv` there when present) or listed in a CSV file.
+ *
+ * @example
+ * ```ts ignore
+ * import { listSlides } from "./slide_list.ts";
+ * const slides = await listSlides("out/synthetic"); // [{ id: "synth_000", path: …, label: 1 }, …]
+ * ```
+ */
+export async function listSlides(source: string): Promise<SlideRef[]> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(source);
+  } catch (cause) {
+    throw new Error(
+      `Cannot list slides: expected a folder or CSV file at ${source}, but it does not exist`,
+      { cause },
+    );
+  }
+  if (info.isFile) return readSlideCsv(source);
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(source)) {
+    if (
+      entry.isFile &&
+      SLIDE_EXTENSIONS.includes(extname(entry.name).toLowerCase())
+    ) names.push(entry.name);
+  }
+  names.sort();
+  const known = new Map<string, SlideRef>();
+  if (await exists(join(source, "labels.csv"))) {
+    for (const s of await readSlideCsv(join(source, "labels.csv"))) {
+      known.set(s.id, s);
+    }
+  }
+  return names.map((name) => {
+    const id = basename(name, extname(name));
+    return { ...known.get(id), id, path: join(source, name) };
+  });
+}
