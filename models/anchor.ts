@@ -1,0 +1,197 @@
+/**
+ * The ASMIL anchor as a wrapper around any attention-MIL model: a second
+ * copy of the architecture (the anchor) supplies attention scores, turned
+ * into a target by the normalized sigmoid, and the online model's attention
+ * is pulled toward it by `parts.anchor` (notes/method.md). The anchor is not
+ * optimised: after each optimiser step the trainer calls `afterStep()`
+ * (= `updateAnchor()`), which applies `θ_a ← m·θ_a + (1−m)·θ_o` for the
+ * `"ema"` update and nothing for `"frozen"`.
+ *
+ * Build one with `createAnchored()` / `buildModel()` (anchor_factory.ts).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type {
+  ForwardOptions,
+  ForwardOutput,
+  LossOutput,
+  MilModel,
+  ModelOptions,
+} from "./mil_model.ts";
+import { anchorLoss } from "./anchor_loss.ts";
+
+/** How the anchor is initialised, updated and weighted. */
+export interface AnchorOptions {
+  /** `"copy"`: start as a copy of the online weights (intended ASMIL); `"independent"`: own random init (released code). */
+  init: "copy" | "independent";
+  /** `"ema"`: θ_a ← m·θ_a + (1−m)·θ_o after each step; `"frozen"`: never changes. */
+  update: "ema" | "frozen";
+  /** EMA momentum m in [0, 1]. */
+  momentum: number;
+  /** Temperature τ of the normalized sigmoid. */
+  tau: number;
+  /** Weight of the anchor loss. */
+  weight: number;
+  /** Seed of an `"independent"` anchor's init (default: the online seed + 1). */
+  seed?: number;
+}
+
+/** The defaults: the intended ASMIL anchor. */
+export const ANCHOR_DEFAULTS: Readonly<AnchorOptions> = {
+  init: "copy",
+  update: "ema",
+  momentum: 0.999,
+  tau: 0.5,
+  weight: 1,
+};
+
+/**
+ * An online model plus its anchor; itself a {@link MilModel}. Its
+ * `trainableVariables()` are the online model's only; `stateVariables()`
+ * adds the anchor's for checkpoints.
+ *
+ * @example
+ * ```ts ignore
+ * const model = createAnchored("gated_abmil", { inputDim: 1024, numClasses: 2 });
+ * optimizer.minimize(() => model.loss(x, y, { training: true, rng }).total, false, model.trainableVariables());
+ * model.afterStep(); // EMA update of the anchor
+ * ```
+ */
+export class AnchoredModel implements MilModel {
+  readonly name: string;
+  readonly options: Readonly<ModelOptions & { anchor: AnchorOptions }>;
+  readonly attentionNormalisation: "softmax" | "sigmoid";
+  /** The wrapped model being trained. */
+  readonly online: MilModel;
+  /** The anchor: same architecture, not optimised. */
+  readonly anchor: MilModel;
+  readonly #pairs: [anchor: tf.Variable, online: tf.Variable][];
+
+  /**
+   * Wraps `online` with `anchor` (a second instance of the same
+   * architecture, owned and disposed by the wrapper from now on).
+   */
+  constructor(online: MilModel, anchor: MilModel, options: AnchorOptions) {
+    checkAnchorOptions(options);
+    const onlineVars = online.trainableVariables();
+    const anchorVars = anchor.trainableVariables();
+    const mismatch = onlineVars.length !== anchorVars.length ||
+      onlineVars.some((v, i) => v.shape.join() !== anchorVars[i]?.shape.join());
+    if (online.name !== anchor.name || mismatch) {
+      throw new Error(
+        `The anchor must have the online model's architecture: got ${anchor.name} with ${anchorVars.length} variables for ${online.name} with ${onlineVars.length}`,
+      );
+    }
+    this.name = online.name;
+    this.online = online;
+    this.anchor = anchor;
+    this.attentionNormalisation = online.attentionNormalisation;
+    this.options = { ...online.options, anchor: { ...options } };
+    this.#pairs = anchorVars.map((a, i) => [a, onlineVars[i] as tf.Variable]);
+    for (const [a, o] of this.#pairs) {
+      // Not trainable: an optimiser run without a var list must skip it.
+      a.trainable = false;
+      if (options.init === "copy") a.assign(o);
+    }
+  }
+
+  /** The online model's forward pass (the anchor is not needed for it). */
+  forward(features: tf.Tensor2D, options: ForwardOptions): ForwardOutput {
+    return this.online.forward(features, options);
+  }
+
+  /** The online model's loss plus `parts.anchor` (weighted). */
+  loss(
+    features: tf.Tensor2D,
+    label: number,
+    options: ForwardOptions,
+  ): LossOutput {
+    return tf.tidy(() => {
+      const out = this.online.loss(features, label, options);
+      const target = this.anchorAttention(features);
+      const anchor = tf.mul(
+        anchorLoss(target, out.attention, {
+          tau: this.options.anchor.tau,
+          onlineNormalisation: this.online.attentionNormalisation,
+        }),
+        this.options.anchor.weight,
+      ) as tf.Scalar;
+      return {
+        logits: out.logits,
+        attention: out.attention,
+        total: tf.add(out.total, anchor) as tf.Scalar,
+        parts: { ...out.parts, anchor },
+      };
+    });
+  }
+
+  /** The anchor's pre-normalisation scores `[heads, N]` (evaluation mode). */
+  anchorAttention(features: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const { logits, attention } = this.anchor.forward(features, {
+        training: false,
+      });
+      logits.dispose();
+      return attention;
+    });
+  }
+
+  /** EMA update of the anchor (no-op when frozen); call after each optimiser step. */
+  updateAnchor(): void {
+    if (this.options.anchor.update === "frozen") return;
+    const m = this.options.anchor.momentum;
+    for (const [a, o] of this.#pairs) {
+      tf.tidy(() => a.assign(tf.add(tf.mul(a, m), tf.mul(o, 1 - m))));
+    }
+  }
+
+  /** Trainer hook: the anchor update. */
+  afterStep(): void {
+    this.updateAnchor();
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.online.trainableVariables();
+  }
+
+  /** Online state then the anchor's variables. */
+  stateVariables(): tf.Variable[] {
+    const online = this.online.stateVariables?.() ??
+      this.online.trainableVariables();
+    return [
+      ...online,
+      ...(this.anchor.stateVariables?.() ?? this.#pairs.map(([a]) => a)),
+    ];
+  }
+
+  dispose(): void {
+    this.online.dispose();
+    this.anchor.dispose();
+  }
+}
+
+/** Throws on an anchor option outside its domain, naming it and its value. */
+export function checkAnchorOptions(options: AnchorOptions): void {
+  const bad = (key: string, want: string, value: unknown) =>
+    new RangeError(
+      `Anchor option ${key} must be ${want}: current value is ${
+        JSON.stringify(value)
+      }`,
+    );
+  if (options.init !== "copy" && options.init !== "independent") {
+    throw bad("init", `"copy" or "independent"`, options.init);
+  }
+  if (options.update !== "ema" && options.update !== "frozen") {
+    throw bad("update", `"ema" or "frozen"`, options.update);
+  }
+  if (!(options.momentum >= 0 && options.momentum <= 1)) {
+    throw bad("momentum", "in [0, 1]", options.momentum);
+  }
+  if (!(options.tau > 0 && Number.isFinite(options.tau))) {
+    throw bad("tau", "a positive number", options.tau);
+  }
+  if (!(options.weight >= 0 && Number.isFinite(options.weight))) {
+    throw bad("weight", "a non-negative number", options.weight);
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * The ASMIL attention model (notes/method.md), without its anchor: dimension
+ * reduction → `nToken` learnable query tokens, each with its own 8-head
+ * cross-attention over the instances → token random dropping (training
+ * only) → a learnable CLS query attending over the kept token features →
+ * slide classifier. The reference's per-token classifiers have loss weight
+ * 0 there, i.e. no effect on training; here they are only built (and add
+ * `parts.tokens`) when `tokenLossWeight` > 0, so no weight goes untrained.
+ * The full ASMIL method is this model wrapped by the anchor
+ * (`createAnchored("asmil", …)` in anchor_factory.ts).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type {
+  ForwardOptions,
+  ForwardOutput,
+  LossOutput,
+  MilModel,
+  ModelOptions,
+} from "./mil_model.ts";
+import { registerModel } from "./registry.ts";
+import { checkBag } from "./bag_check.ts";
+import { checkLabel, crossEntropy } from "./abmil_loss.ts";
+import { applyLinear, type LinearParams, ParamScope } from "./weights_scope.ts";
+import { CrossAttention } from "./layers/cross_attention.ts";
+import { ParallelLinear } from "./layers/parallel_linear.ts";
+import { keptTokens } from "./layers/token_dropping.ts";
+import { meanCrossEntropy } from "./layers/mean_cross_entropy.ts";
+import { checkIntegerOption, defaultInnerDim } from "./layers/options.ts";
+
+/** Options of `asmil`. */
+export interface AsmilOptions extends ModelOptions {
+  /** Width after dimension reduction; default ≈ D/2 rounded up to a multiple of `heads` (≥ 4·heads). */
+  innerDim?: number;
+  /** Number of learnable query tokens; default 4. */
+  nToken?: number;
+  /** Token features dropped at random in training; default 2. */
+  nDrop?: number;
+  /** Attention heads per token and for the CLS query; default 8. */
+  heads?: number;
+  /** Dropout after each attention's out-projection; default 0.1. */
+  dropout?: number;
+  /** Standard deviation of the initial query tokens and CLS query; default 1e-6 (the method's). */
+  queryInitStd?: number;
+  /** Weight of the mean per-token cross-entropy; default 0 (per-token classifiers not built). */
+  tokenLossWeight?: number;
+}
+
+/** Defaults of `asmil` (innerDim is resolved from inputDim when absent). */
+export const ASMIL_DEFAULTS = {
+  nToken: 4,
+  nDrop: 2,
+  heads: 8,
+  dropout: 0.1,
+  queryInitStd: 1e-6,
+  tokenLossWeight: 0,
+  seed: 0,
+};
+
+/**
+ * ASMIL's token-attention MIL model.
+ *
+ * `attention` is `[nToken·heads, N]`, token-major (row t·heads + h), the
+ * pre-softmax scores of every token (dropped ones included).
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { Asmil } from "./asmil.ts";
+ * const model = new Asmil({ inputDim: 16, numClasses: 2, seed: 1 });
+ * const { logits, attention } = model.forward(tf.randomNormal([9, 16]), { training: false });
+ * if (attention.shape.join() !== "32,9" || logits.shape.join() !== "2") throw new Error("shapes");
+ * model.dispose();
+ * ```
+ */
+export class Asmil implements MilModel {
+  readonly name = "asmil";
+  readonly options: Readonly<Required<AsmilOptions>>;
+  readonly attentionNormalisation = "softmax" as const;
+  #scope: ParamScope;
+  #reduce: LinearParams;
+  #tokens: tf.Variable;
+  #tokenAttention: CrossAttention;
+  #tokenClassifiers: ParallelLinear | null;
+  #cls: tf.Variable;
+  #clsAttention: CrossAttention;
+  #classifier: LinearParams;
+
+  /** Builds the model from `options` (defaults filled in). */
+  constructor(options: AsmilOptions) {
+    const heads = options.heads ?? ASMIL_DEFAULTS.heads;
+    const resolved = {
+      ...ASMIL_DEFAULTS,
+      innerDim: defaultInnerDim(options.inputDim, heads),
+      ...options,
+    } as Required<AsmilOptions>;
+    for (const key of ["inputDim", "innerDim", "nToken", "heads"] as const) {
+      checkIntegerOption("ASMIL", key, resolved[key], 1);
+    }
+    checkIntegerOption("ASMIL", "numClasses", resolved.numClasses, 2);
+    checkIntegerOption(
+      "ASMIL",
+      "nDrop",
+      resolved.nDrop,
+      0,
+      resolved.nToken - 1,
+    );
+    if (
+      !(resolved.tokenLossWeight >= 0) ||
+      !(resolved.dropout >= 0 && resolved.dropout < 1)
+    ) {
+      throw new RangeError(
+        `ASMIL options tokenLossWeight must be ≥ 0 and dropout in [0, 1): got ${resolved.tokenLossWeight} and ${resolved.dropout}`,
+      );
+    }
+    if (resolved.innerDim % resolved.heads !== 0) {
+      throw new RangeError(
+        `ASMIL option heads must divide innerDim: got heads ${resolved.heads}, innerDim ${resolved.innerDim}`,
+      );
+    }
+    this.options = resolved;
+    const { inputDim, innerDim, nToken, numClasses, dropout, seed } = resolved;
+    const scope = new ParamScope(this.name, seed);
+    this.#scope = scope;
+    this.#reduce = scope.linear("reduce", inputDim, innerDim, { bias: false });
+    this.#tokens = scope.variable(
+      "tokens",
+      [nToken, innerDim],
+      scope.normal(nToken * innerDim, resolved.queryInitStd),
+    );
+    const attention = { dim: innerDim, heads, dropout, eps: 1e-6 };
+    this.#tokenAttention = new CrossAttention(scope, "token_attention", {
+      ...attention,
+      queries: nToken,
+    });
+    this.#tokenClassifiers = resolved.tokenLossWeight === 0
+      ? null
+      : new ParallelLinear(
+        scope,
+        "token_classifiers",
+        nToken,
+        innerDim,
+        numClasses,
+      );
+    this.#cls = scope.variable(
+      "cls",
+      [1, innerDim],
+      scope.normal(innerDim, resolved.queryInitStd),
+    );
+    this.#clsAttention = new CrossAttention(scope, "cls_attention", {
+      ...attention,
+      queries: 1,
+    });
+    this.#classifier = scope.linear("classifier", innerDim, numClasses);
+  }
+
+  forward(features: tf.Tensor2D, options: ForwardOptions): ForwardOutput {
+    return tf.tidy(() => {
+      const { logits, attention } = this.#run(features, options);
+      return { logits, attention };
+    });
+  }
+
+  loss(
+    features: tf.Tensor2D,
+    label: number,
+    options: ForwardOptions,
+  ): LossOutput {
+    checkLabel(label, this.options.numClasses);
+    return tf.tidy(() => {
+      const { logits, attention, tokenFeatures } = this.#run(features, options);
+      const ce = crossEntropy(logits, label);
+      if (this.#tokenClassifiers === null) {
+        return { logits, attention, total: ce, parts: { ce } };
+      }
+      const tokens = tf.mul(
+        meanCrossEntropy(this.#tokenClassifiers.apply(tokenFeatures), label),
+        this.options.tokenLossWeight,
+      ) as tf.Scalar;
+      const total = tf.add(ce, tokens) as tf.Scalar;
+      return { logits, attention, total, parts: { ce, tokens } };
+    });
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.#scope.variables();
+  }
+
+  dispose(): void {
+    this.#scope.dispose();
+  }
+
+  #run(features: tf.Tensor2D, options: ForwardOptions) {
+    checkBag(features, this.options.inputDim);
+    const h = applyLinear(features, this.#reduce, "relu");
+    const { features: tokenFeatures, scores } = this.#tokenAttention.apply(
+      this.#tokens as tf.Tensor2D,
+      h,
+      options,
+    );
+    const kept = keptTokens(this.options.nToken, this.options.nDrop, options);
+    // Selecting rows by a one-hot matMul, not tf.gather: gather's gradient
+    // (UnsortedSegmentSum) has no wasm kernel.
+    const slideTokens = kept === null ? tokenFeatures : tf.matMul(
+      tf.oneHot(kept, this.options.nToken),
+      tokenFeatures,
+    ) as tf.Tensor2D;
+    const slide = this.#clsAttention.apply(
+      this.#cls as tf.Tensor2D,
+      slideTokens,
+      options,
+    ).features;
+    const logits = tf.reshape(
+      applyLinear(slide, this.#classifier),
+      [-1],
+    ) as tf.Tensor1D;
+    return { logits, attention: scores, tokenFeatures };
+  }
+}
+
+registerModel({
+  name: "asmil",
+  description:
+    "ASMIL token attention (Ma 2026): n_token queries × 8-head cross-attention, token dropping, CLS aggregation; wrap with the anchor for full ASMIL",
+  defaults: ASMIL_DEFAULTS,
+  factory: (options) => new Asmil(options),
+});
