@@ -5,4 +5,6 @@
  * @module
  */
 import "./abmil.ts";
+import "./acmil.ts";
+import "./asmil.ts";
 export { createModel, listModels, modelEntry } from "./registry.ts";
