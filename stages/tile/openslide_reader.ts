@@ -7,6 +7,7 @@
  * @module
  */
 
+import { describeUnreadable } from "./_diagnose.ts";
 import { thumbnailFromLevels } from "./_thumbnail.ts";
 import {
   checkRegion,
@@ -159,7 +160,9 @@ export class OpenSlideReader implements SlideReader {
     if (osr === null) {
       throw new SlideReadError(
         path,
-        `Cannot open slide ${path} with OpenSlide: expected a supported whole-slide format (SVS, tiled TIFF, NDPI, MRXS, …), but the format is not recognised`,
+        `Cannot open slide ${path} with OpenSlide: expected a supported whole-slide format (SVS, tiled TIFF, NDPI, MRXS, …), but ${
+          describeUnreadable(path)
+        }`,
       );
     }
     return new OpenSlideReader(path, lib, osr);

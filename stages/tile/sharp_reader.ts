@@ -8,6 +8,7 @@
  */
 
 import sharp from "sharp";
+import { describeUnreadable } from "./_diagnose.ts";
 import { thumbnailFromLevels } from "./_thumbnail.ts";
 import {
   checkRegion,
@@ -99,7 +100,9 @@ export class SharpReader implements SlideReader {
       } catch (cause) {
         throw new SlideReadError(
           path,
-          `Cannot open slide ${path} with sharp: ${(cause as Error).message}`,
+          `Cannot open slide ${path} with sharp: expected a tiled pyramidal TIFF, but ${
+            describeUnreadable(path)
+          }`,
           { cause },
         );
       }
@@ -130,7 +133,7 @@ export class SharpReader implements SlideReader {
       if (levels.length === 0 || levels[0]?.page !== 0 || !first) {
         throw new SlideReadError(
           path,
-          `Cannot open slide ${path} with sharp: expected a tiled TIFF (TileWidth/TileOffsets on page 0), found ${layout.directories.length} page(s) without a tiled first page`,
+          `Cannot open slide ${path} with sharp: expected a tiled pyramidal TIFF, but found a stripped (untiled) TIFF of ${layout.directories.length} page(s)`,
         );
       }
       const description = first.tags.get(270);
