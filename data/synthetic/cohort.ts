@@ -178,6 +178,8 @@ export interface SynthCommandOptions {
   seed?: number;
   /** `--force`: rewrite even when a matching cohort exists. */
   force?: boolean;
+  /** Slide side lengths (no CLI flag; tests use small slides). */
+  sides?: readonly number[];
   /** Where progress lines go (default `console.log`). */
   log?: (line: string) => void;
 }
@@ -201,6 +203,7 @@ export async function synthCommand(
     outDir: options.out,
     ...(options.slides !== undefined ? { slides: options.slides } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.sides !== undefined ? { sides: options.sides } : {}),
     reuse: !options.force,
     onSlide: (s, i, total) =>
       log(
