@@ -4,7 +4,7 @@
  * For each thread count and batch size: the encoder alone on batches already
  * resized and normalised (`infer`), the encoder with its own resize
  * (`embed`, 256² tiles → 224²), and the whole stage (tiles → EmbedStream →
- * per-slide DuckDB transactions) on the same tiles, with the stage's
+ * per-slide DuckDB transactions; also without the store) on the same tiles, with the stage's
  * throughput as a share of `infer` alone (target ≥ 80 %). Also the
  * resize itself: the TypeScript bilinear resize vs sharp.
  *
@@ -114,13 +114,22 @@ async function embedAlone(encoder: Encoder, tiles: Tile[], batch: number) {
   });
 }
 
-async function stage(encoder: Encoder, tiles: Tile[], batch: number) {
+async function stage(
+  encoder: Encoder,
+  tiles: Tile[],
+  batch: number,
+  withStore: boolean,
+) {
   const store = await Store.open(":memory:");
   try {
     let n = 0;
     const ms = await timed(async () => {
       const out = ReadableStream.from(tiles).pipeThrough(
-        new EmbedStream({ encoder, batchSize: batch, store }),
+        new EmbedStream({
+          encoder,
+          batchSize: batch,
+          ...(withStore ? { store } : {}),
+        }),
       );
       for await (const _ of out) n++;
     });
@@ -174,26 +183,30 @@ export async function run(args: string[]): Promise<void> {
   console.log(
     "| threads | batch | infer ms/tile | infer tiles/s | embed tiles/s | stage tiles/s | stage / infer |",
   );
-  console.log("|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|");
   for (const threads of c.threads) {
     const encoder = await createMobileNetV2Encoder({ threads });
     try {
       await encoder.embed(tiles.slice(0, Math.min(8, tiles.length))); // warm-up
       for (const batch of c.batches) {
-        let infer = Infinity, embed = Infinity, staged = Infinity;
+        let infer = Infinity,
+          embed = Infinity,
+          staged = Infinity,
+          bare = Infinity;
         for (let r = 0; r < c.repeat; r++) { // interleaved, best of each
           infer = Math.min(infer, await inferAlone(encoder, tiles, batch));
           embed = Math.min(embed, await embedAlone(encoder, tiles, batch));
-          staged = Math.min(staged, await stage(encoder, tiles, batch));
+          staged = Math.min(staged, await stage(encoder, tiles, batch, true));
+          bare = Math.min(bare, await stage(encoder, tiles, batch, false));
         }
         const tps = (ms: number) => (tiles.length / ms) * 1000;
         console.log(
           `| ${threads} | ${batch} | ${(infer / tiles.length).toFixed(2)} | ${
             tps(infer).toFixed(1)
           } | ` +
-            `${tps(embed).toFixed(1)} | ${tps(staged).toFixed(1)} | ${
-              ((100 * infer) / staged).toFixed(0)
-            } % |`,
+            `${tps(embed).toFixed(1)} | ${tps(bare).toFixed(1)} | ${
+              tps(staged).toFixed(1)
+            } | ${((100 * infer) / staged).toFixed(0)} % |`,
         );
       }
     } finally {
