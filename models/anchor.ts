@@ -126,15 +126,21 @@ export class AnchoredModel implements MilModel {
     });
   }
 
-  /** The anchor's pre-normalisation scores `[heads, N]` (evaluation mode). */
+  /**
+   * The anchor's pre-normalisation scores `[heads, N]` (evaluation mode), as
+   * a constant: copied out of the graph so no gradient can reach the anchor
+   * (tfjs has no stop-gradient op).
+   */
   anchorAttention(features: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => {
-      const { logits, attention } = this.anchor.forward(features, {
-        training: false,
-      });
-      logits.dispose();
-      return attention;
+    const { logits, attention } = this.anchor.forward(features, {
+      training: false,
     });
+    const constant = tf.tensor2d(
+      attention.dataSync() as Float32Array,
+      attention.shape,
+    );
+    tf.dispose([logits, attention]);
+    return constant;
   }
 
   /** EMA update of the anchor (no-op when frozen); call after each optimiser step. */

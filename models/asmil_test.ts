@@ -4,6 +4,9 @@ import { Asmil } from "./asmil.ts";
 import { createModel } from "./registry.ts";
 import { Rng } from "../pipeline/random.ts";
 import { easyFeatureBags, fitOnBags } from "../data/feature_bags_fit.ts";
+import { useBackendFromEnv } from "./backend/mod.ts";
+
+await useBackendFromEnv({ quiet: true });
 
 function logitsOf(model: Asmil, x: tf.Tensor2D, rng?: Rng): number[] {
   return tf.tidy(() =>
