@@ -43,6 +43,14 @@ export interface LossOutput extends ForwardOutput {
   parts: Record<string, tf.Scalar>;
 }
 
+/** Variables optimised together on one loss part. */
+export interface OptimisationGroup {
+  name: string;
+  variables: tf.Variable[];
+  /** Name of the loss part (in `LossOutput.parts`) to differentiate. */
+  loss?: string;
+}
+
 /** An attention-based MIL model over one bag `[N, D]`. */
 export interface MilModel {
   /** Registered name, e.g. `"abmil"`. */
@@ -75,6 +83,13 @@ export interface MilModel {
    * update).
    */
   afterStep?(): void;
+  /**
+   * For models trained with several optimisers (DTFD-MIL's two tiers): each
+   * group gets its own AdamW and its own gradient clipping, with gradients
+   * of the loss part it names (`total` when absent). Absent: one group of
+   * all trainable variables on the total loss.
+   */
+  optimisationGroups?(): OptimisationGroup[];
   /** Releases the model's tensors. */
   dispose(): void;
 }

@@ -4,7 +4,7 @@
  * model state (including e.g. an anchor's EMA copy), optimiser moments, the
  * random generator's state and the best-epoch bookkeeping.
  *
- * File: `ASMILCK1`, uint32 header length, JSON header, padding to 4 bytes,
+ * File: `ASMILCK2`, uint32 header length, JSON header, padding to 4 bytes,
  * float32 arrays at their offsets. Written via a temporary file and rename.
  *
  * @module
@@ -12,7 +12,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { AdamWState } from "./adamw.ts";
 
-const MAGIC = "ASMILCK1";
+const MAGIC = "ASMILCK2";
 
 /** What a checkpoint holds besides tensors. */
 export interface CheckpointMeta {
@@ -27,12 +27,14 @@ export interface CheckpointMeta {
 export interface Checkpoint extends CheckpointMeta {
   /** Values of the model's state variables, in order. */
   variables: { name: string; shape: number[]; values: Float32Array }[];
-  optimizer: AdamWState;
+  /** One state per optimisation group. */
+  optimizers: AdamWState[];
 }
 
 interface Header extends CheckpointMeta {
-  optimizerSteps: number;
+  optimizerSteps: number[];
   arrays: {
+    group?: number;
     kind: "var" | "m" | "v";
     name: string;
     shape: number[];
@@ -45,7 +47,7 @@ interface Header extends CheckpointMeta {
 export function captureCheckpoint(
   meta: CheckpointMeta,
   variables: tf.Variable[],
-  optimizer: AdamWState,
+  optimizers: AdamWState[],
 ): Checkpoint {
   return {
     ...meta,
@@ -54,7 +56,7 @@ export function captureCheckpoint(
       shape: [...v.shape],
       values: v.dataSync() as Float32Array,
     })),
-    optimizer,
+    optimizers,
   };
 }
 
@@ -71,22 +73,32 @@ export async function writeCheckpoint(
     name: string,
     shape: number[],
     values: Float32Array,
+    group?: number,
   ) => {
-    arrays.push({ kind, name, shape, offset, length: values.length });
+    arrays.push({
+      kind,
+      name,
+      shape,
+      offset,
+      length: values.length,
+      ...(group === undefined ? {} : { group }),
+    });
     blobs.push(values);
     offset += values.length * 4;
   };
   for (const v of c.variables) add("var", v.name, v.shape, v.values);
-  for (const m of c.optimizer.moments) {
-    add("m", m.name, [m.m.length], m.m);
-    add("v", m.name, [m.v.length], m.v);
-  }
+  c.optimizers.forEach((o, group) => {
+    for (const m of o.moments) {
+      add("m", m.name, [m.m.length], m.m, group);
+      add("v", m.name, [m.v.length], m.v, group);
+    }
+  });
   const header: Header = {
     run: c.run,
     epoch: c.epoch,
     rngState: c.rngState,
     best: c.best,
-    optimizerSteps: c.optimizer.step,
+    optimizerSteps: c.optimizers.map((o) => o.step),
     arrays,
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
@@ -135,8 +147,8 @@ export async function readCheckpoint(
   const view = (a: Header["arrays"][number]) =>
     new Float32Array(data.buffer, a.offset, a.length);
   const vars = header.arrays.filter((a) => a.kind === "var");
-  const ms = header.arrays.filter((a) => a.kind === "m");
-  const vs = header.arrays.filter((a) => a.kind === "v");
+  const moments = (group: number, kind: "m" | "v") =>
+    header.arrays.filter((a) => a.kind === kind && (a.group ?? 0) === group);
   return {
     run: header.run,
     epoch: header.epoch,
@@ -147,14 +159,17 @@ export async function readCheckpoint(
       shape: a.shape,
       values: view(a),
     })),
-    optimizer: {
-      step: header.optimizerSteps,
-      moments: ms.map((m, i) => ({
-        name: m.name,
-        m: view(m),
-        v: view(vs[i] as Header["arrays"][number]),
-      })),
-    },
+    optimizers: header.optimizerSteps.map((step, group) => {
+      const vs = moments(group, "v");
+      return {
+        step,
+        moments: moments(group, "m").map((m, i) => ({
+          name: m.name,
+          m: view(m),
+          v: view(vs[i] as Header["arrays"][number]),
+        })),
+      };
+    }),
   };
 }
 

@@ -16,7 +16,8 @@ import { Rng } from "../../pipeline/random.ts";
 import type { Bag, Split } from "../../pipeline/types.ts";
 import { formatDuration, Progress } from "../../pipeline/progress.ts";
 import { classificationMetrics } from "../evaluate/metrics.ts";
-import { AdamW, clipByGlobalNorm, cosineLr } from "./adamw.ts";
+import { cosineLr } from "./adamw.ts";
+import { StepRunner } from "./train_step.ts";
 import { attentionSnapshot, jsDivergence } from "./attention_snapshot.ts";
 import {
   captureCheckpoint,
@@ -138,8 +139,9 @@ export async function* trainModel(
   if (runDir) await Deno.mkdir(runDir, { recursive: true });
   const checkpointPath = runDir ? `${runDir}/checkpoint.bin` : undefined;
 
-  const optimizer = new AdamW(model.trainableVariables(), {
+  const steps = new StepRunner(model, {
     weightDecay: options.weightDecay ?? 1e-5,
+    clipNorm,
   });
   const stateVariables = model.stateVariables?.() ?? model.trainableVariables();
   const rng = new Rng(seed);
@@ -152,7 +154,7 @@ export async function* trainModel(
     : undefined;
   if (checkpoint) {
     restoreVariables(checkpoint, stateVariables);
-    optimizer.setState(checkpoint.optimizer);
+    steps.setState(checkpoint.optimizers);
     rng.state = checkpoint.rngState;
     best = checkpoint.best;
     start = checkpoint.epoch + 1;
@@ -218,37 +220,23 @@ export async function* trainModel(
         const bag = train[order[it] as number] as Bag;
         lr = cosineLr(baseLr, epoch + it / order.length, epochs);
         const x = bagTensor(bag);
-        const kept: tf.Scalar[] = [];
-        const names: string[] = [];
-        const { value, grads } = tf.variableGrads(() => {
-          const out = model.loss(x, bag.label, { training: true, rng });
-          for (const [name, part] of Object.entries(out.parts)) {
-            names.push(name);
-            kept.push(tf.keep(part.clone()));
-          }
-          return out.total;
-        }, model.trainableVariables());
-        const total = value.dataSync()[0] as number;
-        if (!Number.isFinite(total)) {
-          tf.dispose([x, value, ...kept, ...Object.values(grads)]);
+        let step;
+        try {
+          step = steps.step(x, bag.label, rng, lr);
+        } finally {
+          x.dispose();
+        }
+        if (!Number.isFinite(step.total)) {
           throw new Error(
-            `Run "${run}": the loss became ${total} at epoch ${
+            `Run "${run}": the loss became ${step.total} at epoch ${
               epoch + 1
             } on slide "${bag.slideId}"`,
           );
         }
-        partSums.set("total", (partSums.get("total") ?? 0) + total);
-        kept.forEach((k, i) => {
-          const name = names[i] as string;
-          partSums.set(
-            name,
-            (partSums.get(name) ?? 0) + (k.dataSync()[0] as number),
-          );
-        });
-        if (clipNorm !== null) clipByGlobalNorm(grads, clipNorm);
-        optimizer.update(grads, lr);
-        model.afterStep?.();
-        tf.dispose([x, value, ...kept, ...Object.values(grads)]);
+        partSums.set("total", (partSums.get("total") ?? 0) + step.total);
+        for (const [name, value] of Object.entries(step.parts)) {
+          partSums.set(name, (partSums.get(name) ?? 0) + value);
+        }
         progress.tick(1, `epoch ${epoch + 1}/${epochs}`);
       }
       const losses = Object.fromEntries(
@@ -326,7 +314,7 @@ export async function* trainModel(
           captureCheckpoint(
             { run, epoch, rngState: rng.state, best },
             stateVariables,
-            optimizer.getState(),
+            steps.getState(),
           ),
         );
       }
@@ -382,7 +370,7 @@ export async function* trainModel(
     }
     throw error;
   } finally {
-    optimizer.dispose();
+    steps.dispose();
   }
 }
 
