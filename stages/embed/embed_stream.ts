@@ -37,9 +37,13 @@ export interface SlideEmbedded {
   error?: string;
 }
 
+/** What is kept of a tile once its pixels are prepared. */
+type TileMeta = Pick<Tile, "index" | "x" | "y" | "label">;
+
 interface SlideState {
   id: string;
-  tiles: Tile[];
+  /** Every tile of the slide so far, without pixels (a slide can be large). */
+  tiles: TileMeta[];
   rows: (Float32Array | undefined)[];
   error?: Error;
   /** Stored features by tile index, when the slide is already done. */
@@ -118,7 +122,9 @@ class EmbedCore {
     }
     const s = this.#current!;
     if (s.error) return; // the slide already failed (skip mode): drop its tiles
-    s.tiles.push(tile);
+    const meta: TileMeta = { index: tile.index, x: tile.x, y: tile.y };
+    if (tile.label !== undefined) meta.label = tile.label;
+    s.tiles.push(meta);
     if (s.stored) return;
     s.batch.push(tile);
     if (s.batch.length >= this.#batchSize) await this.#launch(s);
@@ -231,7 +237,7 @@ class EmbedCore {
     }
     s.tiles.forEach((t, i) => {
       const e: TileEmbedding = {
-        slideId: t.slideId,
+        slideId: s.id,
         index: t.index,
         x: t.x,
         y: t.y,
