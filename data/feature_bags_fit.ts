@@ -59,9 +59,14 @@ export interface FitResult {
  * Trains `model` on the `"train"` bags and scores the evaluated split.
  *
  * @example
- * ```ts ignore
- * const result = fitOnBags(model, featureBags({ seed: 1 }), { epochs: 3 });
- * console.log(result.auc);
+ * ```ts
+ * import "../models/abmil.ts";
+ * import { createModel } from "../models/registry.ts";
+ * import { easyFeatureBags, fitOnBags } from "./feature_bags_fit.ts";
+ * const model = createModel("abmil", { inputDim: 32, numClasses: 2, innerDim: 16 });
+ * const { auc } = fitOnBags(model, easyFeatureBags(), { epochs: 1 });
+ * if (!(auc >= 0 && auc <= 1)) throw new Error("an AUC");
+ * model.dispose();
  * ```
  */
 export function fitOnBags(

@@ -52,10 +52,21 @@ export const ANCHOR_DEFAULTS: Readonly<AnchorOptions> = {
  * adds the anchor's for checkpoints.
  *
  * @example
- * ```ts ignore
- * const model = createAnchored("gated_abmil", { inputDim: 1024, numClasses: 2 });
- * optimizer.minimize(() => model.loss(x, y, { training: true, rng }).total, false, model.trainableVariables());
- * model.afterStep(); // EMA update of the anchor
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import "./abmil.ts";
+ * import { createAnchored } from "./anchor_factory.ts";
+ * import { Rng } from "../pipeline/random.ts";
+ * const model = createAnchored("gated_abmil", { inputDim: 8, numClasses: 2, innerDim: 16 });
+ * const x = tf.randomNormal([5, 8]) as tf.Tensor2D;
+ * const optimizer = tf.train.adam(1e-3);
+ * optimizer.minimize(
+ *   () => model.loss(x, 1, { training: true, rng: new Rng(1) }).total,
+ *   false,
+ *   model.trainableVariables(),
+ * );
+ * model.afterStep(); // EMA update of the anchor, once per optimiser step
+ * model.dispose();
  * ```
  */
 export class AnchoredModel implements MilModel {
