@@ -1,0 +1,129 @@
+/**
+ * Registers `asmil train`.
+ *
+ * @module
+ */
+import { type CommandUnknownOpts, Option } from "@commander-js/extra-typings";
+import { commandContext, type GlobalOptions } from "../cli_context.ts";
+import { parseInteger, parseJsonOption, parseNumber } from "../cli_args.ts";
+
+/** Adds `train` to `program`. */
+export function registerTrain(
+  program: CommandUnknownOpts,
+  globals: () => GlobalOptions,
+): void {
+  program
+    .command("train")
+    .description("train a MIL model, recording attention every epoch")
+    .option("--model <name>", "model (see `asmil models`)")
+    .option("--anchor", "add the ASMIL anchor to the model")
+    .option("--no-anchor", "train without the anchor (also for asmil)")
+    .addOption(
+      new Option("--anchor-init <init>", "anchor initialisation")
+        .choices(["copy", "independent"] as const),
+    )
+    .addOption(
+      new Option("--anchor-update <update>", "anchor update")
+        .choices(["ema", "frozen"] as const),
+    )
+    .option(
+      "--anchor-momentum <m>",
+      "EMA momentum",
+      parseNumber("--anchor-momentum"),
+    )
+    .option(
+      "--anchor-tau <t>",
+      "normalized-sigmoid temperature",
+      parseNumber("--anchor-tau"),
+    )
+    .option(
+      "--anchor-weight <w>",
+      "anchor loss weight",
+      parseNumber("--anchor-weight"),
+    )
+    .option(
+      "--model-options <json>",
+      "model options as JSON, e.g. '{\"nToken\":8}'",
+    )
+    .option("--epochs <n>", "epochs", parseInteger("--epochs"))
+    .option("--lr <x>", "base learning rate", parseNumber("--lr"))
+    .option(
+      "--weight-decay <x>",
+      "AdamW weight decay",
+      parseNumber("--weight-decay"),
+    )
+    .option("--labels <csv>", "labels CSV (slide_id,label)")
+    .option("--split <json>", "split file {train_names, val_names, test_names}")
+    .option(
+      "--folds <k>",
+      "k for the stratified k-fold when no split is given",
+      parseInteger("--folds"),
+    )
+    .option("--fold <i>", "which fold is the test fold", parseInteger("--fold"))
+    .option("--encoder <name>", "which embeddings to train on")
+    .addOption(
+      new Option("--data <source>", "where bags come from")
+        .choices(["store", "generated"] as const)
+        .default("store" as const),
+    )
+    .option(
+      "--run <id>",
+      "run id (an existing run resumes from its checkpoint)",
+    )
+    .option("--out <dir>", "folder for weights and checkpoints")
+    .option(
+      "--record-train-attention",
+      "also record training slides' attention",
+    )
+    .addOption(
+      new Option("--backend <name>", "tensor backend")
+        .choices(["auto", "blas", "wasm", "cpu", "tensorflow"] as const),
+    )
+    .option("--threads <n>", "BLAS threads", parseInteger("--threads"))
+    .action(async (o) => {
+      const ctx = await commandContext(globals());
+      const t = ctx.config.train;
+      if (o.model !== undefined) t.model = o.model;
+      if (o.modelOptions !== undefined) {
+        t.modelOptions = parseJsonOption("--model-options", o.modelOptions);
+      }
+      const anchorFlags = Object.fromEntries(
+        Object.entries({
+          init: o.anchorInit,
+          update: o.anchorUpdate,
+          momentum: o.anchorMomentum,
+          tau: o.anchorTau,
+          weight: o.anchorWeight,
+        }).filter(([, v]) => v !== undefined),
+      );
+      if (o.anchor === false) t.anchor = false;
+      else if (Object.keys(anchorFlags).length > 0) t.anchor = anchorFlags;
+      else if (o.anchor === true) t.anchor = true;
+      if (o.epochs !== undefined) t.epochs = o.epochs;
+      if (o.lr !== undefined) t.lr = o.lr;
+      if (o.weightDecay !== undefined) t.weightDecay = o.weightDecay;
+      if (o.folds !== undefined) t.folds = o.folds;
+      if (o.fold !== undefined) t.fold = o.fold;
+      if (o.encoder !== undefined) t.encoder = o.encoder;
+      if (o.recordTrainAttention) t.recordTrainAttention = true;
+      if (o.labels !== undefined) ctx.config.labels = o.labels;
+      if (o.split !== undefined) ctx.config.split = o.split;
+      if (o.backend !== undefined) ctx.config.backend = o.backend;
+      // Loaded on demand: the tensor engine is not needed by other commands.
+      const { runTrain } = await import("./train.ts");
+      const summary = await runTrain(ctx, {
+        data: o.data,
+        ...(o.run !== undefined ? { run: o.run } : {}),
+        ...(o.out !== undefined ? { outDir: o.out } : {}),
+        ...(o.threads !== undefined ? { threads: o.threads } : {}),
+      });
+      const best = summary.events.find((e) => e.epoch === summary.bestEpoch);
+      console.log(
+        `run ${summary.run}: best epoch ${summary.bestEpoch + 1}, val AUC ${
+          best?.val?.auc.toFixed(3) ?? "–"
+        }, val macro-F1 ${best?.val?.macroF1.toFixed(3) ?? "–"}, test AUC ${
+          best?.test?.auc.toFixed(3) ?? "–"
+        }, test macro-F1 ${best?.test?.macroF1.toFixed(3) ?? "–"}`,
+      );
+    });
+}
