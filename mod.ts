@@ -1,0 +1,157 @@
+/**
+ * asmil: whole-slide images → attention-MIL slide classifiers, with every
+ * epoch's attention in DuckDB.
+ *
+ * Compose your own pipeline from the stages (Web-Streams transforms):
+ *
+ * ```ts ignore
+ * import { BagStream, EmbedStream, openEncoder, openStore, TileStream, TrainStream, buildModel } from "./mod.ts";
+ * const store = await openStore("runs/my.duckdb");
+ * const encoder = await openEncoder("mobilenet_v2");
+ * const events = ReadableStream.from(slides)
+ *   .pipeThrough(new TileStream({ store, mpp: 0.5 }))
+ *   .pipeThrough(new EmbedStream({ encoder, store }))
+ *   .pipeThrough(new BagStream({ labels, splits }))
+ *   .pipeThrough(new TrainStream({ runId: "r1", store, model: (b) => buildModel("asmil", { inputDim: b[0]!.dim, numClasses: 2 }) }));
+ * for await (const e of events) console.log(e.epoch, e.val?.auc, e.jsDivergence);
+ * ```
+ *
+ * @module
+ */
+
+// Records flowing between stages, randomness, stage helpers.
+export type {
+  Bag,
+  SlideRef,
+  Split,
+  Tile,
+  TileEmbedding,
+} from "./pipeline/types.ts";
+export { Rng } from "./pipeline/random.ts";
+export {
+  compose,
+  defineStage,
+  runThrough,
+  type Stage,
+} from "./pipeline/stage.ts";
+export {
+  BatchStream,
+  type BatchStreamOptions,
+} from "./pipeline/batch_stream.ts";
+export { ConcurrentMapStream } from "./pipeline/concurrent_map_stream.ts";
+export { Progress, type ProgressOptions } from "./pipeline/progress.ts";
+export {
+  type Config,
+  ConfigSchema,
+  loadConfig,
+  parseConfig,
+} from "./pipeline/config.ts";
+
+// The run store.
+export {
+  openStore,
+  type OpenStoreOptions,
+  type Row,
+  Store,
+  type StoreWriter,
+} from "./data/store.ts";
+export type * from "./data/records.ts";
+export { MIGRATIONS, SCHEMA_VERSION } from "./data/schema.ts";
+export { MACROS_SQL } from "./data/macros.ts";
+
+// Data without slides.
+export { type FeatureBagOptions, featureBags } from "./data/feature_bags.ts";
+export {
+  type SyntheticCohort,
+  type SyntheticCohortOptions,
+  writeSyntheticCohort,
+} from "./data/synthetic/cohort.ts";
+
+// Models and the tensor engine.
+export type {
+  ForwardOptions,
+  ForwardOutput,
+  LossOutput,
+  MilModel,
+  ModelOptions,
+  OptimisationGroup,
+} from "./models/mil_model.ts";
+export { createModel, listModels, modelEntry } from "./models/all.ts";
+export {
+  type ModelEntry,
+  type ModelFactory,
+  registerModel,
+} from "./models/registry.ts";
+export {
+  buildModel,
+  type BuildOptions,
+  buildOptionsOf,
+  createAnchored,
+} from "./models/anchor_factory.ts";
+export {
+  ANCHOR_DEFAULTS,
+  AnchoredModel,
+  type AnchorOptions,
+} from "./models/anchor.ts";
+export { normalizedSigmoid } from "./models/normalized_sigmoid.ts";
+export { loadWeights, saveWeights } from "./models/weights.ts";
+export {
+  type BackendChoice,
+  type BackendInfo,
+  type BackendOptions,
+  useBackend,
+} from "./models/backend/mod.ts";
+
+// Stages.
+export { openSlide, type ReaderKind } from "./stages/tile/open_slide.ts";
+export type { SlideReader } from "./stages/tile/slide_reader.ts";
+export {
+  type TissueMask,
+  tissueMask,
+  type TissueMaskOptions,
+} from "./stages/tile/tissue_mask.ts";
+export { tileGrid, type TileGridOptions } from "./stages/tile/tile_grid.ts";
+export {
+  type SlideTileResult,
+  TileStream,
+  type TileStreamOptions,
+} from "./stages/tile/tile_stream.ts";
+export * from "./stages/embed/mod.ts";
+export {
+  type BagOptions,
+  BagStream,
+  makeBag,
+} from "./stages/bag/bag_stream.ts";
+export {
+  bagsFromStore,
+  type BagsFromStoreOptions,
+} from "./stages/bag/bags_from_store.ts";
+export {
+  type LabelTable,
+  parseLabelsCsv,
+  parseSplitJson,
+  readLabelsCsv,
+} from "./stages/bag/labels.ts";
+export { stratifiedKFold } from "./stages/bag/kfold.ts";
+export {
+  type EpochEvent,
+  type SplitMetrics,
+  trainModel,
+  type TrainOptions,
+} from "./stages/train/trainer.ts";
+export {
+  TrainStream,
+  type TrainStreamOptions,
+} from "./stages/train/train_stream.ts";
+export { AdamW, clipByGlobalNorm, cosineLr } from "./stages/train/adamw.ts";
+export {
+  attentionSnapshot,
+  jsDivergence,
+} from "./stages/train/attention_snapshot.ts";
+export {
+  binaryAuc,
+  type ClassificationMetrics,
+  classificationMetrics,
+  type Predictions,
+  rocAuc,
+} from "./stages/evaluate/metrics.ts";
