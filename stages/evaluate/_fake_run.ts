@@ -1,0 +1,163 @@
+/**
+ * Test helper: writes a small but complete run into a real store (slides,
+ * labelled tiles, epochs, attention with heads, predictions), the way the
+ * trainer will, so the evaluate stage can be tested before the trainer
+ * lands. Deterministic per seed.
+ *
+ * @module
+ */
+
+import type { Store, TileRecord } from "../../data/store.ts";
+import { Rng } from "../../pipeline/random.ts";
+
+/** A slide of the fake cohort. */
+export interface FakeSlide {
+  id: string;
+  split: "train" | "val" | "test";
+  label: 0 | 1;
+  width: number;
+  height: number;
+  tiles: TileRecord[];
+  /** Slide file, when one was written. */
+  path?: string;
+}
+
+/** Options of {@link writeFakeRun}. */
+export interface FakeRunOptions {
+  run: string;
+  slides: readonly FakeSlide[];
+  epochs: number;
+  seed: number;
+  model?: string;
+  /** How fast attention settles (larger: sooner). Default 1. */
+  settling?: number;
+}
+
+/** A grid of `size`-pixel tiles over a slide; `tumour(x, y)` labels a tile. */
+export function tileGrid(
+  width: number,
+  height: number,
+  size: number,
+  tumour: (x: number, y: number) => boolean,
+): TileRecord[] {
+  const tiles: TileRecord[] = [];
+  for (let y = 0; y + size <= height; y += size) {
+    for (let x = 0; x + size <= width; x += size) {
+      tiles.push({
+        tile: tiles.length,
+        x,
+        y,
+        size,
+        level: 0,
+        tissue: 1,
+        label: tumour(x, y) ? 1 : 0,
+      });
+    }
+  }
+  return tiles;
+}
+
+/** `n` slides without files: 4×4 tiles, tumour in a corner block of positives. */
+export function fakeSlides(n: number): FakeSlide[] {
+  const splits = ["train", "val", "test"] as const;
+  return Array.from({ length: n }, (_, i) => {
+    const label = (i % 2) as 0 | 1;
+    return {
+      id: `slide-${String(i).padStart(2, "0")}`,
+      split: splits[i % 3]!,
+      label,
+      width: 1024,
+      height: 1024,
+      tiles: tileGrid(
+        1024,
+        1024,
+        256,
+        (x, y) => label === 1 && x >= 512 && y >= 256 && y < 768,
+      ),
+    };
+  });
+}
+
+function softmax(logits: readonly number[]): number[] {
+  const max = Math.max(...logits);
+  const e = logits.map((l) => Math.exp(l - max));
+  const sum = e.reduce((s, x) => s + x, 0);
+  return e.map((x) => x / sum);
+}
+
+/** Writes slides, tiles, a finished run and its epochs into `store`. */
+export async function writeFakeRun(
+  store: Store,
+  options: FakeRunOptions,
+): Promise<void> {
+  const rng = new Rng(options.seed);
+  const settling = options.settling ?? 1;
+  await store.transaction(async (tx) => {
+    for (const s of options.slides) {
+      await tx.upsertSlide({
+        id: s.id,
+        path: s.path ?? `${s.id}.tiff`,
+        label: s.label,
+        split: s.split,
+        width: s.width,
+        height: s.height,
+        status: "embedded",
+      });
+      await tx.replaceTiles(s.id, s.tiles);
+    }
+    await tx.upsertRun({
+      id: options.run,
+      model: options.model ?? "asmil",
+      config: {
+        model: options.model ?? "asmil",
+        epochs: options.epochs,
+        lr: 2e-4,
+      },
+      seed: options.seed,
+      fold: 0,
+    });
+    for (let epoch = 0; epoch < options.epochs; epoch++) {
+      const noise = 1.5 * Math.exp(-settling * epoch);
+      const attention = options.slides.map((s) => {
+        const logits = (jitter: number) =>
+          s.tiles.map((t) =>
+            epoch === 0 && t.tile % 2 === 0
+              ? 0 // ties at the first epoch
+              : 0.4 * epoch * (t.label ?? 0) + noise * jitter * rng.normal()
+          );
+        const h1 = softmax(logits(1)), h2 = softmax(logits(0.5));
+        return {
+          run: options.run,
+          epoch,
+          slide: s.id,
+          split: s.split,
+          scores: h1.map((a, i) => (a + h2[i]!) / 2),
+          heads: [h1, h2],
+        };
+      });
+      await tx.appendAttention(attention);
+      await tx.appendPredictions(options.slides.map((s) => {
+        const z = (2 * s.label - 1) * 0.5 * epoch + rng.normal();
+        const p = 1 / (1 + Math.exp(-z));
+        return {
+          run: options.run,
+          epoch,
+          slide: s.id,
+          split: s.split,
+          probabilities: [1 - p, p],
+          label: s.label,
+        };
+      }));
+      const ce = 0.7 * Math.exp(-0.2 * epoch) + 0.05 * rng.next();
+      await tx.upsertEpoch({
+        run: options.run,
+        epoch,
+        losses: { total: ce + 0.1, ce, anchor: 0.1 },
+        lr: 2e-4,
+        seconds: 1.5,
+        metrics: {},
+      });
+    }
+    await tx.setRunStatus(options.run, "finished");
+  });
+}
