@@ -262,3 +262,18 @@ for (const name of listModels()) {
     model.dispose();
   });
 }
+
+Deno.test("training with the anchor is reproducible from the seed", () => {
+  const run = () => {
+    const model = createAnchored("asmil", {
+      inputDim: 32,
+      numClasses: 2,
+      seed: 3,
+    });
+    const result = fitOnBags(model, easyFeatureBags(), { epochs: 1, seed: 3 });
+    const anchor = values(anchorVars(model));
+    model.dispose();
+    return { ...result, anchor };
+  };
+  assert.deepEqual(run(), run());
+});
