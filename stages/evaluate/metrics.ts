@@ -1,10 +1,13 @@
 /**
  * Slide-level classification metrics, named unambiguously: accuracy,
  * balanced accuracy, ROC AUC (binary; multiclass macro one-vs-rest), macro-F1
- * and micro-F1, per-class precision/recall and the confusion matrix.
+ * and micro-F1, per-class precision/recall and the confusion matrix, with
+ * bootstrap percentile confidence intervals for the headline ones.
  *
  * @module
  */
+
+import { Rng } from "../../pipeline/random.ts";
 
 /** Predicted class probabilities `[n][C]` and true labels `[n]`. */
 export interface Predictions {
@@ -163,5 +166,126 @@ export function classificationMetrics(
     recall,
     f1,
     confusion,
+  };
+}
+
+/** A point estimate with its confidence interval. */
+export interface Interval {
+  value: number;
+  lo: number;
+  hi: number;
+}
+
+/** Options of {@link bootstrapMetrics}. */
+export interface BootstrapOptions {
+  /** Number of resamples (default 1000). */
+  resamples?: number;
+  /** Seed of the resampling (default 0). */
+  seed?: number;
+  /** Coverage of the interval (default 0.95). */
+  level?: number;
+  /**
+   * Resample within each true class, keeping class counts (default true), so
+   * every resample has both classes and an AUC.
+   */
+  stratified?: boolean;
+}
+
+/** The headline metrics with bootstrap confidence intervals. */
+export interface MetricsWithCi {
+  accuracy: Interval;
+  balancedAccuracy: Interval;
+  auc: Interval;
+  macroF1: Interval;
+  /** Resamples drawn; those where a metric is NaN are left out of its interval. */
+  resamples: number;
+  level: number;
+  /** All metrics of the full set. */
+  metrics: ClassificationMetrics;
+}
+
+/**
+ * The `q`-quantile (0 ≤ q ≤ 1) of ascending `sorted` values, interpolating
+ * linearly between order statistics. NaN for an empty list.
+ *
+ * @example
+ * ```ts
+ * import { quantile } from "./metrics.ts";
+ * if (quantile([1, 2, 3, 4], 0.5) !== 2.5) throw new Error();
+ * ```
+ */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const at = q * (sorted.length - 1);
+  const below = Math.floor(at), above = Math.ceil(at);
+  const a = sorted[below]!, b = sorted[above]!;
+  return a + (b - a) * (at - below);
+}
+
+const HEADLINE = ["accuracy", "balancedAccuracy", "auc", "macroF1"] as const;
+
+/**
+ * Metrics of `p` with percentile bootstrap intervals for accuracy, balanced
+ * accuracy, AUC and macro-F1. Deterministic for a given seed.
+ *
+ * @example
+ * ```ts
+ * import { bootstrapMetrics } from "./metrics.ts";
+ * const m = bootstrapMetrics({
+ *   probabilities: [[0.9, 0.1], [0.4, 0.6], [0.3, 0.7], [0.6, 0.4]],
+ *   labels: [0, 1, 1, 0],
+ * }, { resamples: 200, seed: 1 });
+ * if (m.auc.value !== 1 || m.auc.lo > 1) throw new Error();
+ * ```
+ */
+export function bootstrapMetrics(
+  p: Predictions,
+  options: BootstrapOptions = {},
+  numClasses: number = p.probabilities[0]?.length ?? 2,
+): MetricsWithCi {
+  const resamples = options.resamples ?? 1000;
+  const level = options.level ?? 0.95;
+  if (!Number.isInteger(resamples) || resamples < 1) {
+    throw new RangeError(
+      `bootstrapMetrics() needs resamples to be a positive integer: current value is ${resamples}`,
+    );
+  }
+  if (!(level > 0 && level < 1)) {
+    throw new RangeError(
+      `bootstrapMetrics() needs level in (0, 1): current value is ${level}`,
+    );
+  }
+  const metrics = classificationMetrics(p, numClasses);
+  const rng = new Rng(options.seed ?? 0);
+  const strata = options.stratified ?? true
+    ? [...Map.groupBy(p.labels.map((_, i) => i), (i) => p.labels[i]!).values()]
+    : [p.labels.map((_, i) => i)];
+  const draws = new Map(HEADLINE.map((name) => [name, [] as number[]]));
+  for (let r = 0; r < resamples; r++) {
+    const picked = strata.flatMap((s) => s.map(() => s[rng.int(s.length)]!));
+    const m = classificationMetrics({
+      probabilities: picked.map((i) => p.probabilities[i]!),
+      labels: picked.map((i) => p.labels[i]!),
+    }, numClasses);
+    for (const name of HEADLINE) {
+      if (!Number.isNaN(m[name])) draws.get(name)!.push(m[name]);
+    }
+  }
+  const interval = (name: typeof HEADLINE[number]): Interval => {
+    const sorted = draws.get(name)!.sort((a, b) => a - b);
+    return {
+      value: metrics[name],
+      lo: quantile(sorted, (1 - level) / 2),
+      hi: quantile(sorted, 1 - (1 - level) / 2),
+    };
+  };
+  return {
+    accuracy: interval("accuracy"),
+    balancedAccuracy: interval("balancedAccuracy"),
+    auc: interval("auc"),
+    macroF1: interval("macroF1"),
+    resamples,
+    level,
+    metrics,
   };
 }

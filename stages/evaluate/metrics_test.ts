@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { binaryAuc, classificationMetrics, rocAuc } from "./metrics.ts";
+import {
+  binaryAuc,
+  bootstrapMetrics,
+  classificationMetrics,
+  quantile,
+  rocAuc,
+} from "./metrics.ts";
+import { Rng } from "../../pipeline/random.ts";
 
 const close = (a: number, b: number, tol = 1e-12) =>
   assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
@@ -63,5 +70,69 @@ Deno.test("classificationMetrics() rejects labels outside the classes", () => {
   assert.throws(
     () => classificationMetrics({ probabilities: [[0.5, 0.5]], labels: [2] }),
     /class index in \[0, 2\): current value is 2/,
+  );
+});
+
+Deno.test("quantile() interpolates between order statistics", () => {
+  close(quantile([1, 2, 3, 4], 0.5), 2.5);
+  close(quantile([1, 2, 3, 4], 0), 1);
+  close(quantile([1, 2, 3, 4], 1), 4);
+  close(quantile([0, 10], 0.025), 0.25);
+  assert.ok(Number.isNaN(quantile([], 0.5)));
+});
+
+function noisyPredictions(n: number, seed: number) {
+  const rng = new Rng(seed);
+  const labels = Array.from({ length: n }, (_, i) => i % 2);
+  const probabilities = labels.map((l) => {
+    const p = 1 / (1 + Math.exp(-((2 * l - 1) + 1.2 * rng.normal())));
+    return [1 - p, p];
+  });
+  return { probabilities, labels };
+}
+
+Deno.test("bootstrapMetrics() is deterministic under a seed and its intervals hold the estimates", () => {
+  const p = noisyPredictions(40, 5);
+  const a = bootstrapMetrics(p, { seed: 11, resamples: 1000 });
+  const b = bootstrapMetrics(p, { seed: 11, resamples: 1000 });
+  const c = bootstrapMetrics(p, { seed: 12, resamples: 1000 });
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a.auc, c.auc);
+  for (
+    const name of ["accuracy", "balancedAccuracy", "auc", "macroF1"] as const
+  ) {
+    const { value, lo, hi } = a[name];
+    assert.ok(
+      lo <= value && value <= hi,
+      `${name}: ${value} not in [${lo}, ${hi}]`,
+    );
+    assert.ok(hi - lo > 0.05 && hi - lo < 0.6, `${name}: width ${hi - lo}`);
+  }
+  close(a.auc.value, classificationMetrics(p).auc);
+});
+
+Deno.test("bootstrapMetrics() gives the binomial percentile interval when one class is half right", () => {
+  // Stratified: class 0 (10 slides) always right, class 1 (10 slides) right
+  // half the time, so accuracy = (10 + X) / 20 with X ~ Binomial(10, ½):
+  // P(X ≤ 1) ≈ 1.1 %, P(X ≤ 2) ≈ 5.5 % → 2.5 % quantile X = 2 → 0.6;
+  // P(X ≥ 9) ≈ 1.1 %, P(X ≥ 8) ≈ 5.5 % → 97.5 % quantile X = 8 → 0.9.
+  const labels = [...new Array(10).fill(0), ...new Array(10).fill(1)];
+  const probabilities = labels.map((l, i) =>
+    l === 0 ? [0.8, 0.2] : i % 2 ? [0.3, 0.7] : [0.6, 0.4]
+  );
+  const m = bootstrapMetrics({ probabilities, labels }, { seed: 3 });
+  close(m.accuracy.value, 0.75);
+  close(m.accuracy.lo, 0.6);
+  close(m.accuracy.hi, 0.9);
+  // Everything right → a degenerate interval at 1.
+  const perfect = bootstrapMetrics({
+    probabilities: labels.map((l) => (l ? [0.1, 0.9] : [0.9, 0.1])),
+    labels,
+  }, { seed: 3, resamples: 100 });
+  assert.deepEqual(perfect.auc, { value: 1, lo: 1, hi: 1 });
+  assert.deepEqual(perfect.macroF1, { value: 1, lo: 1, hi: 1 });
+  assert.throws(
+    () => bootstrapMetrics({ probabilities, labels }, { resamples: 0 }),
+    /current value is 0/,
   );
 });
