@@ -181,7 +181,7 @@ export async function run(args: string[]): Promise<void> {
       }\n`,
   );
   console.log(
-    "| threads | batch | infer ms/tile | infer tiles/s | embed tiles/s | stage tiles/s | stage / infer |",
+    "| threads | batch | infer ms/tile | infer tiles/s | embed tiles/s | stage, no store, tiles/s | stage tiles/s | stage / infer |",
   );
   console.log("|---|---|---|---|---|---|---|---|");
   for (const threads of c.threads) {
