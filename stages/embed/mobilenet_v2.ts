@@ -15,6 +15,7 @@
 
 import { dirname, join } from "node:path";
 import { homedir } from "node:os";
+import { fileURLToPath } from "node:url";
 import { parseLayersModel } from "./keras_artifacts.ts";
 import { kerasToOnnx } from "./keras_to_onnx.ts";
 import { OnnxEncoder } from "./onnx_encoder.ts";
@@ -147,9 +148,13 @@ function unwrap(mod: unknown): unknown {
 
 /** The installed nsfwjs version, from the package.json above its entry. */
 function nsfwjsVersion(): string {
-  let dir = dirname(
-    new URL(import.meta.resolve("nsfwjs/models/mobilenet_v2")).pathname,
-  );
+  const resolved = import.meta.resolve("nsfwjs/models/mobilenet_v2");
+  const inSpecifier = /nsfwjs@(\d+\.\d+\.\d+[^/]*)/.exec(resolved);
+  if (!resolved.startsWith("file:")) {
+    if (inSpecifier) return inSpecifier[1]!;
+    throw new Error(`Cannot tell the nsfwjs version from ${resolved}`);
+  }
+  let dir = dirname(fileURLToPath(resolved));
   for (let i = 0; i < 6; i++, dir = dirname(dir)) {
     try {
       const pkg = JSON.parse(Deno.readTextFileSync(join(dir, "package.json")));
@@ -160,5 +165,6 @@ function nsfwjsVersion(): string {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
   }
-  throw new Error(`Cannot find the nsfwjs package.json above ${dir}`);
+  if (inSpecifier) return inSpecifier[1]!;
+  throw new Error(`Cannot find the nsfwjs package.json above ${resolved}`);
 }
