@@ -15,7 +15,8 @@ export interface GreyImage {
 
 /**
  * Median over a `(2r+1)²` window (edges use the part of the window inside
- * the image), with a sliding histogram per row (Huang's algorithm).
+ * the image), with a sliding histogram and a running median per row
+ * (Huang's algorithm).
  */
 export function medianFilter(image: GreyImage, radius: number): GreyImage {
   const { data, width, height } = image;
@@ -25,23 +26,26 @@ export function medianFilter(image: GreyImage, radius: number): GreyImage {
   for (let y = 0; y < height; y++) {
     hist.fill(0);
     const y0 = Math.max(0, y - radius), y1 = Math.min(height - 1, y + radius);
-    let count = 0;
-    const addColumn = (x: number, sign: number) => {
+    // m is the running median; below counts window values < m.
+    let count = 0, m = 0, below = 0;
+    const column = (x: number, sign: number) => {
       for (let yy = y0; yy <= y1; yy++) {
-        hist[data[yy * width + x] as number]! += sign;
+        const v = data[yy * width + x] as number;
+        hist[v] = (hist[v] as number) + sign;
+        if (v < m) below += sign;
       }
       count += sign * (y1 - y0 + 1);
     };
-    for (let x = 0; x <= Math.min(width - 1, radius); x++) addColumn(x, 1);
+    for (let x = 0; x <= Math.min(width - 1, radius); x++) column(x, 1);
     for (let x = 0; x < width; x++) {
       if (x > 0) {
-        if (x + radius < width) addColumn(x + radius, 1);
-        if (x - radius - 1 >= 0) addColumn(x - radius - 1, -1);
+        if (x + radius < width) column(x + radius, 1);
+        if (x - radius - 1 >= 0) column(x - radius - 1, -1);
       }
       const half = (count + 1) >> 1;
-      let cumulative = 0, m = 0;
-      while (m < 255 && cumulative + (hist[m] as number) < half) {
-        cumulative += hist[m++] as number;
+      while (below >= half && m > 0) below -= hist[--m] as number;
+      while (below + (hist[m] as number) < half && m < 255) {
+        below += hist[m++] as number;
       }
       out[y * width + x] = m;
     }
@@ -49,34 +53,58 @@ export function medianFilter(image: GreyImage, radius: number): GreyImage {
   return { data: out, width, height };
 }
 
+/**
+ * One separable pass of a binary square dilation (`any` set in the window)
+ * or erosion (`all` set, outside counting as set), with running window sums
+ * so the cost does not depend on the radius.
+ */
+function pass(
+  src: Uint8Array,
+  width: number,
+  height: number,
+  radius: number,
+  horizontal: boolean,
+  dilation: boolean,
+): Uint8Array {
+  const dst = new Uint8Array(src.length);
+  const lines = horizontal ? height : width,
+    length = horizontal ? width : height;
+  const step = horizontal ? 1 : width, lineStep = horizontal ? width : 1;
+  for (let l = 0; l < lines; l++) {
+    const base = l * lineStep;
+    let sum = 0;
+    for (let k = 0; k < Math.min(radius, length); k++) {
+      sum += src[base + k * step] as number;
+    }
+    for (let i = 0; i < length; i++) {
+      const enter = i + radius, leave = i - radius - 1;
+      if (enter < length) sum += src[base + enter * step] as number;
+      if (leave >= 0) sum -= src[base + leave * step] as number;
+      const inside = Math.min(length - 1, i + radius) -
+        Math.max(0, i - radius) + 1;
+      dst[base + i * step] = dilation
+        ? (sum > 0 ? 1 : 0)
+        : (sum === inside ? 1 : 0);
+    }
+  }
+  return dst;
+}
+
 function extremum(
   mask: Uint8Array,
   width: number,
   height: number,
   radius: number,
-  max: boolean,
+  dilation: boolean,
 ) {
-  const pass = (src: Uint8Array, horizontal: boolean) => {
-    const dst = new Uint8Array(src.length);
-    const outer = horizontal ? height : width,
-      inner = horizontal ? width : height;
-    for (let o = 0; o < outer; o++) {
-      for (let i = 0; i < inner; i++) {
-        let v = max ? 0 : 1;
-        for (
-          let k = Math.max(0, i - radius);
-          k <= Math.min(inner - 1, i + radius);
-          k++
-        ) {
-          const s = src[horizontal ? o * width + k : k * width + o] as number;
-          if (max ? s > v : s < v) v = s;
-        }
-        dst[horizontal ? o * width + i : i * width + o] = v;
-      }
-    }
-    return dst;
-  };
-  return pass(pass(mask, true), false);
+  return pass(
+    pass(mask, width, height, radius, true, dilation),
+    width,
+    height,
+    radius,
+    false,
+    dilation,
+  );
 }
 
 /** Dilation of a 0/1 mask by a `(2r+1)²` square. */
@@ -127,17 +155,16 @@ export function filterRegions(
 ): number {
   const seen = new Uint8Array(mask.length);
   const stack = new Int32Array(mask.length);
-  const members: number[] = [];
+  const members = new Int32Array(mask.length);
   let kept = 0;
   for (let start = 0; start < mask.length; start++) {
     if (seen[start] || mask[start] !== value) continue;
-    members.length = 0;
-    let top = 0, border = false;
+    let size = 0, top = 0, border = false;
     stack[top++] = start;
     seen[start] = 1;
     while (top > 0) {
       const p = stack[--top] as number;
-      members.push(p);
+      members[size++] = p;
       const x = p % width, y = (p - x) / width;
       if (x === 0 || y === 0 || x === width - 1 || y === height - 1) {
         border = true;
@@ -156,8 +183,8 @@ export function filterRegions(
         }
       }
     }
-    if (keep(members.length, border)) kept++;
-    else for (const p of members) mask[p] = 1 - value;
+    if (keep(size, border)) kept++;
+    else for (let k = 0; k < size; k++) mask[members[k] as number] = 1 - value;
   }
   return kept;
 }

@@ -113,15 +113,20 @@ export class OpenSlideReader implements SlideReader {
   readonly properties: Readonly<Record<string, string>>;
   #lib: OpenSlideLib;
   #osr: Deno.PointerValue;
+  /** Extra handles on the same file: OpenSlide serialises reads per handle. */
+  #handles: Deno.PointerObject[];
+  #turn = 0;
 
   private constructor(
     path: string,
     lib: OpenSlideLib,
     osr: Deno.PointerObject,
+    handles: number,
   ) {
     this.path = path;
     this.#lib = lib;
     this.#osr = osr;
+    this.#handles = [osr];
     this.#throwIfFailed("open");
     this.properties = this.#readProperties();
     this.vendor = this.properties["openslide.vendor"] ?? "unknown";
@@ -138,14 +143,29 @@ export class OpenSlideReader implements SlideReader {
     this.levelDimensions = dims;
     this.levelDownsamples = downsamples;
     this.#throwIfFailed("read the levels of");
+    for (let i = 1; i < handles; i++) {
+      const extra = lib.openslide_open(cString(path));
+      if (extra === null || lib.openslide_get_error(extra) !== null) {
+        if (extra !== null) lib.openslide_close(extra);
+        break;
+      }
+      this.#handles.push(extra);
+    }
     const mpp = Number(this.properties["openslide.mpp-x"]);
     this.mpp = mpp > 0 ? mpp : undefined;
     const mag = Number(this.properties["openslide.objective-power"]);
     this.magnification = mag > 0 ? mag : undefined;
   }
 
-  /** Opens `path`; throws {@link SlideReadError} when OpenSlide cannot. */
-  static open(path: string): OpenSlideReader {
+  /**
+   * Opens `path`; throws {@link SlideReadError} when OpenSlide cannot.
+   * `handles` (default 2) OpenSlide handles are opened so that concurrent
+   * reads decode in parallel.
+   */
+  static open(
+    path: string,
+    options: { handles?: number } = {},
+  ): OpenSlideReader {
     const lib = loadOpenSlide();
     try {
       Deno.statSync(path);
@@ -165,20 +185,24 @@ export class OpenSlideReader implements SlideReader {
         }`,
       );
     }
-    return new OpenSlideReader(path, lib, osr);
+    return new OpenSlideReader(
+      path,
+      lib,
+      osr,
+      Math.max(1, options.handles ?? 2),
+    );
   }
 
-  #error(): string | undefined {
-    if (this.#osr === null) return "the reader is closed";
-    const p = this.#lib.openslide_get_error(this.#osr);
+  #error(osr: Deno.PointerValue = this.#osr): string | undefined {
+    if (this.#osr === null || osr === null) return "the reader is closed";
+    const p = this.#lib.openslide_get_error(osr);
     return p ? Deno.UnsafePointerView.getCString(p) : undefined;
   }
 
-  #throwIfFailed(what: string): void {
-    const error = this.#error();
+  #throwIfFailed(what: string, osr: Deno.PointerValue = this.#osr): void {
+    const error = this.#error(osr);
     if (error === undefined) return;
-    if (this.#osr !== null) this.#lib.openslide_close(this.#osr);
-    this.#osr = null;
+    this.close();
     throw new SlideReadError(
       this.path,
       `Cannot ${what} slide ${this.path}: OpenSlide says ${error}`,
@@ -218,8 +242,9 @@ export class OpenSlideReader implements SlideReader {
       );
     }
     const argb = new Uint32Array(width * height);
+    const osr = this.#handles[this.#turn++ % this.#handles.length] ?? this.#osr;
     await this.#lib.openslide_read_region(
-      this.#osr,
+      osr,
       argb,
       BigInt(Math.round(x)),
       BigInt(Math.round(y)),
@@ -229,6 +254,7 @@ export class OpenSlideReader implements SlideReader {
     );
     this.#throwIfFailed(
       `read region (${x}, ${y}) level ${level} ${width}×${height} of`,
+      osr,
     );
     return premultipliedArgbToRgb(argb);
   }
@@ -238,7 +264,9 @@ export class OpenSlideReader implements SlideReader {
   }
 
   close(): void {
-    if (this.#osr !== null) this.#lib.openslide_close(this.#osr);
+    if (this.#osr === null) return;
+    for (const osr of this.#handles) this.#lib.openslide_close(osr);
+    this.#handles = [];
     this.#osr = null;
   }
 }
@@ -252,6 +280,12 @@ export function premultipliedArgbToRgb(argb: Uint32Array): Uint8Array {
   const rgb = new Uint8Array(argb.length * 3);
   for (let i = 0, o = 0; i < argb.length; i++, o += 3) {
     const p = argb[i] as number;
+    if (p >>> 24 === 255) {
+      rgb[o] = p >>> 16;
+      rgb[o + 1] = p >>> 8;
+      rgb[o + 2] = p;
+      continue;
+    }
     const white = 255 - (p >>> 24);
     rgb[o] = ((p >>> 16) & 255) + white;
     rgb[o + 1] = ((p >>> 8) & 255) + white;

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { openSlideAvailable, OpenSlideReader } from "./openslide_reader.ts";
+import {
+  openSlideAvailable,
+  OpenSlideReader,
+  premultipliedArgbToRgb,
+} from "./openslide_reader.ts";
 import { SharpReader } from "./sharp_reader.ts";
 import { openSlide } from "./open_slide.ts";
 import { readerConformance } from "./reader_conformance.ts";
@@ -85,4 +89,19 @@ Deno.test("bestLevelForDownsample() takes the largest level not above the downsa
   assert.equal(bestLevelForDownsample([1, 2, 4, 8], 3.9), 1);
   assert.equal(bestLevelForDownsample([1, 2, 4, 8.01], 8), 3);
   assert.equal(bestLevelForDownsample([1, 2, 4, 8], 100), 3);
+});
+
+Deno.test("premultipliedArgbToRgb() composites premultiplied pixels on white", () => {
+  const argb = new Uint32Array([0xff102030, 0x00000000, 0x80400000]);
+  assert.deepEqual([...premultipliedArgbToRgb(argb)], [
+    0x10,
+    0x20,
+    0x30,
+    255,
+    255,
+    255,
+    0x40 + 127,
+    127,
+    127,
+  ]);
 });

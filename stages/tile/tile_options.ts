@@ -60,7 +60,7 @@ export interface TileStreamOptions extends TileGridOptions, ScaleOverrides {
   failFast?: boolean;
   /** Folder for tissue QC images (`<id>.mask.png`, `<id>.overlay.png`). */
   qcDir?: string;
-  /** Tile reads in flight per slide (default 4). */
+  /** Tile reads in flight per slide (default 8). */
   prefetch?: number;
   /** Called once per slide with its outcome. */
   onSlide?: (result: SlideTileResult) => void;

@@ -1,9 +1,10 @@
 /**
  * The `tile` stage: slides in, tiles (pixels + level-0 coordinates, tissue
  * fraction, ground-truth label when known) out. Per slide: open with the
- * chosen reader, detect tissue on a thumbnail, lay the grid, read tiles with
- * a few reads in flight, then write the slide and its tiles to the store in
- * one transaction. A slide that cannot be read is recorded as failed and the
+ * chosen reader, detect tissue on a thumbnail, lay the grid (the next slide
+ * is prepared while the current one is read), read tiles with a few reads in
+ * flight, then write the slide and its tiles to the store in one
+ * transaction. A slide that cannot be read is recorded as failed and the
  * run goes on (unless `failFast`).
  *
  * @module
@@ -12,36 +13,17 @@
 import sharp from "sharp";
 import type { SlideRef, Tile } from "../../pipeline/types.ts";
 import type { TileRecord } from "../../data/records.ts";
-import { loadTumourMask, tileLabel, type TumourMask } from "./ground_truth.ts";
-import { openSlide } from "./open_slide.ts";
-import type { SlideReader } from "./slide_reader.ts";
-import { slideScale } from "./slide_scale.ts";
-import { tileGrid } from "./tile_grid.ts";
+import { tileLabel } from "./ground_truth.ts";
+import type { SlideTileResult, TileStreamOptions } from "./tile_options.ts";
 import {
-  type SlideTileResult,
-  thumbnailDownsampleFor,
-  tileParamsKey,
-  type TileStreamOptions,
-} from "./tile_options.ts";
-import { tissueMask } from "./tissue_mask.ts";
-import { writeTissueQc } from "./tissue_qc.ts";
-import {
-  saveFailedSlide,
-  saveTiledSlide,
-  storedSlide,
-  storedTiles,
-} from "./_tile_store.ts";
+  type Preparation,
+  type PreparedSlide,
+  prepareSlide,
+  type TileJob,
+} from "./_prepare_slide.ts";
+import { saveFailedSlide, saveTiledSlide } from "./_tile_store.ts";
 
 export type { SlideTileResult, TileStreamOptions } from "./tile_options.ts";
-
-interface Job {
-  x: number;
-  y: number;
-  level: number;
-  readSize: number;
-  extent: number;
-  tissueFraction: number;
-}
 
 /**
  * Cuts slides into tiles. A readable/writable pair (like `CompressionStream`)
@@ -63,6 +45,8 @@ export class TileStream implements TransformStream<SlideRef, Tile> {
   readonly writable: WritableStream<SlideRef>;
   #options: TileStreamOptions;
   #results: SlideTileResult[] = [];
+  /** Store writes and results, in slide order, behind the tile reads. */
+  #writes: Promise<void> = Promise.resolve();
 
   /** Creates the stage; option errors throw here, slide errors per slide. */
   constructor(options: TileStreamOptions = {}) {
@@ -94,7 +78,34 @@ export class TileStream implements TransformStream<SlideRef, Tile> {
   }
 
   async *#run(slides: ReadableStream<SlideRef>): AsyncGenerator<Tile> {
-    for await (const slide of slides) yield* this.#slide(slide);
+    const input = slides.getReader();
+    // The next slide is read and prepared (opened, tissue found, grid laid)
+    // while the current one's tiles are read.
+    const upcoming = () =>
+      input.read().then((
+        r,
+      ) => (r.done ? undefined : prepareSlide(r.value, this.#options)));
+    let next = upcoming();
+    try {
+      for (let prepared = await next; prepared; prepared = await next) {
+        next = upcoming();
+        next.catch(() => {});
+        yield* this.#slide(prepared);
+      }
+      await this.#writes;
+    } finally {
+      await input.cancel();
+      const pending = await next.catch(() => undefined);
+      if (pending?.kind === "ready") pending.reader.close();
+    }
+  }
+
+  /** Queues `task` after earlier slides' writes; the returned promise settles with it. */
+  #enqueue(task: () => void | Promise<void>): Promise<void> {
+    this.#writes = this.#writes.then(task);
+    // A failFast error is rethrown where the chain is awaited, not reported as unhandled.
+    this.#writes.catch(() => {});
+    return this.#writes;
   }
 
   #finish(result: SlideTileResult): void {
@@ -128,93 +139,31 @@ export class TileStream implements TransformStream<SlideRef, Tile> {
     if (this.#options.failFast) throw new Error(message, { cause: error });
   }
 
-  async *#slide(slide: SlideRef): AsyncGenerator<Tile> {
+  async *#slide(prepared: Preparation): AsyncGenerator<Tile> {
     const started = performance.now();
-    const o = this.#options;
-    const params = tileParamsKey(slide, o);
-    const rerun = o.rerun ?? "skip";
-    let reuse = false;
-    if (o.store && rerun !== "redo") {
-      const previous = await storedSlide(o.store, slide.id);
-      const done = previous &&
-        (previous.status === "tiled" || previous.status === "empty") &&
-        previous.tileParams === params;
-      if (done && rerun === "skip") {
+    const { slide } = prepared;
+    if (prepared.kind === "skipped") {
+      this.#enqueue(() =>
         this.#finish({
           slideId: slide.id,
           path: slide.path,
           status: "skipped",
           tiles: 0,
           note: "already tiled with the same parameters",
-          seconds: (performance.now() - started) / 1000,
-        });
-        return;
-      }
-      reuse = Boolean(done);
-    }
-    let reader: SlideReader;
-    try {
-      reader = openSlide(slide.path, {
-        reader: o.reader ?? "auto",
-        ...(o.warn ? { warn: o.warn } : {}),
-      });
-    } catch (error) {
-      await this.#fail(slide, started, error);
+          seconds: 0,
+        })
+      );
       return;
     }
+    if (prepared.kind === "failed") {
+      await this.#enqueue(() => this.#fail(slide, started, prepared.error));
+      return;
+    }
+    const o = this.#options;
+    const { reader, scale, jobs, reused } = prepared;
     try {
-      const base = reader.levelDimensions[0] ?? { width: 0, height: 0 };
-      const scale = slideScale(slide, reader, o);
-      const geometry = {
-        id: slide.id,
-        levelDimensions: reader.levelDimensions,
-        levelDownsamples: reader.levelDownsamples,
-        mpp: scale.mpp,
-        magnification: scale.magnification,
-      };
-      let grid = tileGrid(geometry, undefined, { ...o, minTissue: 0 });
-      let jobs: Job[];
-      if (reuse && o.store) {
-        jobs = (await storedTiles(o.store, slide.id)).map((t) => ({
-          x: t.x,
-          y: t.y,
-          level: t.level,
-          extent: t.size,
-          readSize: Math.round(
-            t.size / (reader.levelDownsamples[t.level] ?? 1),
-          ),
-          tissueFraction: t.tissue ?? 1,
-        }));
-      } else {
-        const downsample = thumbnailDownsampleFor(
-          base.width,
-          base.height,
-          o.thumbnailDownsample,
-        );
-        const thumbnail = await reader.thumbnail(downsample);
-        const mask = tissueMask(thumbnail, o.tissue);
-        grid = tileGrid(geometry, mask, o);
-        if (o.qcDir) {
-          await writeTissueQc(o.qcDir, slide.id, thumbnail, mask, grid);
-        }
-        jobs = grid.tiles.map((t) => ({
-          ...t,
-          level: grid.level,
-          readSize: grid.readSize,
-          extent: grid.extent,
-        }));
-      }
-      const truth = await loadTumourMask(slide.path, base.width, base.height);
       const records: TileRecord[] = [];
-      for await (
-        const tile of this.#readTiles(
-          slide.id,
-          reader,
-          jobs,
-          grid.tileSize,
-          truth,
-        )
-      ) {
+      for await (const tile of this.#readTiles(prepared)) {
         records.push({
           tile: tile.index,
           x: tile.x,
@@ -226,57 +175,63 @@ export class TileStream implements TransformStream<SlideRef, Tile> {
         });
         yield tile;
       }
-      const status = reuse ? "reused" : jobs.length === 0 ? "empty" : "tiled";
+      const status = reused ? "reused" : jobs.length === 0 ? "empty" : "tiled";
       const note = jobs.length === 0
         ? `no tissue found on slide "${slide.id}" (all glass, or every tissue tile below minTissue ${
           o.minTissue ?? 0.5
         }): zero tiles`
         : undefined;
       if (note) (o.warn ?? console.warn)(`asmil tile: ${note}`);
-      if (o.store && !reuse) {
-        const { label, split } = slide;
-        await saveTiledSlide(o.store, {
-          id: slide.id,
-          path: slide.path,
-          ...(label !== undefined ? { label } : {}),
-          ...(split !== undefined ? { split } : {}),
-          mpp: scale.mpp ?? null,
-          magnification: scale.magnification ?? null,
-          width: base.width,
-          height: base.height,
-          vendor: reader.vendor,
-          status,
-          error: null,
-          tileParams: params,
-        }, records);
-      }
-      this.#finish({
+      const { label, split } = slide;
+      const base = reader.levelDimensions[0] ?? { width: 0, height: 0 };
+      const record = {
+        id: slide.id,
+        path: slide.path,
+        ...(label !== undefined ? { label } : {}),
+        ...(split !== undefined ? { split } : {}),
+        mpp: scale.mpp ?? null,
+        magnification: scale.magnification ?? null,
+        width: base.width,
+        height: base.height,
+        vendor: reader.vendor,
+        status,
+        error: null,
+        tileParams: prepared.params,
+      };
+      const result: SlideTileResult = {
         slideId: slide.id,
         path: slide.path,
         status,
         tiles: records.length,
         ...(note ? { note } : {}),
         backend: reader.backend,
-        level: grid.level,
+        level: prepared.level,
         ...(scale.mpp !== undefined ? { mpp: scale.mpp } : {}),
         seconds: (performance.now() - started) / 1000,
+      };
+      // Not awaited: the next slide's tiles flow while this slide is written.
+      this.#enqueue(async () => {
+        try {
+          if (o.store && !reused) {
+            await saveTiledSlide(o.store, record, records);
+          }
+          this.#finish(result);
+        } catch (error) {
+          await this.#fail(slide, started, error);
+        }
       });
     } catch (error) {
-      await this.#fail(slide, started, error);
+      await this.#enqueue(() => this.#fail(slide, started, error));
     } finally {
       reader.close();
     }
   }
 
-  async *#readTiles(
-    slideId: string,
-    reader: SlideReader,
-    jobs: Job[],
-    tileSize: number,
-    truth: TumourMask | undefined,
-  ): AsyncGenerator<Tile> {
+  async *#readTiles(prepared: PreparedSlide): AsyncGenerator<Tile> {
+    const { reader, jobs, tileSize, truth } = prepared;
+    const slideId = prepared.slide.id;
     const minTumour = this.#options.minTumour ?? 0.1;
-    const read = async (job: Job, index: number): Promise<Tile> => {
+    const read = async (job: TileJob, index: number): Promise<Tile> => {
       let rgb = await reader.readRegion(
         job.x,
         job.y,
@@ -311,12 +266,12 @@ export class TileStream implements TransformStream<SlideRef, Tile> {
         height: tileSize,
       };
     };
-    const prefetch = this.#options.prefetch ?? 4;
+    const prefetch = this.#options.prefetch ?? 8;
     const inFlight: Promise<Tile>[] = [];
     let next = 0;
     const fill = () => {
       while (inFlight.length < prefetch && next < jobs.length) {
-        const p = read(jobs[next] as Job, next++);
+        const p = read(jobs[next] as TileJob, next++);
         p.catch(() => {}); // handled when its turn comes; avoids an unhandled rejection
         inFlight.push(p);
       }

@@ -136,7 +136,8 @@ export function tissueMask(
   let threshold: number;
   if (options.threshold === undefined || options.threshold === "otsu") {
     const hist = new Int32Array(256);
-    for (const v of blurred.data) hist[v]!++;
+    const b = blurred.data;
+    for (let i = 0; i < n; i++) hist[b[i] as number]!++;
     threshold = Math.max(options.minThreshold ?? 20, otsuThreshold(hist));
   } else if (options.threshold >= 0 && options.threshold <= 255) {
     threshold = options.threshold;
@@ -145,13 +146,13 @@ export function tissueMask(
       `Cannot detect tissue: threshold must be "otsu" or in [0, 255], got ${options.threshold}`,
     );
   }
-  let mask = new Uint8Array(n);
+  let mask: Uint8Array = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     mask[i] = (blurred.data[i] as number) > threshold ? 1 : 0;
   }
   let penPixels = 0;
   if (options.removePen ?? true) {
-    for (const v of ink) penPixels += v;
+    for (let i = 0; i < n; i++) penPixels += ink[i] as number;
     if (penPixels > 0) {
       // Dilate so the ink's soft, half-covered rim goes too.
       const pen = dilate(ink, width, height, 2);
@@ -177,7 +178,7 @@ export function tissueMask(
     (area) => area >= minRegion,
   );
   let tissue = 0;
-  for (const v of mask) tissue += v;
+  for (let i = 0; i < n; i++) tissue += mask[i] as number;
   return {
     mask,
     width,

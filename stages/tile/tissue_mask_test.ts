@@ -125,3 +125,30 @@ Deno.test("medianFilter() removes salt noise; close() bridges a one-pixel gap; f
   assert.equal(kept, 1);
   assert.deepEqual([...blobs], [1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0]);
 });
+
+Deno.test("medianFilter() equals the sorted-window median on random images", () => {
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+  for (const [w, h, r] of [[37, 23, 2], [5, 5, 3], [40, 31, 1]] as const) {
+    const data = new Uint8Array(w * h).map(() => next());
+    const fast = medianFilter({ data, width: w, height: h }, r).data;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const window: number[] = [];
+        for (let yy = Math.max(0, y - r); yy <= Math.min(h - 1, y + r); yy++) {
+          for (
+            let xx = Math.max(0, x - r);
+            xx <= Math.min(w - 1, x + r);
+            xx++
+          ) window.push(data[yy * w + xx]!);
+        }
+        window.sort((a, b) => a - b);
+        assert.equal(
+          fast[y * w + x],
+          window[((window.length + 1) >> 1) - 1],
+          `${w}×${h} r${r} at ${x},${y}`,
+        );
+      }
+    }
+  }
+});
