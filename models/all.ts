@@ -7,4 +7,5 @@
 import "./abmil.ts";
 import "./acmil.ts";
 import "./asmil.ts";
+import "./clam.ts";
 export { createModel, listModels, modelEntry } from "./registry.ts";
