@@ -8,4 +8,5 @@ import "./abmil.ts";
 import "./acmil.ts";
 import "./asmil.ts";
 import "./clam.ts";
+import "./dsmil.ts";
 export { createModel, listModels, modelEntry } from "./registry.ts";
