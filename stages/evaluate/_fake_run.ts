@@ -7,7 +7,9 @@
  * @module
  */
 
+import sharp from "sharp";
 import type { Store, TileRecord } from "../../data/store.ts";
+import { writeSyntheticSlide } from "../../data/synthetic/synthetic_slide.ts";
 import { Rng } from "../../pipeline/random.ts";
 
 /** A slide of the fake cohort. */
@@ -76,6 +78,50 @@ export function fakeSlides(n: number): FakeSlide[] {
       ),
     };
   });
+}
+
+/**
+ * `n` synthetic slide files (1536×1024, alternately with tumour) in `dir`,
+ * with 256-pixel tiles labelled from each slide's tumour mask.
+ */
+export async function syntheticSlides(
+  dir: string,
+  n: number,
+): Promise<FakeSlide[]> {
+  const splits = ["train", "val", "test"] as const;
+  const slides: FakeSlide[] = [];
+  for (let i = 0; i < n; i++) {
+    const files = await writeSyntheticSlide({
+      id: `syn-${i}`,
+      dir,
+      seed: 100 + i,
+      width: 1536,
+      height: 1024,
+      positive: i % 2 === 1,
+      islands: 1,
+    });
+    const { data, info } = await sharp(files.maskPath).greyscale().raw()
+      .toBuffer({ resolveWithObject: true });
+    const d = files.maskDownsample;
+    const tumour = (x: number, y: number) => {
+      for (let my = y / d; my < (y + 256) / d; my++) {
+        for (let mx = x / d; mx < (x + 256) / d; mx++) {
+          if (data[my * info.width + mx]! > 127) return true;
+        }
+      }
+      return false;
+    };
+    slides.push({
+      id: files.id,
+      split: splits[i % 3]!,
+      label: files.label,
+      width: files.width,
+      height: files.height,
+      tiles: tileGrid(files.width, files.height, 256, tumour),
+      path: files.path,
+    });
+  }
+  return slides;
 }
 
 function softmax(logits: readonly number[]): number[] {
