@@ -7,8 +7,10 @@
  * a bare loop that only opens each slide and calls `openslide_read_region`
  * for the same level-0 coordinates one after another. Both are repeated
  * (`--reps`, alternating) and the best time of each is compared, which is
- * robust when other processes share the cores. Reports tiles/s, the ratio
- * stage/bare (target ≥ 0.9), and the process's peak RSS (getrusage).
+ * robust when other processes share the cores. Reports tiles/s, CPU time
+ * per tile (all threads, getrusage), the throughput ratio bare/stage time
+ * (target ≥ 0.9), the same ratio in CPU time (what the stage costs beyond
+ * decoding, independent of other load), and the process's peak RSS.
  *
  * Options: `--slides 6`, `--reps 2`, `--reader openslide|sharp|auto`,
  * `--store` (write to an in-memory run store), `--dir DIR` (tile an existing
@@ -74,27 +76,29 @@ function parse(args: string[]): Config {
   return config;
 }
 
-/** Peak RSS of this process in MiB (`ru_maxrss` via FFI; current RSS if libc will not load). */
-function peakRssMiB(): number {
+/**
+ * This process's resource usage (getrusage via FFI): CPU time of all its
+ * threads in seconds and peak RSS in MiB.
+ */
+function usage(): { cpu: number; peakRssMiB: number } {
+  const libc = Deno.dlopen("libc.so.6", {
+    getrusage: { parameters: ["i32", "buffer"], result: "i32" },
+  });
   try {
-    const libc = Deno.dlopen("libc.so.6", {
-      getrusage: { parameters: ["i32", "buffer"], result: "i32" },
-    });
-    const usage = new BigInt64Array(18);
-    const ok = libc.symbols.getrusage(0, usage) === 0;
+    // struct rusage on x86-64: ru_utime, ru_stime (timeval: s, µs), then ru_maxrss in KiB.
+    const u = new BigInt64Array(18);
+    if (libc.symbols.getrusage(0, u) !== 0) throw new Error("getrusage failed");
+    const seconds = (i: number) => Number(u[i]) + Number(u[i + 1]) / 1e6;
+    return { cpu: seconds(0) + seconds(2), peakRssMiB: Number(u[4]) / 1024 };
+  } finally {
     libc.close();
-    // struct rusage on x86-64: ru_utime, ru_stime (16 bytes each), then ru_maxrss in KiB.
-    if (ok) return Number(usage[4]) / 1024;
-  } catch {
-    // fall through
   }
-  return Deno.memoryUsage().rss / 2 ** 20;
 }
 
 async function stageRun(slides: SlideRef[], config: Config) {
   const store = config.store ? await openStore(":memory:") : undefined;
   const reads = new Map<string, Read[]>();
-  const started = performance.now();
+  const started = performance.now(), cpu = usage().cpu;
   const stage = new TileStream({
     reader: config.reader,
     ...(store ? { store } : {}),
@@ -108,8 +112,9 @@ async function stageRun(slides: SlideRef[], config: Config) {
     reads.set(t.slideId, list);
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpuSeconds = usage().cpu - cpu;
   store?.close();
-  return { tiles, seconds, reads };
+  return { tiles, seconds, cpuSeconds, reads };
 }
 
 const bare = {
@@ -123,7 +128,7 @@ const bare = {
 
 function bareRun(slides: SlideRef[], reads: Map<string, Read[]>) {
   const lib = Deno.dlopen("libopenslide.so.0", bare).symbols;
-  const started = performance.now();
+  const started = performance.now(), cpu = usage().cpu;
   let tiles = 0;
   for (const slide of slides) {
     const list = reads.get(slide.id) ?? [];
@@ -147,7 +152,11 @@ function bareRun(slides: SlideRef[], reads: Map<string, Read[]>) {
     }
     lib.openslide_close(osr);
   }
-  return { tiles, seconds: (performance.now() - started) / 1000 };
+  return {
+    tiles,
+    seconds: (performance.now() - started) / 1000,
+    cpuSeconds: usage().cpu - cpu,
+  };
 }
 
 /** Runs the benchmark (called by `deno task bench tile`). */
@@ -172,17 +181,20 @@ export async function run(args: string[]): Promise<void> {
   }
   const slides = await listSlides(dir);
   const stageTimes: number[] = [], bareTimes: number[] = [];
+  const stageCpu: number[] = [], bareCpu: number[] = [];
   let tiles = 0, reads = new Map<string, Read[]>();
   for (let rep = 0; rep < config.reps; rep++) {
     const s = await stageRun(slides, config);
     tiles = s.tiles;
     reads = s.reads;
     stageTimes.push(s.seconds);
+    stageCpu.push(s.cpuSeconds);
     const b = bareRun(slides, reads);
     if (b.tiles !== tiles) {
       throw new Error(`bare loop read ${b.tiles} tiles, the stage ${tiles}`);
     }
     bareTimes.push(b.seconds);
+    bareCpu.push(b.cpuSeconds);
   }
   const bestStage = Math.min(...stageTimes), bestBare = Math.min(...bareTimes);
   const ratio = bestBare / bestStage;
@@ -191,21 +203,27 @@ export async function run(args: string[]): Promise<void> {
       config.store ? ", store" : ""
     }`,
   );
-  console.log("run                      best s   tiles/s   all runs (s)");
+  const perTile = (xs: number[]) =>
+    ((1000 * Math.min(...xs)) / tiles).toFixed(2).padStart(9);
   console.log(
-    `tile stage            ${bestStage.toFixed(2).padStart(8)}  ${
-      (tiles / bestStage).toFixed(0).padStart(8)
-    }   ${stageTimes.map((t) => t.toFixed(2)).join(", ")}`,
+    "run                      best s   tiles/s   CPU ms/tile   all runs (s)",
   );
-  console.log(
-    `bare openslide loop   ${bestBare.toFixed(2).padStart(8)}  ${
-      (tiles / bestBare).toFixed(0).padStart(8)
-    }   ${bareTimes.map((t) => t.toFixed(2)).join(", ")}`,
-  );
+  const row = (name: string, best: number, cpu: number[], all: number[]) =>
+    console.log(
+      `${name.padEnd(20)} ${best.toFixed(2).padStart(8)}  ${
+        (tiles / best).toFixed(0).padStart(8)
+      }  ${perTile(cpu)}     ${all.map((t) => t.toFixed(2)).join(", ")}`,
+    );
+  row("tile stage", bestStage, stageCpu, stageTimes);
+  row("bare openslide loop", bestBare, bareCpu, bareTimes);
+  const cpuRatio = Math.min(...bareCpu) / Math.min(...stageCpu);
   console.log(
     `stage/bare throughput ratio ${ratio.toFixed(2)} (target ≥ 0.90: ${
       ratio >= 0.9 ? "met" : "NOT met"
-    }); peak RSS ${peakRssMiB().toFixed(0)} MiB`,
+    }); ` +
+      `CPU-time ratio ${cpuRatio.toFixed(2)}; peak RSS ${
+        usage().peakRssMiB.toFixed(0)
+      } MiB`,
   );
 }
 

@@ -116,6 +116,8 @@ export class OpenSlideReader implements SlideReader {
   /** Extra handles on the same file: OpenSlide serialises reads per handle. */
   #handles: Deno.PointerObject[];
   #turn = 0;
+  /** Reused ARGB buffers: fresh 256 KiB buffers cost page faults on every read. */
+  #buffers: Uint32Array[] = [];
 
   private constructor(
     path: string,
@@ -241,22 +243,30 @@ export class OpenSlideReader implements SlideReader {
         `Cannot read slide ${this.path}: the reader is closed`,
       );
     }
-    const argb = new Uint32Array(width * height);
+    const size = width * height;
+    const reuse = this.#buffers.findIndex((b) => b.length === size);
+    const argb = reuse >= 0
+      ? this.#buffers.splice(reuse, 1)[0]!
+      : new Uint32Array(size);
     const osr = this.#handles[this.#turn++ % this.#handles.length] ?? this.#osr;
-    await this.#lib.openslide_read_region(
-      osr,
-      argb,
-      BigInt(Math.round(x)),
-      BigInt(Math.round(y)),
-      level,
-      BigInt(width),
-      BigInt(height),
-    );
-    this.#throwIfFailed(
-      `read region (${x}, ${y}) level ${level} ${width}×${height} of`,
-      osr,
-    );
-    return premultipliedArgbToRgb(argb);
+    try {
+      await this.#lib.openslide_read_region(
+        osr,
+        argb,
+        BigInt(Math.round(x)),
+        BigInt(Math.round(y)),
+        level,
+        BigInt(width),
+        BigInt(height),
+      );
+      this.#throwIfFailed(
+        `read region (${x}, ${y}) level ${level} ${width}×${height} of`,
+        osr,
+      );
+      return premultipliedArgbToRgb(argb);
+    } finally {
+      if (this.#buffers.length < 16) this.#buffers.push(argb);
+    }
   }
 
   thumbnail(downsample: number): Promise<SlideThumbnail> {
