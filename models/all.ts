@@ -9,4 +9,5 @@ import "./acmil.ts";
 import "./asmil.ts";
 import "./clam.ts";
 import "./dsmil.ts";
+import "./dtfd.ts";
 export { createModel, listModels, modelEntry } from "./registry.ts";

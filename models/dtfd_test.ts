@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { Dtfd } from "./dtfd.ts";
+import { createModel } from "./registry.ts";
+import { buildModel } from "./anchor_factory.ts";
+import { localName } from "./weights_scope.ts";
+import { easyBags, trainEasy } from "./layers/_easy_training.ts";
+import { Rng } from "../pipeline/random.ts";
+import { useBackendFromEnv } from "./backend/mod.ts";
+
+await useBackendFromEnv({ quiet: true });
+
+Deno.test("Dtfd has two optimisation groups, tier 1 on parts.tier1 and tier 2 on parts.ce, covering every variable once", () => {
+  const model = new Dtfd({ inputDim: 8, numClasses: 2, seed: 1 }, "maxmins");
+  const [tier1, tier2] = model.optimisationGroups();
+  assert.equal(tier1!.loss, "tier1");
+  assert.equal(tier2!.loss, "ce");
+  const names = (vs: tf.Variable[]) => vs.map(localName).sort();
+  assert.ok(names(tier1!.variables).every((n) => !n.startsWith("tier2.")));
+  assert.ok(names(tier2!.variables).every((n) => n.startsWith("tier2.")));
+  assert.deepEqual(
+    [...names(tier1!.variables), ...names(tier2!.variables)].sort(),
+    names(model.trainableVariables()),
+  );
+  const x = tf.randomNormal([30, 8], 0, 1, "float32", 2) as tf.Tensor2D;
+  tf.tidy(() => {
+    const out = model.loss(x, 1, { training: true, rng: new Rng(3) });
+    const sum = out.parts.tier1!.dataSync()[0]! + out.parts.ce!.dataSync()[0]!;
+    assert.ok(Math.abs(out.total.dataSync()[0]! - sum) < 1e-6);
+    // Tier 2's variables get no gradient from the tier-1 loss.
+    const { grads } = tf.variableGrads(
+      () => model.loss(x, 1, { training: true, rng: new Rng(3) }).parts.tier1!,
+      tier1!.variables,
+    );
+    assert.equal(Object.keys(grads).length, tier1!.variables.length);
+  });
+  assert.throws(
+    () => new Dtfd({ inputDim: 8, numClasses: 2, distill: "afs" }, "maxmins"),
+    /dtfd_maxmins distils with "maxmins": got option distill "afs"/,
+  );
+  x.dispose();
+  model.dispose();
+});
+
+Deno.test("Dtfd draws random pseudo-bags in training and fixed ones in evaluation; its attention does not depend on them", () => {
+  const model = createModel("dtfd_afs", {
+    inputDim: 8,
+    numClasses: 2,
+    seed: 1,
+  });
+  const x = tf.randomNormal([41, 8], 0, 1, "float32", 2) as tf.Tensor2D;
+  const run = (rng?: Rng) =>
+    tf.tidy(() => {
+      const out = model.loss(
+        x,
+        0,
+        rng ? { training: true, rng } : { training: false },
+      );
+      return {
+        logits: Array.from(out.logits.dataSync()),
+        tier1: out.parts.tier1!.dataSync()[0]!,
+        attention: Array.from(out.attention.dataSync()),
+      };
+    });
+  const evaluation = run();
+  assert.deepEqual(run(), evaluation, "evaluation is deterministic");
+  const a = run(new Rng(1)), b = run(new Rng(2));
+  assert.deepEqual(run(new Rng(1)), a, "training is reproducible from the rng");
+  assert.notEqual(a.tier1, b.tier1, "another rng, another partition");
+  assert.deepEqual(a.attention, evaluation.attention);
+  assert.deepEqual(b.attention, evaluation.attention);
+  assert.equal(evaluation.attention.length, 41);
+  x.dispose();
+  model.dispose();
+});
+
+Deno.test("with one instance per pseudo-bag, MaxMinS (max = min = that instance) and AFS give the same prediction", () => {
+  const options = { inputDim: 8, numClasses: 3, seed: 5 };
+  const maxmins = createModel("dtfd_maxmins", options);
+  const afs = createModel("dtfd_afs", options);
+  const x = tf.randomNormal([4, 8], 0, 1, "float32", 6) as tf.Tensor2D;
+  const logits = (m: typeof afs) =>
+    Array.from(m.forward(x, { training: false }).logits.dataSync());
+  const [p, q] = [logits(maxmins), logits(afs)];
+  p.forEach((v, i) => assert.ok(Math.abs(v - q[i]!) < 1e-5, `${p} vs ${q}`));
+  // With more instances per pseudo-bag the two distillations differ.
+  const y = tf.randomNormal([40, 8], 0, 1, "float32", 6) as tf.Tensor2D;
+  const more = (m: typeof afs) =>
+    Array.from(m.forward(y, { training: false }).logits.dataSync());
+  assert.notDeepEqual(more(maxmins), more(afs));
+  tf.dispose([x, y]);
+  maxmins.dispose();
+  afs.dispose();
+});
+
+for (const name of ["dtfd_maxmins", "dtfd_afs"]) {
+  Deno.test(`${name} reaches validation AUC ≥ 0.95 on an easy problem with the trainer's two optimisers`, async () => {
+    const model = createModel(name, { inputDim: 16, numClasses: 2, seed: 1 });
+    const run = await trainEasy(model, easyBags(), { epochs: 4 });
+    assert.ok(run.auc >= 0.95, `val AUC ${run.auc}`);
+    assert.deepEqual(Object.keys(run.events[0]!.losses).sort(), [
+      "ce",
+      "tier1",
+      "total",
+    ]);
+    assert.equal(run.leaked, 0, "training leaks no tensors");
+    model.dispose();
+  });
+}
+
+Deno.test("dtfd_maxmins with the anchor trains to validation AUC ≥ 0.95 and records attention over every instance", async () => {
+  const bags = easyBags();
+  const model = buildModel("dtfd_maxmins", {
+    inputDim: 16,
+    numClasses: 2,
+    seed: 1,
+    anchor: true,
+  });
+  const run = await trainEasy(model, bags, { epochs: 4, withStore: true });
+  assert.ok(run.auc >= 0.95, `val AUC ${run.auc}`);
+  assert.ok(run.events.every((e) => Number.isFinite(e.losses.anchor)));
+  for (const bag of bags.filter((b) => b.split !== "train")) {
+    const scores = run.attention.get(bag.slideId)!;
+    assert.equal(scores.length, bag.n);
+    assert.ok(Math.abs(scores.reduce((s, v) => s + v, 0) - 1) < 1e-4);
+  }
+  model.dispose();
+});
