@@ -9,10 +9,8 @@
 
 import { join } from "node:path";
 import { Rng } from "../../pipeline/random.ts";
-import {
-  type SyntheticSlideFiles,
-  writeSyntheticSlide,
-} from "./synthetic_slide.ts";
+import type { SyntheticSlideFiles } from "./synthetic_slide.ts";
+import { writeSlides } from "./_parallel.ts";
 
 /** Options of {@link writeSyntheticCohort}. */
 export interface SyntheticCohortOptions {
@@ -30,8 +28,10 @@ export interface SyntheticCohortOptions {
   mpp?: number;
   /** Reuse a complete cohort written earlier with the same options (default true). */
   reuse?: boolean;
-  /** Called after each slide is written (progress). */
-  onSlide?: (slide: SyntheticSlideFiles, index: number, total: number) => void;
+  /** Slides painted at once, each in a worker (default: the number of cores, at most 4). */
+  concurrency?: number;
+  /** Called after each slide is written (progress; `done` counts from 0). */
+  onSlide?: (slide: SyntheticSlideFiles, done: number, total: number) => void;
 }
 
 /** A written cohort. */
@@ -111,23 +111,27 @@ export async function writeSyntheticCohort(
   const positives = rng.shuffle(
     Array.from({ length: n }, (_, i) => i < Math.round(n * positiveFraction)),
   );
-  const slides: SyntheticSlideFiles[] = [];
-  for (let i = 0; i < n; i++) {
+  const jobs = positives.map((positive, i) => {
     const slideRng = rng.fork();
     const width = sides[slideRng.int(sides.length)] as number;
     const height = sides[slideRng.int(sides.length)] as number;
-    const slide = await writeSyntheticSlide({
+    return {
       id: `synth_${String(i).padStart(3, "0")}`,
       dir,
       seed: slideRng.nextUint32(),
       width,
       height,
-      positive: positives[i] as boolean,
+      positive,
       mpp,
-    });
-    slides.push(slide);
-    options.onSlide?.(slide, i, n);
-  }
+    };
+  });
+  const concurrency = options.concurrency ??
+    Math.min(4, navigator.hardwareConcurrency || 1);
+  const slides = await writeSlides(
+    jobs,
+    concurrency,
+    (slide, done) => options.onSlide?.(slide, done, n),
+  );
   const csv =
     ["slide_id,label", ...slides.map((s) => `${s.id},${s.label}`)].join("\n") +
     "\n";

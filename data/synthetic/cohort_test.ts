@@ -16,7 +16,7 @@ async function digest(path: string): Promise<string> {
 Deno.test({
   ...opts,
   name:
-    "writeSyntheticCohort() writes Aperio slides OpenSlide reads, labels.csv and ground truth, identically per seed",
+    "writeSyntheticCohort() writes Aperio slides OpenSlide reads, labels.csv and ground truth, identically per seed and pool size",
   async fn() {
     const a = await Deno.makeTempDir(), b = await Deno.makeTempDir();
     try {
@@ -56,6 +56,7 @@ Deno.test({
         slides: 4,
         seed: 5,
         sides: [1024, 1536],
+        concurrency: 1,
       });
       for (let i = 0; i < 4; i++) {
         assert.equal(
