@@ -16,6 +16,7 @@ import { runSql } from "./commands/sql.ts";
 import { parseInteger } from "./cli_args.ts";
 import { registerTrain } from "./commands/train_command.ts";
 import { registerPipeline } from "./commands/pipeline_command.ts";
+import { registerStageCommands } from "./commands/stage_commands.ts";
 
 /** Builds the command tree (exported for tests and embedding). */
 export function buildCli() {
@@ -68,13 +69,9 @@ export function buildCli() {
     });
 
   registerPipeline(program, globals);
+  registerStageCommands(program, globals);
 
   const pending: [string, string][] = [
-    ["synth", "write the synthetic slide cohort"],
-    ["tile", "tile slides into the store"],
-    ["embed", "embed tiles with an encoder"],
-    ["import-features", "import CLAM/TRIDENT/ACMIL .h5 features"],
-    ["export-features", "export embeddings (parquet)"],
     ["evaluate", "metrics and stability analysis for a run"],
     ["report", "HTML/Markdown report for runs"],
     ["experiment", "the paper's comparison over models and seeds"],
