@@ -22,6 +22,8 @@ import { runTrain, type TrainSummary } from "./train.ts";
 export interface PipelineOptions {
   /** Synthetic cohort size when no slides are given. */
   syntheticSlides?: number;
+  /** Synthetic slide side lengths (multiples of 512; small ones for tests). */
+  syntheticSides?: readonly number[];
   /** Run id for the training run (resumes when it has a checkpoint). */
   run?: string;
   threads?: number;
@@ -57,6 +59,7 @@ export async function runPipeline(
       outDir: dir,
       seed: config.seed,
       ...(options.syntheticSlides ? { slides: options.syntheticSlides } : {}),
+      ...(options.syntheticSides ? { sides: options.syntheticSides } : {}),
       onSlide: (_s, i, total) => {
         progress.total = total;
         progress.tick(1, `slide ${i + 1}`);
