@@ -9,6 +9,7 @@ import sharp from "sharp";
 import { join } from "node:path";
 import { writeSyntheticSlide } from "../../data/synthetic/synthetic_slide.ts";
 import type { SyntheticSlideFiles } from "../../data/synthetic/synthetic_slide.ts";
+import { readTiffLayout, tagNumbers } from "./tiff_tags.ts";
 
 /** Paths of the fixtures. */
 export interface TileFixtures {
@@ -21,6 +22,8 @@ export interface TileFixtures {
   glass: SyntheticSlideFiles;
   /** The first 60 % of the Aperio slide's bytes. */
   truncated: string;
+  /** The Aperio slide with the entropy-coded data of its level-0 tiles garbled. */
+  corrupt: string;
   /** A PNG image. */
   png: string;
   /** A stripped (untiled) TIFF. */
@@ -86,12 +89,27 @@ async function build(): Promise<TileFixtures> {
     truncated,
     bytes.subarray(0, Math.floor(bytes.length * 0.6)),
   );
+  const garbled = bytes.slice();
+  const layout = readTiffLayout(garbled, aperio.path);
+  const level0 = layout.directories[0]!;
+  const offsets = tagNumbers(garbled, layout, level0.tags.get(324)!);
+  const counts = tagNumbers(garbled, layout, level0.tags.get(325)!);
+  offsets.forEach((offset, t) => {
+    // Keep each tile's JPEG headers; scramble the scan data after them.
+    const end = offset + (counts[t] ?? 0) - 2;
+    for (let i = offset + 700; i < end; i++) {
+      garbled[i] = (i * 2654435761) >>> 24;
+    }
+  });
+  const corrupt = join(dir, "corrupt.tiff");
+  await Deno.writeFile(corrupt, garbled);
   return {
     dir,
     aperio,
     generic,
     glass,
     truncated,
+    corrupt,
     png,
     stripped,
     missing: join(dir, "missing.svs"),

@@ -201,10 +201,19 @@ export class OpenSlideReader implements SlideReader {
     return p ? Deno.UnsafePointerView.getCString(p) : undefined;
   }
 
-  #throwIfFailed(what: string, osr: Deno.PointerValue = this.#osr): void {
+  /**
+   * Throws OpenSlide's error for `osr`, if any. While opening, the handles
+   * are closed; after a failed read they stay open (other reads may still be
+   * running on them) until the caller closes the reader.
+   */
+  #throwIfFailed(
+    what: string,
+    osr: Deno.PointerValue = this.#osr,
+    closeOnError = true,
+  ): void {
     const error = this.#error(osr);
     if (error === undefined) return;
-    this.close();
+    if (closeOnError) this.close();
     throw new SlideReadError(
       this.path,
       `Cannot ${what} slide ${this.path}: OpenSlide says ${error}`,
@@ -262,6 +271,7 @@ export class OpenSlideReader implements SlideReader {
       this.#throwIfFailed(
         `read region (${x}, ${y}) level ${level} ${width}×${height} of`,
         osr,
+        false,
       );
       return premultipliedArgbToRgb(argb);
     } finally {

@@ -2,7 +2,9 @@
  * A {@link SlideReader} for plain tiled pyramidal TIFF (including Aperio SVS
  * with JPEG tiles) decoded by sharp/libvips, for machines without OpenSlide.
  * Levels are the tiled pages of the TIFF; metadata comes from the TIFF tags,
- * named as OpenSlide names them.
+ * named as OpenSlide names them. Structural damage (truncation, missing
+ * directories) is caught when opening; corrupt JPEG data inside a tile is
+ * not (libvips decodes it without an error), where OpenSlide reports it.
  *
  * @module
  */

@@ -317,3 +317,28 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  ...opts,
+  name:
+    "TileStream with OpenSlide records a slide whose JPEG tiles are corrupt as failed with OpenSlide's reason",
+  async fn() {
+    const f = await tileFixtures();
+    const stage = new TileStream({ reader: "openslide", minTissue: 0.3 });
+    const tiles = await Array.fromAsync(
+      ReadableStream.from([{ id: "corrupt", path: f.corrupt }, {
+        id: "aperio",
+        path: f.aperio.path,
+      }]).pipeThrough(stage),
+    );
+    assert.deepEqual(stage.results.map((r) => r.status), ["failed", "tiled"]);
+    assert.match(
+      stage.results[0]!.error!,
+      /corrupt\.tiff: OpenSlide says .*JPEG/,
+    );
+    assert.ok(
+      tiles.every((t) => t.slideId === "aperio"),
+      "no tile of the corrupt slide is emitted",
+    );
+  },
+});
