@@ -183,7 +183,7 @@ export async function writeFakeRun(
       });
       await tx.appendAttention(attention);
       await tx.appendPredictions(options.slides.map((s) => {
-        const z = (2 * s.label - 1) * 0.5 * epoch + rng.normal();
+        const z = (2 * s.label - 1) * 0.25 * epoch + rng.normal();
         const p = 1 / (1 + Math.exp(-z));
         return {
           run: options.run,

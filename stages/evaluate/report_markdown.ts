@@ -1,0 +1,100 @@
+/**
+ * The Markdown summary of a report: the same tables as the HTML page, with
+ * plots and heatmaps as image links to files written beside it.
+ *
+ * @module
+ */
+
+import { small } from "./_format.ts";
+import type { ReportContent } from "./report_html.ts";
+import {
+  comparisonTable,
+  metricsTable,
+  runFacts,
+  stabilityTable,
+  type Table,
+} from "./report_tables.ts";
+
+function table(t: Table): string {
+  const cell = (c: string) => c.replaceAll("|", "\\|");
+  return [
+    `| ${t.head.map(cell).join(" | ")} |`,
+    `|${t.head.map((_, i) => (i === 0 ? " --- " : " ---: ")).join("|")}|`,
+    ...t.rows.map((r) => `| ${r.map(cell).join(" | ")} |`),
+  ].join("\n");
+}
+
+/**
+ * The report as Markdown; `asset(id, ext)` gives the relative path of a
+ * figure's file (written by the caller).
+ *
+ * @example
+ * ```ts ignore
+ * const md = renderReportMarkdown(content, (id, ext) => `assets/${id}.${ext}`);
+ * ```
+ */
+export function renderReportMarkdown(
+  content: ReportContent,
+  asset: (id: string, ext: "svg" | "png") => string,
+): string {
+  const evaluations = content.runs.map((r) => r.evaluation);
+  const out = [
+    `# ${content.title}`,
+    "",
+    `Generated ${content.generated.toISOString()}.`,
+    "",
+    "## Summary",
+    "",
+    table(comparisonTable(evaluations)),
+    "",
+  ];
+  if (content.comparison) {
+    out.push(
+      `![${content.comparison.title}](${asset(content.comparison.id, "svg")})`,
+      "",
+    );
+  }
+  for (const s of content.runs) {
+    const e = s.evaluation;
+    out.push(`## Run ${e.run.id}`, "");
+    out.push(runFacts(e).map(([k, v]) => `- ${k}: ${v}`).join("\n"), "");
+    out.push(
+      "<details><summary>Configuration</summary>",
+      "",
+      "```json",
+      JSON.stringify(e.run.config, null, 2),
+      "```",
+      "",
+      "</details>",
+      "",
+    );
+    out.push(`### Metrics at epoch ${e.epoch}`, "", table(metricsTable(e)), "");
+    out.push("### Attention stability", "", table(stabilityTable(e)), "");
+    for (const p of s.plots) {
+      out.push(`![${p.title}](${asset(p.id, "svg")})`, "");
+    }
+    if (s.heatmaps.length) {
+      out.push("### Heatmaps: most and least stable slides", "");
+    }
+    for (const h of s.heatmaps) {
+      out.push(
+        `**${h.slide}** (${
+          h.split ?? "no split"
+        }), ${h.group} stable, mean JS over the last half ${
+          small(h.meanJsLastHalf)
+        }`,
+        "",
+        `![heatmap of ${h.slide}](${asset(h.id, "png")})`,
+        "",
+      );
+      if (h.gallery) {
+        out.push(
+          `![top tiles of ${h.slide}](${asset(`${h.id}-top`, "png")})`,
+          "",
+        );
+      }
+      if (h.note) out.push(`_${h.note}_`, "");
+    }
+  }
+  return out.join("\n");
+}

@@ -1,0 +1,134 @@
+/**
+ * The report's tables as plain cells, so HTML and Markdown show the same
+ * figures: metrics with intervals per split, stability per split, and a
+ * comparison of runs.
+ *
+ * @module
+ */
+
+import { num, small, withCi } from "./_format.ts";
+import type { RunEvaluation } from "./evaluate_run.ts";
+
+/** A table: header cells and rows of cells. */
+export interface Table {
+  head: string[];
+  rows: string[][];
+}
+
+const SPLIT_ORDER = ["test", "val", "train"];
+function splitRank(split: string): number {
+  const i = SPLIT_ORDER.indexOf(split);
+  return i < 0 ? SPLIT_ORDER.length : i;
+}
+
+/** Metrics with 95 % intervals per split at the reported epoch. */
+export function metricsTable(e: RunEvaluation): Table {
+  const level = Math.round((e.splits[0]?.ci.level ?? 0.95) * 100);
+  return {
+    head: [
+      "split",
+      "slides",
+      `accuracy [${level} % CI]`,
+      "balanced accuracy",
+      "AUC",
+      "macro-F1",
+    ],
+    rows: [...e.splits].sort((a, b) => splitRank(a.split) - splitRank(b.split))
+      .map((s) => [
+        s.split,
+        String(s.ci.metrics.n),
+        withCi(s.ci.accuracy),
+        withCi(s.ci.balancedAccuracy),
+        withCi(s.ci.auc),
+        withCi(s.ci.macroF1),
+      ]),
+  };
+}
+
+/** Stability per split: last-half JS, settling epoch, final entropy and effective patches. */
+export function stabilityTable(e: RunEvaluation): Table {
+  const localisation = e.localisation.find((l) => l.epoch === e.epoch);
+  return {
+    head: [
+      "split",
+      "slides",
+      "epochs",
+      "mean JS, last half",
+      `settling epoch (JS < ${e.threshold})`,
+      "final entropy",
+      "final effective patches",
+    ],
+    rows: e.stability.map((s) => [
+      s.split,
+      String(s.slides),
+      String(s.epochs),
+      small(s.meanJsLastHalf),
+      s.settlingEpoch === null ? "not settled" : String(s.settlingEpoch),
+      num(s.finalEntropy),
+      num(s.finalEffectivePatches, 1),
+    ]).concat(
+      localisation
+        ? [[
+          `localisation AUC at epoch ${e.epoch}`,
+          String(localisation.slides),
+          "",
+          num(localisation.auc),
+          "",
+          "",
+          "",
+        ]]
+        : [],
+    ),
+  };
+}
+
+/** One row per run: model, reported epoch, test (else val) AUC and macro-F1, stability. */
+export function comparisonTable(evaluations: readonly RunEvaluation[]): Table {
+  return {
+    head: [
+      "run",
+      "model",
+      "epoch",
+      "split",
+      "AUC",
+      "macro-F1",
+      "mean JS, last half",
+      "settling epoch",
+    ],
+    rows: evaluations.map((e) => {
+      const s = [...e.splits].sort((a, b) =>
+        splitRank(a.split) - splitRank(b.split)
+      )[0];
+      const all = e.stability.find((x) =>
+        x.split === "all"
+      );
+      return [
+        e.run.id,
+        e.run.model,
+        String(e.epoch),
+        s?.split ?? "–",
+        s ? withCi(s.ci.auc) : "–",
+        s ? withCi(s.ci.macroF1) : "–",
+        small(all?.meanJsLastHalf),
+        all?.settlingEpoch === null || all === undefined
+          ? "not settled"
+          : String(all.settlingEpoch),
+      ];
+    }),
+  };
+}
+
+/** Key facts of a run as label/value pairs. */
+export function runFacts(e: RunEvaluation): [string, string][] {
+  const r = e.run;
+  return [
+    ["model", r.model],
+    ["status", r.status],
+    ["seed", r.seed === null ? "–" : String(r.seed)],
+    ["fold", r.fold === null ? "–" : String(r.fold)],
+    ["epochs", String(new Set(e.curve.map((c) => c.epoch)).size)],
+    ["reported epoch", String(e.epoch)],
+    ["started", r.started ? r.started.toISOString() : "–"],
+    ["finished", r.finished ? r.finished.toISOString() : "–"],
+  ];
+}

@@ -1,0 +1,141 @@
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import sharp from "sharp";
+import { Store } from "../../data/store.ts";
+import { withCi } from "./_format.ts";
+import { syntheticSlides, writeFakeRun } from "./_fake_run.ts";
+import { writeReport } from "./report.ts";
+import { findChromium, screenshotPage } from "./screenshot.ts";
+
+async function fakeReport(outDir: string) {
+  const store = await Store.open(":memory:");
+  const slides = await syntheticSlides(outDir, 4);
+  await writeFakeRun(store, { run: "asmil-0", slides, epochs: 6, seed: 1 });
+  await writeFakeRun(store, {
+    run: "abmil-0",
+    slides,
+    epochs: 6,
+    seed: 2,
+    settling: 0.3,
+    model: "abmil",
+  });
+  const report = await writeReport({
+    store,
+    runs: ["asmil-0", "abmil-0"],
+    outDir: `${outDir}/report`,
+    heatmapSlides: 1,
+    maxSide: 480,
+    evaluate: { bootstrap: { resamples: 200 } },
+  });
+  store.close();
+  return report;
+}
+
+Deno.test("writeReport() writes a self-contained HTML page with the plots, tables and heatmaps", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const report = await fakeReport(dir);
+    const html = await Deno.readTextFile(report.html);
+    // Seven plots: ROC, learning and stability per run, and the comparison.
+    assert.equal((html.match(/<svg[\s>]/g) ?? []).length, 7);
+    for (
+      const text of [
+        "ROC",
+        "loss",
+        "mean JS divergence to the previous epoch",
+        "effective patches exp(H)",
+      ]
+    ) {
+      assert.ok(html.includes(`>${text}<`), `missing plot text ${text}`);
+    }
+    assert.ok(
+      html.includes(">asmil-0 (asmil)<") && html.includes(">abmil-0 (abmil)<"),
+    );
+    // The figures in the tables are the evaluation's.
+    for (const e of report.evaluations) {
+      const test = e.splits.find((s) => s.split === "test")!;
+      assert.ok(
+        html.includes(withCi(test.ci.auc)),
+        `missing ${withCi(test.ci.auc)}`,
+      );
+      assert.ok(html.includes(`id="run-${e.run.id}"`));
+    }
+    // Heatmaps (one most, one least stable slide per run) and their galleries as PNG data URIs.
+    const uris = [...html.matchAll(/src="data:image\/png;base64,([^"]+)"/g)]
+      .map((m) => m[1]!);
+    assert.equal(uris.length, 2 * 2 * 2);
+    const first = await sharp(Buffer.from(uris[0]!, "base64")).metadata();
+    assert.deepEqual([first.format, first.width, first.height], [
+      "png",
+      480,
+      320,
+    ]);
+    assert.doesNotMatch(html, /src="(https?:|file:|assets\/)/);
+    // The Markdown links only to files that were written.
+    const md = await Deno.readTextFile(report.markdown);
+    const links = [...md.matchAll(/\]\((assets\/[^)]+)\)/g)].map((m) => m[1]!);
+    assert.equal(links.length, 7 + 8);
+    for (const link of links) await Deno.stat(`${dir}/report/${link}`);
+    assert.match(md, /\| asmil-0 \| asmil \| 5 \| test \|/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const chromium = await findChromium();
+if (!chromium) {
+  console.warn(
+    "report_test.ts: Chromium not found (apt-get install chromium, or set CHROMIUM): the browser screenshot test is skipped",
+  );
+}
+
+async function colourCounts(html: string, png: string) {
+  await screenshotPage(html, png, { width: 1200, height: 4200 });
+  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({
+    resolveWithObject: true,
+  });
+  assert.deepEqual([info.width, info.height], [1200, 4200]);
+  let vegaBlue = 0, heatRed = 0, heatBlue = 0;
+  for (let i = 0; i < data.length; i += 3) {
+    const r = data[i]!, g = data[i + 1]!, b = data[i + 2]!;
+    // vega's first category colour #4c78a8 (plot lines and legends)
+    const lines = Math.abs(r - 76) < 6 && Math.abs(g - 120) < 6 &&
+      Math.abs(b - 168) < 6;
+    if (lines) vegaBlue++;
+    // the ramp's ends (dark red, deep blue) blended over tissue
+    if (r > 150 && g < 90 && b < 110) heatRed++;
+    if (!lines && b > 140 && r < 130 && g < 150) heatBlue++;
+  }
+  return { vegaBlue, heatRed, heatBlue };
+}
+
+Deno.test({
+  name: "A report opened in headless Chromium shows its plots and heatmaps",
+  ignore: !chromium,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const report = await fakeReport(dir);
+      // The same page without its images is the baseline: the heatmaps must
+      // add many attention-coloured pixels on top of it.
+      const bare = `${dir}/report/bare.html`;
+      await Deno.writeTextFile(
+        bare,
+        (await Deno.readTextFile(report.html)).replace(/<img[^>]*>/g, ""),
+      );
+      const shot = await colourCounts(report.html, `${dir}/shot.png`);
+      const baseline = await colourCounts(bare, `${dir}/bare.png`);
+      assert.ok(shot.vegaBlue > 500, `plot lines: ${shot.vegaBlue} pixels`);
+      assert.ok(
+        shot.heatRed - baseline.heatRed > 3000,
+        `high-attention pixels: ${shot.heatRed} vs ${baseline.heatRed} without images`,
+      );
+      assert.ok(
+        shot.heatBlue - baseline.heatBlue > 3000,
+        `low-attention pixels: ${shot.heatBlue} vs ${baseline.heatBlue} without images`,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
