@@ -2,12 +2,12 @@
  * Gated-ABMIL training step (forward, backward, Adam) per bag, vs the BLAS floor.
  *
  * For each bag size N and feature dimension D: the median and best time of
- * one training step, the best time of the same step's matrix products run
- * alone on the same backend (the floor no engine can beat), the ratio of
- * the two best times (robust when other processes share the cores), the
- * work in GFLOP, and the process's
- * peak RSS after the training steps (getrusage, taken before the floor's
- * operands are allocated). Wasm memory never shrinks, so the figure is a
+ * one training step; the median time of the same step's matrix products run
+ * alone on the same backend (the floor no engine can beat); the median
+ * ratio step/floor over pairs timed back to back (robust when other
+ * processes share the cores); the work in GFLOP; and the process's peak RSS
+ * after the warm-up steps (getrusage, taken before the floor's operands
+ * are allocated). Wasm memory never shrinks, so the figure is a
  * high-water mark over the configurations run so far; use `--n`/`--d` to
  * measure one configuration alone.
  *
@@ -136,29 +136,41 @@ function stepProducts(
   ];
 }
 
-function timeFloor(n: number, d: number, repeats: number): number {
+/** The step's products run alone, on operands allocated once. */
+function floorRunner(
+  n: number,
+  d: number,
+): { once(): number; dispose(): void } {
   const operands = stepProducts(n, d).map(([as, bs, ta, tb], i) => ({
     a: randomBag(as[0]!, as[1]!, 2 * i),
     b: randomBag(bs[0]!, bs[1]!, 2 * i + 1),
     ta,
     tb,
   }));
-  const once = () => {
-    const start = performance.now();
-    for (const { a, b, ta, tb } of operands) tf.matMul(a, b, ta, tb).dispose();
-    return performance.now() - start;
+  return {
+    once() {
+      const start = performance.now();
+      for (const { a, b, ta, tb } of operands) {
+        tf.matMul(a, b, ta, tb).dispose();
+      }
+      return performance.now() - start;
+    },
+    dispose: () => operands.forEach(({ a, b }) => tf.dispose([a, b])),
   };
-  once();
-  const times = Array.from({ length: repeats }, once);
-  for (const { a, b } of operands) tf.dispose([a, b]);
-  return Math.min(...times);
 }
 
-function timeStep(
-  n: number,
-  d: number,
-  config: Config,
-): { median: number; best: number } {
+interface Measurement {
+  step: number[];
+  floor: number[];
+  /** Peak RSS after the warm-up steps, before the floor's operands exist. */
+  rssMiB: number;
+}
+
+/**
+ * Times training steps and floor runs alternately, so both see the same
+ * load from whatever else shares the cores.
+ */
+function measure(n: number, d: number, config: Config): Measurement {
   const model = createModel("gated_abmil", {
     inputDim: d,
     numClasses: CLASSES,
@@ -179,19 +191,24 @@ function timeStep(
     return performance.now() - start;
   };
   for (let i = 0; i < config.warmup; i++) step();
+  const rssMiB = peakRssMiB();
+  const floor = floorRunner(n, d);
+  floor.once();
   const tensors = tf.memory().numTensors;
-  const times = Array.from({ length: config.steps }, step);
-  if (tf.memory().numTensors !== tensors) {
-    console.warn(
-      `warning: ${
-        tf.memory().numTensors - tensors
-      } tensors leaked per ${config.steps} steps`,
-    );
+  const result: Measurement = { step: [], floor: [], rssMiB };
+  for (let i = 0; i < config.steps; i++) {
+    result.step.push(step());
+    result.floor.push(floor.once());
   }
+  if (tf.memory().numTensors !== tensors) {
+    const leaked = tf.memory().numTensors - tensors;
+    console.warn(`warning: ${leaked} tensors leaked in ${config.steps} steps`);
+  }
+  floor.dispose();
   optimizer.dispose();
   bag.dispose();
   model.dispose();
-  return { median: median(times), best: Math.min(...times) };
+  return result;
 }
 
 /** Runs the bench with command-line `args`. */
@@ -203,7 +220,7 @@ export async function run(args: string[]): Promise<void> {
   );
   console.log(
     `gated-ABMIL train step (inner ${INNER}, attention ${ATTENTION}, Adam) on ${info.name}, ` +
-      `${info.threads} thread(s); median and best of ${config.steps} steps after ${config.warmup} warm-up`,
+      `${info.threads} thread(s); ${config.steps} steps, each followed by a floor run, after ${config.warmup} warm-up`,
   );
   const header = [
     "N",
@@ -219,9 +236,7 @@ export async function run(args: string[]): Promise<void> {
   console.log(header.map((h, i) => h.padStart(widths[i]!)).join(" "));
   for (const d of config.ds) {
     for (const n of config.ns) {
-      const step = timeStep(n, d, config);
-      const rss = peakRssMiB(); // before the floor's operands are allocated
-      const floor = timeFloor(n, d, config.steps);
+      const { step, floor, rssMiB } = measure(n, d, config);
       const gflop = stepProducts(n, d).reduce((sum, [as, bs, ta, tb]) => {
         const m = ta ? as[1]! : as[0]!, kk = ta ? as[0]! : as[1]!;
         return sum + 2 * m * kk * (tb ? bs[0]! : bs[1]!);
@@ -229,12 +244,12 @@ export async function run(args: string[]): Promise<void> {
       const cells = [
         n,
         d,
-        step.median.toFixed(1),
-        step.best.toFixed(1),
-        floor.toFixed(1),
-        (step.best / floor).toFixed(2),
+        median(step).toFixed(1),
+        Math.min(...step).toFixed(1),
+        median(floor).toFixed(1),
+        median(step.map((t, i) => t / floor[i]!)).toFixed(2),
         gflop.toFixed(1),
-        rss.toFixed(0),
+        rssMiB.toFixed(0),
       ];
       console.log(
         cells.map((c, i) => String(c).padStart(widths[i]!)).join(" "),
