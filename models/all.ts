@@ -10,4 +10,5 @@ import "./asmil.ts";
 import "./clam.ts";
 import "./dsmil.ts";
 import "./dtfd.ts";
+import "./transmil.ts";
 export { createModel, listModels, modelEntry } from "./registry.ts";

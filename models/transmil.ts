@@ -1,0 +1,206 @@
+/**
+ * TransMIL (Shao et al. 2021) as in notes/method.md: Linear(D → D_inner) +
+ * ReLU → the N tokens padded to a square H × H (H = ⌈√N⌉) by repeating the
+ * first H² − N tokens, as the reference does → a learnable class token in
+ * front → Nyström self-attention layer (pre-LayerNorm, residual) → PPEG
+ * on the square → second Nyström layer → LayerNorm → the class token →
+ * Linear(D_inner → C). Each layer: 8 heads, landmarks D_inner/2, 6
+ * pseudo-inverse iterations, a depthwise conv (kernel 33) of V added to
+ * the attention output, dropout 0.1 after the output projection
+ * (layers/nystrom_attention.ts). Memory and time are O(N·m), so bags of
+ * 20,000 instances train.
+ *
+ * `attention` is the class token's row of the last layer's attention,
+ * `[8, N]`: per head, its pre-softmax scores q_cls·k_i/√d_head over the
+ * real instances only (neither the class token itself nor the square's
+ * repeated tokens). The layer pools with the Nyström approximation of
+ * softmax over all its tokens; these are the exact scores that
+ * approximation stands for, renormalised over the instances.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type {
+  ForwardOptions,
+  ForwardOutput,
+  LossOutput,
+  MilModel,
+  ModelOptions,
+} from "./mil_model.ts";
+import { registerModel } from "./registry.ts";
+import { checkBag } from "./bag_check.ts";
+import { checkLabel, crossEntropy } from "./abmil_loss.ts";
+import { applyLinear, type LinearParams, ParamScope } from "./weights_scope.ts";
+import { checkIntegerOption, defaultInnerDim } from "./layers/options.ts";
+import { LayerNorm } from "./layers/layer_norm.ts";
+import { NystromSelfAttention } from "./layers/nystrom_attention.ts";
+import { Ppeg } from "./layers/ppeg.ts";
+
+/** Options of `transmil`. */
+export interface TransMilOptions extends ModelOptions {
+  /** Token width; default ≈ D/2 rounded up to a multiple of `heads` (512 for D = 1024). */
+  innerDim?: number;
+  /** Attention heads; default 8. */
+  heads?: number;
+  /** Nyström landmarks; default innerDim/2. */
+  landmarks?: number;
+  /** Pseudo-inverse iterations; default 6. */
+  pinvIterations?: number;
+  /** Length of the depthwise conv of V; default 33. */
+  residualKernel?: number;
+  /** Dropout after each attention's output projection; default 0.1. */
+  dropout?: number;
+}
+
+/** Defaults of `transmil` (innerDim and landmarks resolved from inputDim). */
+export const TRANSMIL_DEFAULTS = {
+  heads: 8,
+  pinvIterations: 6,
+  residualKernel: 33,
+  dropout: 0.1,
+  seed: 0,
+};
+
+/**
+ * Transformer MIL with Nyström attention and PPEG.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { TransMil } from "./transmil.ts";
+ * const model = new TransMil({ inputDim: 16, numClasses: 2, seed: 1 });
+ * const { attention } = model.forward(tf.randomNormal([7, 16]), { training: false });
+ * if (attention.shape.join() !== "8,7") throw new Error("[heads, N]");
+ * model.dispose();
+ * ```
+ */
+export class TransMil implements MilModel {
+  readonly name = "transmil";
+  readonly options: Readonly<Required<TransMilOptions>>;
+  readonly attentionNormalisation = "softmax" as const;
+  #scope: ParamScope;
+  #reduce: LinearParams;
+  #cls: tf.Variable;
+  #norm1: LayerNorm;
+  #layer1: NystromSelfAttention;
+  #ppeg: Ppeg;
+  #norm2: LayerNorm;
+  #layer2: NystromSelfAttention;
+  #norm: LayerNorm;
+  #classifier: LinearParams;
+
+  /** Builds the model from `options` (defaults filled in). */
+  constructor(options: TransMilOptions) {
+    const heads = options.heads ?? TRANSMIL_DEFAULTS.heads;
+    const innerDim = options.innerDim ??
+      defaultInnerDim(options.inputDim, heads);
+    const resolved = {
+      ...TRANSMIL_DEFAULTS,
+      innerDim,
+      landmarks: Math.max(1, Math.floor(innerDim / 2)),
+      ...options,
+    } as Required<TransMilOptions>;
+    for (
+      const key of [
+        "inputDim",
+        "innerDim",
+        "heads",
+        "landmarks",
+        "pinvIterations",
+        "residualKernel",
+      ] as const
+    ) {
+      checkIntegerOption(
+        "TransMIL",
+        key,
+        resolved[key],
+        key === "pinvIterations" ? 0 : 1,
+      );
+    }
+    checkIntegerOption("TransMIL", "numClasses", resolved.numClasses, 2);
+    if (resolved.innerDim % resolved.heads !== 0) {
+      throw new RangeError(
+        `TransMIL option innerDim must be a multiple of heads (${resolved.heads}): current value is ${resolved.innerDim}`,
+      );
+    }
+    this.options = resolved;
+    const { inputDim, numClasses, seed } = resolved;
+    const scope = new ParamScope(this.name, seed);
+    this.#scope = scope;
+    const layer = {
+      dim: innerDim,
+      heads: resolved.heads,
+      landmarks: resolved.landmarks,
+      pinvIterations: resolved.pinvIterations,
+      residualKernel: resolved.residualKernel,
+      dropout: resolved.dropout,
+    };
+    this.#reduce = scope.linear("reduce", inputDim, innerDim);
+    this.#cls = scope.variable("cls", [1, innerDim], scope.normal(innerDim, 1));
+    this.#norm1 = new LayerNorm(scope, "layer1.norm", 1, innerDim, 1e-5);
+    this.#layer1 = new NystromSelfAttention(scope, "layer1.attention", layer);
+    this.#ppeg = new Ppeg(scope, "ppeg", innerDim);
+    this.#norm2 = new LayerNorm(scope, "layer2.norm", 1, innerDim, 1e-5);
+    this.#layer2 = new NystromSelfAttention(scope, "layer2.attention", layer);
+    this.#norm = new LayerNorm(scope, "norm", 1, innerDim, 1e-5);
+    this.#classifier = scope.linear("classifier", innerDim, numClasses);
+  }
+
+  forward(features: tf.Tensor2D, options: ForwardOptions): ForwardOutput {
+    checkBag(features, this.options.inputDim);
+    return tf.tidy(() => {
+      const n = features.shape[0];
+      const side = Math.ceil(Math.sqrt(n));
+      const extra = side * side - n; // ≤ n for every n ≥ 1
+      const h = applyLinear(features, this.#reduce, "relu");
+      const square = extra > 0
+        ? tf.concat([h, tf.slice(h, [0, 0], [extra, -1])])
+        : h;
+      let x = tf.concat([this.#cls, square]) as tf.Tensor2D;
+      x = tf.add(x, this.#layer1.apply(this.#norm1.apply(x), options).out);
+      x = this.#ppeg.apply(x, side);
+      const last = this.#layer2.apply(this.#norm2.apply(x), options);
+      x = tf.add(x, last.out);
+      const cls = this.#norm.apply(tf.slice(x, [0, 0], [1, -1]) as tf.Tensor2D);
+      const logits = tf.reshape(
+        applyLinear(cls, this.#classifier),
+        [-1],
+      ) as tf.Tensor1D;
+      const attention = tf.slice(
+        last.firstRowScores,
+        [0, 1],
+        [-1, n],
+      ) as tf.Tensor2D;
+      return { logits, attention };
+    });
+  }
+
+  loss(
+    features: tf.Tensor2D,
+    label: number,
+    options: ForwardOptions,
+  ): LossOutput {
+    checkLabel(label, this.options.numClasses);
+    return tf.tidy(() => {
+      const { logits, attention } = this.forward(features, options);
+      const ce = crossEntropy(logits, label);
+      return { logits, attention, total: ce, parts: { ce } };
+    });
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.#scope.variables();
+  }
+
+  dispose(): void {
+    this.#scope.dispose();
+  }
+}
+
+registerModel({
+  name: "transmil",
+  description:
+    "TransMIL (Shao 2021): square padding, class token, two Nyström attention layers with PPEG between",
+  defaults: TRANSMIL_DEFAULTS,
+  factory: (options) => new TransMil(options),
+});

@@ -1,0 +1,243 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { TransMil } from "./transmil.ts";
+import { createModel } from "./registry.ts";
+import { buildModel } from "./anchor_factory.ts";
+import { localName, ParamScope } from "./weights_scope.ts";
+import {
+  iterativePinv,
+  nystromAttention,
+  segmentMeans,
+} from "./layers/nystrom_attention.ts";
+import { depthwiseConvSame } from "./layers/depthwise_conv.ts";
+import { Ppeg } from "./layers/ppeg.ts";
+import { easyBags, trainEasy } from "./layers/_easy_training.ts";
+import { Rng } from "../pipeline/random.ts";
+import { useBackendFromEnv } from "./backend/mod.ts";
+
+await useBackendFromEnv({ quiet: true });
+
+function randomSeq(rng: Rng, l: number, d: number): tf.Tensor3D {
+  return tf.tensor3d([
+    Array.from(
+      { length: l },
+      () => Array.from({ length: d }, () => rng.normal()),
+    ),
+  ]);
+}
+
+function maxAbs(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+}
+
+function exactAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D) {
+  return tf.matMul(tf.softmax(tf.matMul(q, k, false, true)), v);
+}
+
+Deno.test("iterativePinv() gives A·Z·A = A and A·Z = I for an invertible matrix within 1e-4", () => {
+  tf.tidy(() => {
+    const a = tf.tensor3d([[[4, 1, 0], [1, 3, 1], [0, 1, 2]]]);
+    const z = iterativePinv(a, 6);
+    assert.ok(maxAbs(tf.matMul(a, z), tf.eye(3).expandDims(0)) < 1e-4);
+    assert.ok(maxAbs(tf.matMul(tf.matMul(a, z), a), a) < 1e-4);
+  });
+});
+
+Deno.test("segmentMeans() averages ⌈L/m⌉-long segments, the last over its own tokens", () => {
+  tf.tidy(() => {
+    const x = tf.tensor3d([[[0], [1], [2], [3], [4], [5], [6]]]);
+    assert.deepEqual(Array.from(segmentMeans(x, 3).dataSync()), [1, 4, 6]);
+    assert.deepEqual(segmentMeans(x, 16).shape, [1, 7, 1], "L ≤ m: each token");
+  });
+});
+
+// With every token its own landmark, the Nyström product is
+// A·pinv(A)·A·V = A·V exactly, so the only error is the iterative
+// pseudo-inverse: measured 5e-6 (float32 rounding) after 20 iterations and
+// 2.3e-2 after TransMIL's 6 on this input (softmax matrices are poorly
+// conditioned, and 6 steps do not fully converge).
+Deno.test("nystromAttention() with every token a landmark equals exact softmax attention within 1e-4 after 20 pseudo-inverse iterations and 5e-2 after 6", () => {
+  tf.tidy(() => {
+    const rng = new Rng(2);
+    const q = tf.mul(randomSeq(rng, 32, 8), 1 / Math.sqrt(8)) as tf.Tensor3D;
+    const k = randomSeq(rng, 32, 8), v = randomSeq(rng, 32, 8);
+    const exact = exactAttention(q, k, v);
+    const err20 = maxAbs(nystromAttention(q, k, v, 32, 20), exact);
+    const err6 = maxAbs(nystromAttention(q, k, v, 32, 6), exact);
+    assert.ok(err20 < 1e-4, `20 iterations: max error ${err20}`);
+    assert.ok(err6 < 5e-2, `6 iterations: max error ${err6}`);
+  });
+});
+
+// 64 tokens in 16 segments of 4 near-identical tokens (spread 0.05 around
+// unit-normal centres): the 16 segment-mean landmarks stand for their
+// segments, so the approximation error comes from the within-segment
+// spread and the 6-step pseudo-inverse; measured 1.2e-2 (max abs, V unit
+// normal). The bound 3e-2 leaves room for float differences between
+// backends and is ≥ 10× below the error of uniform attention (0.29), so a
+// wrong landmark or inverse step fails it.
+Deno.test("nystromAttention() with 16 landmarks approximates exact attention on 64 segment-structured tokens within 3e-2 (max abs)", () => {
+  tf.tidy(() => {
+    const rng = new Rng(1);
+    const structured = () => {
+      const centres = Array.from(
+        { length: 16 },
+        () => Array.from({ length: 8 }, () => rng.normal()),
+      );
+      return tf.tensor3d([
+        Array.from(
+          { length: 64 },
+          (_, i) => centres[i >> 2]!.map((c) => c + 0.05 * rng.normal()),
+        ),
+      ]);
+    };
+    const q = tf.mul(structured(), 1 / Math.sqrt(8)) as tf.Tensor3D;
+    const k = structured();
+    const v = tf.randomNormal([1, 64, 8], 0, 1, "float32", 3) as tf.Tensor3D;
+    const exact = exactAttention(q, k, v);
+    const err = maxAbs(nystromAttention(q, k, v, 16, 6), exact);
+    const uniform = maxAbs(tf.mean(v, 1, true), exact);
+    assert.ok(err < 3e-2, `max error ${err}`);
+    assert.ok(
+      err < uniform / 10,
+      `error ${err} vs uniform attention ${uniform}`,
+    );
+  });
+});
+
+Deno.test("depthwiseConvSame() and its gradients match a direct computation", () => {
+  const rng = new Rng(4);
+  const [h, w, c, kh, kw] = [5, 4, 3, 3, 5];
+  const xs = Array.from({ length: h * w * c }, () => rng.normal());
+  const ks = Array.from({ length: kh * kw * c }, () => rng.normal());
+  const dys = Array.from({ length: h * w * c }, () => rng.normal());
+  const at = (a: number[], i: number, j: number, ch: number, wd: number) =>
+    a[(i * wd + j) * c + ch]!;
+  const y = new Array(h * w * c).fill(0);
+  const dx = new Array(h * w * c).fill(0);
+  const dk = new Array(kh * kw * c).fill(0);
+  for (let i = 0; i < h; i++) {
+    for (let j = 0; j < w; j++) {
+      for (let ch = 0; ch < c; ch++) {
+        for (let a = 0; a < kh; a++) {
+          for (let b = 0; b < kw; b++) {
+            const si = i + a - 1, sj = j + b - 2;
+            if (si < 0 || si >= h || sj < 0 || sj >= w) continue;
+            const o = (i * w + j) * c + ch, kIdx = (a * kw + b) * c + ch;
+            y[o] += ks[kIdx]! * at(xs, si, sj, ch, w);
+            dx[(si * w + sj) * c + ch] += ks[kIdx]! * dys[o]!;
+            dk[kIdx] += at(xs, si, sj, ch, w) * dys[o]!;
+          }
+        }
+      }
+    }
+  }
+  tf.tidy(() => {
+    const x = tf.tensor3d(xs, [h, w, c]), k = tf.tensor3d(ks, [kh, kw, c]);
+    const dy = tf.tensor3d(dys, [h, w, c]);
+    assert.ok(
+      maxAbs(depthwiseConvSame(x, k), tf.tensor3d(y, [h, w, c])) < 1e-5,
+    );
+    const [gx, gk] = tf.grads((a, b) =>
+      tf.sum(tf.mul(depthwiseConvSame(a as tf.Tensor3D, b as tf.Tensor3D), dy))
+    )([x, k]);
+    assert.ok(maxAbs(gx!, tf.tensor3d(dx, [h, w, c])) < 1e-5);
+    assert.ok(maxAbs(gk!, tf.tensor3d(dk, [kh, kw, c])) < 1e-5);
+  });
+});
+
+Deno.test("Ppeg adds the 7×7, 5×5 and 3×3 depthwise convolutions (with biases) to the grid and passes the class token through", () => {
+  const scope = new ParamScope("ppeg_test", 3);
+  const ppeg = new Ppeg(scope, "ppeg", 2);
+  const get = (n: string) =>
+    scope.variables().find((v) => localName(v) === n)! as tf.Tensor;
+  tf.tidy(() => {
+    const tokens = tf.randomNormal(
+      [1 + 16, 2],
+      0,
+      1,
+      "float32",
+      1,
+    ) as tf.Tensor2D;
+    const out = ppeg.apply(tokens, 4);
+    const grid = tf.reshape(tf.slice(tokens, [1, 0], [16, 2]), [
+      4,
+      4,
+      2,
+    ]) as tf.Tensor3D;
+    let expected: tf.Tensor = grid;
+    for (const k of [7, 5, 3]) {
+      expected = tf.add(
+        expected,
+        tf.add(
+          depthwiseConvSame(grid, get(`ppeg.conv${k}.w`) as tf.Tensor3D),
+          get(`ppeg.conv${k}.b`),
+        ),
+      );
+    }
+    assert.ok(
+      maxAbs(
+        tf.slice(out, [0, 0], [1, 2]),
+        tf.slice(tokens, [0, 0], [1, 2]),
+      ) === 0,
+    );
+    assert.ok(
+      maxAbs(tf.slice(out, [1, 0], [16, 2]), tf.reshape(expected, [16, 2])) <
+        1e-5,
+    );
+  });
+  scope.dispose();
+});
+
+Deno.test("TransMil gives [8, N] class-token attention over the real instances for square and non-square N, deterministic in evaluation", () => {
+  const model = new TransMil({ inputDim: 12, numClasses: 2, seed: 2 });
+  assert.equal(model.options.landmarks, model.options.innerDim / 2);
+  for (const n of [1, 2, 3, 7, 16, 50]) {
+    const x = tf.randomNormal([n, 12], 0, 1, "float32", n) as tf.Tensor2D;
+    tf.tidy(() => {
+      const a = model.forward(x, { training: false });
+      assert.deepEqual(a.attention.shape, [8, n]);
+      const b = model.forward(x, { training: false });
+      assert.deepEqual(a.logits.dataSync(), b.logits.dataSync());
+      const t = model.forward(x, { training: true, rng: new Rng(1) });
+      assert.notDeepEqual(t.logits.dataSync(), a.logits.dataSync(), "dropout");
+    });
+    x.dispose();
+  }
+  model.dispose();
+});
+
+Deno.test("transmil reaches validation AUC ≥ 0.95 on an easy problem with the trainer", async () => {
+  const model = createModel("transmil", {
+    inputDim: 16,
+    numClasses: 2,
+    seed: 1,
+  });
+  const run = await trainEasy(model, easyBags(), { epochs: 4, lr: 1e-3 });
+  assert.ok(run.auc >= 0.95, `val AUC ${run.auc}`);
+  assert.equal(run.leaked, 0, "training leaks no tensors");
+  model.dispose();
+});
+
+Deno.test("transmil with the anchor trains to validation AUC ≥ 0.95 and records attention over every instance", async () => {
+  const bags = easyBags();
+  const model = buildModel("transmil", {
+    inputDim: 16,
+    numClasses: 2,
+    seed: 1,
+    anchor: true,
+  });
+  const run = await trainEasy(model, bags, {
+    epochs: 4,
+    lr: 1e-3,
+    withStore: true,
+  });
+  assert.ok(run.auc >= 0.95, `val AUC ${run.auc}`);
+  assert.ok(run.events.every((e) => Number.isFinite(e.losses.anchor)));
+  for (const bag of bags.filter((b) => b.split !== "train")) {
+    const scores = run.attention.get(bag.slideId)!;
+    assert.equal(scores.length, bag.n);
+    assert.ok(Math.abs(scores.reduce((s, v) => s + v, 0) - 1) < 1e-4);
+  }
+  model.dispose();
+});
