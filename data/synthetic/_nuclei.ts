@@ -135,18 +135,26 @@ export function lymphocyte(x: number, y: number, rng: Rng): Nucleus {
   };
 }
 
-/** A tumour nucleus: large, pleomorphic, dark, irregular, open chromatin. */
-export function tumourNucleus(x: number, y: number, rng: Rng): Nucleus {
-  const r = rng.uniform(6.5, 12);
+/**
+ * A tumour nucleus: large, pleomorphic, dark, irregular, open chromatin;
+ * `grade` (0–1) scales how far it departs from a benign nucleus.
+ */
+export function tumourNucleus(
+  x: number,
+  y: number,
+  rng: Rng,
+  grade = 1,
+): Nucleus {
+  const r = 5 + (rng.uniform(6.5, 12) - 5) * grade;
   return {
     x,
     y,
-    rx: r * rng.uniform(1, 1.5),
+    rx: r * (1 + rng.uniform(0, 0.5) * grade),
     ry: r,
     angle: rng.uniform(0, Math.PI),
-    darkness: rng.uniform(175, 250),
-    wobble: rng.uniform(0.06, 0.2),
-    vesicular: rng.next() < 0.6,
+    darkness: 140 + (rng.uniform(175, 250) - 140) * grade,
+    wobble: rng.uniform(0.06, 0.2) * grade,
+    vesicular: rng.next() < 0.6 * grade,
   };
 }
 

@@ -90,7 +90,7 @@ export async function writeSyntheticCohort(
   const dir = options.outDir;
   const labelsPath = join(dir, "labels.csv");
   const manifest = {
-    version: 1,
+    version: 2,
     slides: n,
     seed,
     positiveFraction,

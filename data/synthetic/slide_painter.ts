@@ -109,8 +109,10 @@ function stampCells(
   angleAt: (i: number) => number,
   rng: Rng,
 ) {
-  const { coarseWidth: cw, tissue, tumour, lymphoid } = plan;
+  const { coarseWidth: cw, tissue, tumour, lymphoid, epithelium } = plan;
   const cellArea = PLAN_SCALE * PLAN_SCALE;
+  const grade = plan.tumourGrade;
+  const tumourDensity = cellArea / (300 / (0.5 + 0.5 * grade));
   for (let ci = 0; ci < tissue.length; ci++) {
     if (!tissue[ci]) continue;
     const bx = (ci % cw) * PLAN_SCALE, by = Math.floor(ci / cw) * PLAN_SCALE;
@@ -120,9 +122,20 @@ function stampCells(
         by + rng.uniform(0, PLAN_SCALE),
       ] as const;
     if (tumour[ci]) {
-      if (rng.next() < cellArea / 300) {
-        const nucleus = tumourNucleus(...at(), rng);
+      if (rng.next() < tumourDensity) {
+        const nucleus = tumourNucleus(...at(), rng, grade);
         stampNucleus(map, tumourCytoplasm(nucleus, rng), rng);
+        stampNucleus(map, nucleus, rng);
+      }
+    } else if (epithelium[ci]) {
+      if (rng.next() < cellArea / 420) {
+        const nucleus = benignNucleus(...at(), rng);
+        stampNucleus(map, {
+          ...nucleus,
+          rx: nucleus.rx * 2.2,
+          ry: nucleus.ry * 2.2,
+          darkness: 26,
+        }, rng);
         stampNucleus(map, nucleus, rng);
       }
     } else if (lymphoid[ci]) {

@@ -24,6 +24,12 @@ export interface SlidePlanOptions {
   tumourFraction?: number;
   /** Number of tissue islands (default 1–4; 0 makes an all-glass slide). */
   islands?: number;
+  /**
+   * How atypical the tumour looks, 0–1 (default drawn from [0.35, 1]): low
+   * grades are close to benign epithelial nests, high grades are large,
+   * dark, crowded nuclei. 0 on negative slides.
+   */
+  tumourGrade?: number;
   /** Draw a pen mark (default: 30 % of slides). */
   pen?: boolean;
   /** Blur a patch as if out of focus (default: 40 % of slides). */
@@ -68,6 +74,8 @@ export interface SlidePlan
   tumour: Uint8Array;
   /** Lymphocyte aggregates (255), coarse: dense dark nuclei that are not tumour. */
   lymphoid: Uint8Array;
+  /** Benign epithelial nests (255), coarse: crowded round nuclei that are not tumour. */
+  epithelium: Uint8Array;
   stain: Stain;
   pen: PenStroke | undefined;
   blur: (Rect & { radius: number }) | undefined;
@@ -218,17 +226,43 @@ export function planSlide(options: SlidePlanOptions, seed: number): SlidePlan {
       );
     }
   }
+  const epithelium = new Uint8Array(cw * ch);
+  if (tissueCount > 0) {
+    for (let k = 0, n = 1 + rng.int(5); k < n; k++) {
+      const c = pick();
+      const radius = rng.uniform(5, 14);
+      blob(
+        epithelium,
+        cw,
+        ch,
+        c % cw,
+        Math.floor(c / cw),
+        radius,
+        rng.fork(),
+        rough,
+        tissue,
+      );
+    }
+    for (let i = 0; i < epithelium.length; i++) {
+      if (tumour[i] || lymphoid[i]) epithelium[i] = 0;
+    }
+  }
+  const tumourGrade = tumourFraction > 0
+    ? options.tumourGrade ?? rng.uniform(0.35, 1)
+    : 0;
   return {
     width,
     height,
     positive,
     tumourFraction,
+    tumourGrade,
     islands,
     coarseWidth: cw,
     coarseHeight: ch,
     tissue,
     tumour,
     lymphoid,
+    epithelium,
     stain: {
       haematoxylin: rng.uniform(0.65, 1.35),
       eosin: rng.uniform(0.55, 1.3),

@@ -46,6 +46,8 @@ export interface SyntheticSlideTruth {
   magnification: number;
   /** Tumour area over tissue area. */
   tumourFraction: number;
+  /** Tumour atypia, 0–1 (0 on negative slides). */
+  tumourGrade: number;
   /** Tissue area over slide area. */
   tissueArea: number;
   /** File name of the tumour mask and its scale (level-0 px per mask px). */
@@ -142,6 +144,7 @@ export async function writeSyntheticSlide(
     mpp,
     magnification,
     tumourFraction: plan.tumourFraction,
+    tumourGrade: plan.tumourGrade,
     tissueArea: plan.tissueArea,
     tumourMask: maskName,
     maskDownsample: PLAN_SCALE,
