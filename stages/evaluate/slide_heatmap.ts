@@ -1,17 +1,18 @@
 /**
  * A slide's attention heatmap from the store: tiles and attention of a
  * run/epoch, the thumbnail read from the slide file, the tumour outline from
- * the synthetic cohort's mask (`<id>.truth.json` beside the slide) or else
- * from tile labels, and a gallery of the top-k tiles read at full
+ * the ground-truth mask beside the slide (`<stem>.tumour.png`, the tile
+ * stage's convention, which the synthetic cohort writes) or else from tile
+ * labels, and a gallery of the top-k tiles read at full
  * resolution.
  *
  * @module
  */
 
 import { Buffer } from "node:buffer";
-import { dirname, join } from "node:path";
 import sharp from "sharp";
 import type { Store } from "../../data/store.ts";
+import { tumourMaskPath } from "../tile/ground_truth.ts";
 import { openSlide } from "../tile/open_slide.ts";
 import type { SlideReader } from "../tile/slide_reader.ts";
 import { topkIndices } from "./attention_measures.ts";
@@ -75,16 +76,12 @@ type TileRow = {
   label: number | null;
 };
 
-async function truthMask(path: string): Promise<string | null> {
-  const truthPath = path.replace(/\.[^./]+$/, ".truth.json");
-  try {
-    const truth = JSON.parse(await Deno.readTextFile(truthPath));
-    return typeof truth.tumourMask === "string"
-      ? join(dirname(path), truth.tumourMask)
-      : null;
-  } catch {
-    return null;
-  }
+async function groundTruthMask(slidePath: string): Promise<string | null> {
+  const path = tumourMaskPath(slidePath);
+  return await Deno.stat(path).then(
+    (info) => (info.isFile ? path : null),
+    () => null,
+  );
 }
 
 async function maskAt(
@@ -212,7 +209,7 @@ export async function slideHeatmap(
     };
   }
   try {
-    const maskPath = reader ? await truthMask(reader.path) : null;
+    const maskPath = reader ? await groundTruthMask(reader.path) : null;
     let tumour: Uint8Array | undefined, outline: SlideHeatmap["outline"] = null;
     if (maskPath) {
       tumour = await maskAt(maskPath, base.width, base.height);

@@ -1,0 +1,183 @@
+/**
+ * What `asmil evaluate RUN` and `asmil report RUN [RUN…]` do, for the CLI
+ * to call: open the store from the command context, evaluate, print a
+ * summary on stdout (notes on stderr) and, for `report`, write the report.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import type { CommandContext } from "../../pipeline/cli_context.ts";
+import { fileSafe } from "./_format.ts";
+import { evaluateRun, type RunEvaluation } from "./evaluate_run.ts";
+import { writeReport, type WrittenReport } from "./report.ts";
+import {
+  comparisonTable,
+  metricsTable,
+  stabilityTable,
+  type Table,
+} from "./report_tables.ts";
+import type { EpochChoice } from "./run_metrics.ts";
+
+/** Options shared by both commands (strings as they come from flags). */
+export interface EvaluateCommandOptions {
+  /** `last` (default), `best` or an epoch number. */
+  epoch?: string;
+  /** Bootstrap resamples (default 1000). */
+  resamples?: number;
+  /** Settling threshold on the mean JS divergence (default 0.01). */
+  threshold?: number;
+  /** k of the top-k overlap (default 10). */
+  k?: number;
+}
+
+/** Options of {@link reportCommand}. */
+export interface ReportCommandOptions extends EvaluateCommandOptions {
+  /** Output folder (default `<config.out or "out">/report-<runs>`). */
+  out?: string;
+  /** Slides per end of the stability ranking to draw (default 2). */
+  heatmapSlides?: number;
+}
+
+/**
+ * Parses an epoch choice: `last`, `best` or a non-negative integer.
+ *
+ * @example
+ * ```ts
+ * import { parseEpochChoice } from "./commands.ts";
+ * if (parseEpochChoice("12") !== 12 || parseEpochChoice("best") !== "best") throw new Error();
+ * ```
+ */
+export function parseEpochChoice(text: string): EpochChoice {
+  if (text === "last" || text === "best") return text;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new RangeError(
+      `--epoch must be "last", "best" or a non-negative integer: current value is "${text}"`,
+    );
+  }
+  return n;
+}
+
+function evaluateOptions(options: EvaluateCommandOptions) {
+  return {
+    ...(options.epoch === undefined
+      ? {}
+      : { epoch: parseEpochChoice(options.epoch) }),
+    ...(options.resamples === undefined
+      ? {}
+      : { bootstrap: { resamples: options.resamples } }),
+    ...(options.threshold === undefined
+      ? {}
+      : { threshold: options.threshold }),
+    ...(options.k === undefined ? {} : { k: options.k }),
+  };
+}
+
+/** A table as aligned plain text. */
+export function textTable(t: Table): string {
+  const widths = t.head.map((h, i) =>
+    Math.max(h.length, ...t.rows.map((r) => (r[i] ?? "").length))
+  );
+  const line = (cells: string[]) =>
+    cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  return [
+    line(t.head),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...t.rows.map(line),
+  ].join("\n");
+}
+
+/** The text `asmil evaluate` prints for a run. */
+export function evaluationSummary(e: RunEvaluation): string {
+  return [
+    `run ${e.run.id} (${e.run.model}), metrics at epoch ${e.epoch}`,
+    "",
+    textTable(metricsTable(e)),
+    "",
+    "attention stability",
+    "",
+    textTable(stabilityTable(e)),
+    "",
+  ].join("\n");
+}
+
+/**
+ * `asmil evaluate RUN`: computes everything for a finished run, stores the
+ * metric rows (and the stability SQL) and prints a summary.
+ *
+ * @example
+ * ```ts ignore
+ * await evaluateCommand(ctx, "asmil-0", { epoch: "best" });
+ * ```
+ */
+export async function evaluateCommand(
+  ctx: Pick<CommandContext, "openStore" | "info">,
+  run: string,
+  options: EvaluateCommandOptions = {},
+): Promise<RunEvaluation> {
+  const store = await ctx.openStore();
+  try {
+    const evaluation = await evaluateRun({
+      store,
+      run,
+      ...evaluateOptions(options),
+    });
+    console.log(evaluationSummary(evaluation));
+    ctx.info(
+      `stored metrics of ${run}; query them with: asmil sql "SELECT * FROM metrics WHERE run = '${run}'"`,
+    );
+    return evaluation;
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * `asmil report RUN [RUN…]`: evaluates the runs (storing their metrics) and
+ * writes `report.html` and `report.md`; prints the HTML path.
+ *
+ * @example
+ * ```ts ignore
+ * const { html } = await reportCommand(ctx, ["asmil-0", "abmil-0"], { out: "out/compare" });
+ * ```
+ */
+export async function reportCommand(
+  ctx: Pick<CommandContext, "openStore" | "info" | "config">,
+  runs: readonly string[],
+  options: ReportCommandOptions = {},
+): Promise<WrittenReport> {
+  if (runs.length === 0) {
+    throw new RangeError("asmil report needs at least one run id: got none");
+  }
+  const outDir = options.out ??
+    join(
+      ctx.config.out ?? "out",
+      `report-${fileSafe(runs.join("+")).slice(0, 80)}`,
+    );
+  const store = await ctx.openStore();
+  try {
+    const evaluations: RunEvaluation[] = [];
+    for (const run of runs) {
+      evaluations.push(
+        await evaluateRun({ store, run, ...evaluateOptions(options) }),
+      );
+      ctx.info(`evaluated ${run}`);
+    }
+    const report = await writeReport({
+      store,
+      runs,
+      outDir,
+      evaluations,
+      ...(options.heatmapSlides === undefined
+        ? {}
+        : { heatmapSlides: options.heatmapSlides }),
+    });
+    console.log(textTable(comparisonTable(evaluations)));
+    console.log(report.html);
+    ctx.info(`wrote ${report.html} and ${report.markdown}`);
+    return report;
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { Store } from "../../data/store.ts";
+import { parseConfig } from "../../pipeline/config.ts";
+import { fakeSlides, writeFakeRun } from "./_fake_run.ts";
+import {
+  evaluateCommand,
+  parseEpochChoice,
+  reportCommand,
+  textTable,
+} from "./commands.ts";
+
+function context(db: string) {
+  const notes: string[] = [];
+  return {
+    notes,
+    ctx: {
+      config: parseConfig({}, "defaults"),
+      openStore: () => Store.open(db),
+      info: (message: string) => void notes.push(message),
+    },
+  };
+}
+
+async function quietly<T>(
+  fn: () => Promise<T>,
+): Promise<{ result: T; out: string }> {
+  const log = console.log;
+  const lines: string[] = [];
+  console.log = (...args: unknown[]) => void lines.push(args.join(" "));
+  try {
+    return { result: await fn(), out: lines.join("\n") };
+  } finally {
+    console.log = log;
+  }
+}
+
+Deno.test("parseEpochChoice() accepts last, best and epoch numbers only", () => {
+  assert.equal(parseEpochChoice("last"), "last");
+  assert.equal(parseEpochChoice("3"), 3);
+  assert.throws(() => parseEpochChoice("-1"), /current value is "-1"/);
+  assert.throws(() => parseEpochChoice("first"), /current value is "first"/);
+});
+
+Deno.test("textTable() pads columns to their widest cell", () => {
+  assert.equal(
+    textTable({ head: ["a", "bb"], rows: [["ccc", "d"]] }),
+    "a    bb\n---  --\nccc  d",
+  );
+});
+
+Deno.test("evaluateCommand() and reportCommand() work on a store file and print their results", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const db = `${dir}/runs.duckdb`;
+    const seed = await Store.open(db);
+    await writeFakeRun(seed, {
+      run: "a",
+      slides: fakeSlides(6),
+      epochs: 4,
+      seed: 1,
+    });
+    await writeFakeRun(seed, {
+      run: "b",
+      slides: fakeSlides(6),
+      epochs: 4,
+      seed: 2,
+    });
+    seed.close();
+    const { ctx, notes } = context(db);
+    const evaluated = await quietly(() =>
+      evaluateCommand(ctx, "a", { epoch: "2", resamples: 100 })
+    );
+    assert.equal(evaluated.result.epoch, 2);
+    assert.match(evaluated.out, /run a \(asmil\), metrics at epoch 2/);
+    assert.match(evaluated.out, /settling epoch/);
+    assert.match(notes[0]!, /stored metrics of a/);
+    const reported = await quietly(() =>
+      reportCommand(ctx, ["a", "b"], {
+        out: `${dir}/report`,
+        resamples: 100,
+        heatmapSlides: 1,
+      })
+    );
+    assert.equal(reported.result.html, `${dir}/report/report.html`);
+    assert.ok(reported.out.endsWith(`${dir}/report/report.html`));
+    await Deno.stat(reported.result.markdown);
+    // Metrics of both runs are in the store afterwards.
+    const store = await Store.open(db);
+    const [row] = await store.query(
+      "SELECT count(DISTINCT run) AS n FROM metrics WHERE name = 'auc'",
+    );
+    assert.equal(row!.n, 2);
+    store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
