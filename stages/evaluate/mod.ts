@@ -27,6 +27,7 @@ export {
   type EpochSplitMetrics,
   metricRecords,
   type RunMetricsOptions,
+  selectionScore,
   type SplitResult,
 } from "./run_metrics.ts";
 export {

@@ -82,10 +82,12 @@ export async function writeReport(
       : null,
   };
   for (const evaluation of evaluations) {
+    const heatmaps = await runHeatmaps(store, evaluation, options);
     content.runs.push({
       evaluation,
       plots: await runPlots(evaluation),
-      heatmaps: await runHeatmaps(store, evaluation, options),
+      heatmaps: heatmaps.figures,
+      ...(heatmaps.note === undefined ? {} : { heatmapNote: heatmaps.note }),
     });
   }
   const assetsDir = join(outDir, "assets");

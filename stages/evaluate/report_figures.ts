@@ -165,14 +165,39 @@ export async function comparisonPlot(
   };
 }
 
-/** Heatmaps of the most and least stable slides of a run, at its reported epoch. */
+/** Heatmaps of a run, and why some slides could not be drawn. */
+export interface RunHeatmaps {
+  figures: HeatmapFigure[];
+  /** Set when slides were left out (no tiles in the store, or tile counts differ). */
+  note?: string;
+}
+
+/**
+ * Heatmaps of the most and least stable slides of a run at its reported
+ * epoch, among the slides whose tiles in the store match their attention.
+ */
 export async function runHeatmaps(
   store: Store,
   e: RunEvaluation,
   options: FigureOptions = {},
-): Promise<HeatmapFigure[]> {
+): Promise<RunHeatmaps> {
   const n = options.heatmapSlides ?? 2;
-  const ranked = e.slides.filter((s) => Number.isFinite(s.meanJsLastHalf));
+  const drawable = new Set(
+    (await store.query<{ slide: string }>(
+      `SELECT a.slide FROM attention a
+       JOIN (SELECT slide, count(*) AS tiles FROM tiles GROUP BY slide) t
+         ON t.slide = a.slide AND t.tiles = len(a.scores)
+       WHERE a.run = ? AND a.epoch = ?`,
+      [e.run.id, e.epoch],
+    )).map((r) => r.slide),
+  );
+  const ranked = e.slides.filter((s) =>
+    Number.isFinite(s.meanJsLastHalf) && drawable.has(s.slide)
+  );
+  const left = e.slides.length - ranked.length;
+  const note = left > 0
+    ? `${left} of ${e.slides.length} slides have no matching tiles in the store (tile count ≠ attention length) and cannot be drawn`
+    : undefined;
   const most = ranked.slice(0, n);
   const least = ranked.slice(Math.max(n, ranked.length - n)).reverse();
   const picks = [
@@ -203,5 +228,5 @@ export async function runHeatmaps(
       ...(map.note === undefined ? {} : { note: map.note }),
     });
   }
-  return figures;
+  return note === undefined ? { figures } : { figures, note };
 }

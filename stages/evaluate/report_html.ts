@@ -22,6 +22,8 @@ export interface RunSection {
   evaluation: RunEvaluation;
   plots: PlotFigure[];
   heatmaps: HeatmapFigure[];
+  /** Why some or all slides have no heatmap. */
+  heatmapNote?: string;
 }
 
 /** Everything a report shows. */
@@ -128,8 +130,12 @@ ${s.plots.filter((p) => !p.id.endsWith("-stability")).map(plot).join("\n")}
 ${table(stabilityTable(e))}
 ${s.plots.filter((p) => p.id.endsWith("-stability")).map(plot).join("\n")}
 ${
-    s.heatmaps.length
-      ? `<h3>Heatmaps: most and least stable slides</h3><div class="heatmaps">${
+    s.heatmaps.length || s.heatmapNote
+      ? `<h3>Heatmaps: most and least stable slides</h3>${
+        s.heatmapNote
+          ? `<p class="muted">${escapeHtml(s.heatmapNote)}.</p>`
+          : ""
+      }<div class="heatmaps">${
         s.heatmaps.map((h) => heatmap(h, e.epoch)).join("\n")
       }</div>`
       : ""

@@ -80,9 +80,20 @@ export async function epochMetrics(
 }
 
 /**
+ * The trainer's model-selection score of an epoch: AUC + macro-F1 on the
+ * selection split, a NaN part counting 0.
+ */
+export function selectionScore(m: ClassificationMetrics): number {
+  return (Number.isNaN(m.auc) ? 0 : m.auc) +
+    (Number.isNaN(m.macroF1) ? 0 : m.macroF1);
+}
+
+/**
  * Resolves an {@link EpochChoice}: `"last"` is the last epoch with
- * predictions, `"best"` the earliest epoch with the highest AUC on
- * `selectSplit` (default `"val"`).
+ * predictions; `"best"` the earliest epoch with the highest
+ * {@link selectionScore} on `selectSplit` (default `"val"`), the epoch whose
+ * weights the trainer keeps as `best.weights` — or the last epoch when that
+ * split has no predictions, as in the trainer.
  */
 export async function chooseEpoch(
   store: Store,
@@ -109,17 +120,13 @@ export async function chooseEpoch(
     }
     return choice;
   }
-  if (choice === "last") return epochs.at(-1)!;
   const curve = (await epochMetrics(store, run)).filter((m) =>
-    m.split === selectSplit && !Number.isNaN(m.metrics.auc)
+    m.split === selectSplit
   );
-  if (curve.length === 0) {
-    throw new Error(
-      `Cannot choose the best epoch of run "${run}": expected predictions with both classes on split "${selectSplit}", found none`,
-    );
-  }
-  return curve.reduce((best, m) => m.metrics.auc > best.metrics.auc ? m : best)
-    .epoch;
+  if (choice === "last" || curve.length === 0) return epochs.at(-1)!;
+  return curve.reduce((best, m) =>
+    selectionScore(m.metrics) > selectionScore(best.metrics) ? m : best
+  ).epoch;
 }
 
 /** Metrics with intervals of one split at the chosen epoch. */

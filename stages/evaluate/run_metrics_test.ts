@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { Store } from "../../data/store.ts";
 import { fakeSlides, writeFakeRun } from "./_fake_run.ts";
 import { bootstrapMetrics, classificationMetrics } from "./metrics.ts";
-import { chooseEpoch, computeRunMetrics, epochMetrics } from "./run_metrics.ts";
+import {
+  chooseEpoch,
+  computeRunMetrics,
+  epochMetrics,
+  selectionScore,
+} from "./run_metrics.ts";
 
 async function fakeStore(): Promise<Store> {
   const store = await Store.open(":memory:");
@@ -55,17 +60,19 @@ Deno.test("computeRunMetrics() writes value, lo and hi for each split of the cho
   store.close();
 });
 
-Deno.test("chooseEpoch() picks the last epoch, a given one or the best by validation AUC", async () => {
+Deno.test("chooseEpoch() picks the last epoch, a given one or the best by the trainer's selection score", async () => {
   const store = await fakeStore();
   assert.equal(await chooseEpoch(store, "r"), 3);
   assert.equal(await chooseEpoch(store, "r", 1), 1);
   const curve = (await epochMetrics(store, "r")).filter((m) =>
     m.split === "val"
   );
-  const best = Math.max(...curve.map((m) => m.metrics.auc));
+  const scores = curve.map((m) => m.metrics.auc + m.metrics.macroF1);
   const epoch = await chooseEpoch(store, "r", "best");
-  assert.equal(curve.find((m) => m.epoch === epoch)!.metrics.auc, best);
-  assert.equal(curve.findIndex((m) => m.metrics.auc === best), epoch);
+  assert.equal(epoch, scores.indexOf(Math.max(...scores)));
+  assert.equal(selectionScore(curve[epoch]!.metrics), Math.max(...scores));
+  // Without predictions on the selection split, "best" is the last epoch.
+  assert.equal(await chooseEpoch(store, "r", "best", "holdout"), 3);
   await assert.rejects(chooseEpoch(store, "r", 9), /epochs 0…3/);
   await assert.rejects(chooseEpoch(store, "nope"), /expected predictions/);
   store.close();
