@@ -73,9 +73,10 @@ export function renderReportMarkdown(
     for (const p of s.plots) {
       out.push(`![${p.title}](${asset(p.id, "svg")})`, "");
     }
-    if (s.heatmaps.length) {
+    if (s.heatmaps.length || s.heatmapNote) {
       out.push("### Heatmaps: most and least stable slides", "");
     }
+    if (s.heatmapNote) out.push(`_${s.heatmapNote}._`, "");
     for (const h of s.heatmaps) {
       out.push(
         `**${h.slide}** (${

@@ -3,7 +3,7 @@ import { Buffer } from "node:buffer";
 import sharp from "sharp";
 import { Store } from "../../data/store.ts";
 import { withCi } from "./_format.ts";
-import { syntheticSlides, writeFakeRun } from "./_fake_run.ts";
+import { fakeSlides, syntheticSlides, writeFakeRun } from "./_fake_run.ts";
 import { writeReport } from "./report.ts";
 import { findChromium, screenshotPage } from "./screenshot.ts";
 
@@ -78,6 +78,42 @@ Deno.test("writeReport() writes a self-contained HTML page with the plots, table
     for (const link of links) await Deno.stat(`${dir}/report/${link}`);
     assert.match(md, /\| asmil-0 \| asmil \| 5 \| test \|/);
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("writeReport() says which slides it could not draw when the store has no tiles for them", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = await Store.open(":memory:");
+  try {
+    await writeFakeRun(store, {
+      run: "r",
+      slides: fakeSlides(6),
+      epochs: 3,
+      seed: 1,
+    });
+    await store.exec("DELETE FROM tiles WHERE slide <> 'slide-01'");
+    const report = await writeReport({
+      store,
+      runs: ["r"],
+      outDir: dir,
+      heatmapSlides: 2,
+      evaluate: { bootstrap: { resamples: 50 } },
+    });
+    const html = await Deno.readTextFile(report.html);
+    assert.match(html, /5 of 6 slides have no matching tiles in the store/);
+    // Only slide-01 can be drawn: once, as the most stable (no file: blank background).
+    assert.equal(
+      (html.match(/alt="attention heatmap of slide-01"/g) ?? []).length,
+      1,
+    );
+    assert.equal((html.match(/alt="attention heatmap of/g) ?? []).length, 1);
+    assert.match(
+      await Deno.readTextFile(report.markdown),
+      /_5 of 6 slides have no matching tiles/,
+    );
+  } finally {
+    store.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
