@@ -53,6 +53,26 @@ function assertClose(got: tf.Tensor, want: ArrayLike<number>, tol = 1e-5) {
   }
 }
 
+function heapBytes(): number {
+  const backend = tf.backend() as unknown as {
+    wasm: { HEAPU8: Uint8Array };
+  };
+  return backend.wasm.HEAPU8.buffer.byteLength;
+}
+
+// First in the file, while the heap is still small.
+Deno.test("BatchMatMul on BLAS stays correct when its output grows the wasm heap", () => {
+  const a = random([4096, 1], 21), b = random([1, 4096], 22);
+  const before = heapBytes();
+  const c = tf.matMul(a, b); // 64 MiB output
+  assert.ok(heapBytes() > before, "the output should have grown the heap");
+  const [av, bv, cv] = [a.dataSync(), b.dataSync(), c.dataSync()];
+  for (const [i, j] of [[0, 0], [4095, 4095], [1234, 3210]] as const) {
+    assert.ok(Math.abs(cv[i * 4096 + j]! - av[i]! * bv[j]!) < 1e-5);
+  }
+  tf.dispose([a, b, c]);
+});
+
 const cases: [number[], number[]][] = [
   [[5, 3], [3, 4]],
   [[1, 7], [7, 1]],
