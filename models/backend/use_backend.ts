@@ -11,6 +11,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import { OpenBlas, resolveOpenBlasPath } from "./openblas.ts";
 import { blasKernelConfigs } from "./blas_kernels.ts";
 import { untransposedKernelConfig } from "./wasm_untransposed.ts";
+import { batchSafeFusedMatMulConfig } from "./wasm_fused_batched.ts";
 import { leanWasmKernelConfigs } from "./wasm_lean_kernels.ts";
 
 /** What `useBackend` can be asked for. */
@@ -168,9 +169,12 @@ async function select(
     return { name: "cpu", tfBackend: "cpu", threads: 1, reason: "requested" };
   }
   await activate("wasm");
-  installMatMuls(
-    MATMUL_KERNELS.map((k) => untransposedKernelConfig(stockWasm(k))),
-  );
+  const batchMatMul = untransposedKernelConfig(stockWasm(tf.BatchMatMul));
+  const fused = untransposedKernelConfig(stockWasm(tf._FusedMatMul));
+  installMatMuls([
+    batchMatMul,
+    batchSafeFusedMatMulConfig(fused, batchMatMul),
+  ]);
   notes.push("wasm matmuls run on untransposed operands; single-threaded");
   return {
     name: "wasm",

@@ -61,3 +61,22 @@ Deno.test("plain wasm matMul frees the transposed copies it makes", () => {
     before,
   );
 });
+
+Deno.test("plain wasm fused matMul adds the bias correctly for batched products", () => {
+  const bias = tf.tensor1d([0.1, -0.2, 0.3, 0.05]);
+  for (
+    const [as, bs] of [[[2, 5, 3], [3, 4]], [[5, 3], [2, 3, 4]], [[2, 5, 3], [
+      2,
+      3,
+      4,
+    ]]]
+  ) {
+    const a = tf.randomNormal(as!, 0, 1, "float32", 1);
+    const b = tf.randomNormal(bs!, 0, 1, "float32", 2);
+    const got = tf.fused.matMul({ a, b, bias, activation: "relu" }).dataSync();
+    const want = tf.relu(tf.add(tf.matMul(a, b), bias)).dataSync();
+    want.forEach((w, i) =>
+      assert.ok(Math.abs(got[i]! - w) < 1e-5, `${as} · ${bs}: element ${i}`)
+    );
+  }
+});
