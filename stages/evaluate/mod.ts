@@ -98,6 +98,11 @@ export {
   type WrittenReport,
 } from "./report.ts";
 export {
+  evaluateStage,
+  ReportStream,
+  type ReportStreamOptions,
+} from "./report_stream.ts";
+export {
   findChromium,
   type ScreenshotOptions,
   screenshotPage,

@@ -1,0 +1,77 @@
+/**
+ * The evaluate stage as a stream, for the end of a pipeline: it takes the
+ * trainer's epoch events (anything with a `run` id), and when they end it
+ * evaluates every run it saw (storing the metrics) and writes one report
+ * comparing them, which it emits.
+ *
+ * @module
+ */
+
+import { defineStage } from "../../pipeline/stage.ts";
+import type { Store } from "../../data/store.ts";
+import { evaluateRun, type EvaluateRunOptions } from "./evaluate_run.ts";
+import { writeReport, type WrittenReport } from "./report.ts";
+import type { FigureOptions } from "./report_figures.ts";
+
+/** Options of {@link ReportStream}. */
+export interface ReportStreamOptions extends FigureOptions {
+  store: Store;
+  /** Folder the report is written into. */
+  outDir: string;
+  title?: string;
+  /** Evaluation settings for every run. */
+  evaluate?: Omit<EvaluateRunOptions, "store" | "run">;
+}
+
+/**
+ * Collects run ids from epoch events and, on close, evaluates the runs and
+ * writes their report.
+ *
+ * @example
+ * ```ts ignore
+ * const [report] = await Array.fromAsync(
+ *   trainEvents.pipeThrough(new ReportStream({ store, outDir: "out/report" })),
+ * );
+ * console.log(report.html);
+ * ```
+ */
+export class ReportStream
+  extends TransformStream<{ run: string }, WrittenReport> {
+  constructor(options: ReportStreamOptions) {
+    const runs: string[] = [];
+    super({
+      transform(event) {
+        if (typeof event?.run !== "string") {
+          throw new TypeError(
+            `ReportStream expects events with a run id: got ${
+              JSON.stringify(event)
+            }`,
+          );
+        }
+        if (!runs.includes(event.run)) runs.push(event.run);
+      },
+      async flush(controller) {
+        if (runs.length === 0) return;
+        const evaluations = [];
+        for (const run of runs) {
+          evaluations.push(
+            await evaluateRun({
+              ...options.evaluate,
+              store: options.store,
+              run,
+            }),
+          );
+        }
+        controller.enqueue(
+          await writeReport({ ...options, runs, evaluations }),
+        );
+      },
+    });
+  }
+}
+
+/** The `evaluate` stage: epoch events in, one written report out. */
+export const evaluateStage = defineStage(
+  "evaluate",
+  (options: ReportStreamOptions) => new ReportStream(options),
+);
