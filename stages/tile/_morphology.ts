@@ -67,24 +67,27 @@ function pass(
   dilation: boolean,
 ): Uint8Array {
   const dst = new Uint8Array(src.length);
-  const lines = horizontal ? height : width,
-    length = horizontal ? width : height;
+  const lines = horizontal ? height : width;
+  const length = horizontal ? width : height;
   const step = horizontal ? 1 : width, lineStep = horizontal ? width : 1;
+  const full = 2 * radius + 1;
   for (let l = 0; l < lines; l++) {
     const base = l * lineStep;
     let sum = 0;
     for (let k = 0; k < Math.min(radius, length); k++) {
       sum += src[base + k * step] as number;
     }
-    for (let i = 0; i < length; i++) {
-      const enter = i + radius, leave = i - radius - 1;
-      if (enter < length) sum += src[base + enter * step] as number;
-      if (leave >= 0) sum -= src[base + leave * step] as number;
-      const inside = Math.min(length - 1, i + radius) -
-        Math.max(0, i - radius) + 1;
-      dst[base + i * step] = dilation
-        ? (sum > 0 ? 1 : 0)
-        : (sum === inside ? 1 : 0);
+    for (let i = 0, at = base; i < length; i++, at += step) {
+      if (i + radius < length) sum += src[at + radius * step] as number;
+      if (i > radius) sum -= src[at - (radius + 1) * step] as number;
+      if (dilation) dst[at] = sum > 0 ? 1 : 0;
+      else {
+        // Outside the image counts as set: compare with the in-image window size.
+        const inside = i >= radius && i + radius < length
+          ? full
+          : Math.min(length - 1, i + radius) - Math.max(0, i - radius) + 1;
+        dst[at] = sum === inside ? 1 : 0;
+      }
     }
   }
   return dst;

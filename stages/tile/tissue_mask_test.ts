@@ -3,7 +3,13 @@ import sharp from "sharp";
 import { PLAN_SCALE, planSlide } from "../../data/synthetic/slide_plan.ts";
 import { paintSlide } from "../../data/synthetic/slide_painter.ts";
 import { otsuThreshold, tissueMask } from "./tissue_mask.ts";
-import { close, filterRegions, medianFilter } from "./_morphology.ts";
+import {
+  close,
+  dilate,
+  erode,
+  filterRegions,
+  medianFilter,
+} from "./_morphology.ts";
 import type { SlideThumbnail } from "./slide_reader.ts";
 
 async function paintedThumbnail(seed: number, islands: number, pen: boolean) {
@@ -151,4 +157,53 @@ Deno.test("medianFilter() equals the sorted-window median on random images", () 
       }
     }
   }
+});
+
+Deno.test("dilate() and erode() use a square window, with outside pixels counting as set for erosion", () => {
+  assert.deepEqual([...dilate(new Uint8Array([0, 0, 1, 0, 0, 0]), 6, 1, 1)], [
+    0,
+    1,
+    1,
+    1,
+    0,
+    0,
+  ]);
+  assert.deepEqual([...erode(new Uint8Array([1, 1, 1, 0, 1, 1]), 6, 1, 1)], [
+    1,
+    1,
+    0,
+    0,
+    0,
+    1,
+  ]);
+  const square = new Uint8Array(25);
+  square[12] = 1;
+  assert.deepEqual([...dilate(square, 5, 5, 1)], [
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    1,
+    1,
+    1,
+    0,
+    0,
+    1,
+    1,
+    1,
+    0,
+    0,
+    1,
+    1,
+    1,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+  ]);
+  assert.deepEqual([...erode(dilate(square, 5, 5, 1), 5, 5, 1)], [...square]);
 });
