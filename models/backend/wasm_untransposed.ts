@@ -25,6 +25,27 @@ function swapLastTwo(rank: number): number[] {
 }
 
 /**
+ * The stock wasm matmuls flatten the batch dimensions, so they are only
+ * right when both sides have the same batch dimensions or one side has a
+ * single batch; anything else (e.g. `[2, 1, m, k] · [3, k, n]`) gets a
+ * clear error instead of a wrongly shaped result.
+ */
+function checkSimpleBatches({ a, b }: { a: tf.TensorInfo; b: tf.TensorInfo }) {
+  const outer = (s: readonly number[]) => {
+    const dims = s.slice(0, -2);
+    while (dims[0] === 1) dims.shift();
+    return dims;
+  };
+  const [oa, ob] = [outer(a.shape), outer(b.shape)];
+  if (oa.length > 0 && ob.length > 0 && oa.join() !== ob.join()) {
+    throw new Error(
+      `Matmul on plain wasm expects equal batch dimensions or a single batch on one side: ` +
+        `got a [${a.shape}] and b [${b.shape}]; the blas backend broadcasts these`,
+    );
+  }
+}
+
+/**
  * Wraps the stock wasm config of a matmul kernel (`BatchMatMul` or
  * `_FusedMatMul`) so it never sees a transpose flag.
  *
@@ -44,6 +65,7 @@ export function untransposedKernelConfig(
       transposeA: boolean;
       transposeB: boolean;
     };
+    checkSimpleBatches(inputs as { a: tf.TensorInfo; b: tf.TensorInfo });
     if (!transposeA && !transposeB) return stock.kernelFunc(args);
     const transpose = tf.getKernel(tf.Transpose, "wasm");
     if (transpose === undefined) {

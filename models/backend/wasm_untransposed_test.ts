@@ -80,3 +80,11 @@ Deno.test("plain wasm fused matMul adds the bias correctly for batched products"
     );
   }
 });
+
+Deno.test("plain wasm matMul rejects batch broadcasting it cannot compute, naming both shapes", () => {
+  const a = tf.ones([2, 1, 5, 3]), b = tf.ones([3, 3, 4]);
+  assert.throws(
+    () => tf.matMul(a, b),
+    /equal batch dimensions .*got a \[2,1,5,3\] and b \[3,3,4\]/,
+  );
+});
