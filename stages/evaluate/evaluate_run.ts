@@ -8,7 +8,11 @@
  */
 
 import type { MetricRecord, Store } from "../../data/store.ts";
-import { loadLocalisation, meanLocalisationByEpoch } from "./localisation.ts";
+import {
+  loadLocalisation,
+  meanLocalisationByEpoch,
+  type SlideLocalisation,
+} from "./localisation.ts";
 import type { BootstrapOptions } from "./metrics.ts";
 import { rocCurves, type RocPoint } from "./roc_curve.ts";
 import {
@@ -83,6 +87,8 @@ export interface RunEvaluation {
   slides: SlideSummary[];
   /** Mean localisation AUC per epoch (empty without tile labels). */
   localisation: { epoch: number; auc: number; slides: number }[];
+  /** Localisation AUC per slide at the reported epoch. */
+  slideLocalisation: SlideLocalisation[];
   k: number;
   threshold: number;
 }
@@ -142,9 +148,8 @@ export async function evaluateRun(
   );
   const slideRows = await loadSlideStability(store, run.id, { k });
   const stability = runStability(slideRows, threshold);
-  const localisation = meanLocalisationByEpoch(
-    await loadLocalisation(store, run.id),
-  );
+  const slideLocalisation = await loadLocalisation(store, run.id);
+  const localisation = meanLocalisationByEpoch(slideLocalisation);
   const evaluation: RunEvaluation = {
     run,
     epoch,
@@ -161,6 +166,7 @@ export async function evaluateRun(
     slideStability: slideRows,
     slides: slideSummaries(slideRows),
     localisation,
+    slideLocalisation: slideLocalisation.filter((l) => l.epoch === epoch),
     k,
     threshold,
   };

@@ -13,6 +13,7 @@ import {
   comparisonTable,
   metricsTable,
   runFacts,
+  slideTable,
   stabilityTable,
   type Table,
 } from "./report_tables.ts";
@@ -128,6 +129,9 @@ ${s.plots.filter((p) => !p.id.endsWith("-stability")).map(plot).join("\n")}
 <h3>Attention stability</h3>
 <p class="muted">JS divergence of each slide's attention to the previous epoch (to uniform at the first), top-${e.k} overlap and Spearman correlation are per slide in the store (<code>attention_stability_full()</code>); the settling epoch is the first after which the mean JS divergence stays below ${e.threshold}.</p>
 ${table(stabilityTable(e))}
+<details><summary>Per slide (most stable first)</summary>${
+    table(slideTable(e))
+  }</details>
 ${s.plots.filter((p) => p.id.endsWith("-stability")).map(plot).join("\n")}
 ${
     s.heatmaps.length || s.heatmapNote

@@ -11,6 +11,7 @@ import {
   comparisonTable,
   metricsTable,
   runFacts,
+  slideTable,
   stabilityTable,
   type Table,
 } from "./report_tables.ts";
@@ -70,6 +71,7 @@ export function renderReportMarkdown(
     );
     out.push(`### Metrics at epoch ${e.epoch}`, "", table(metricsTable(e)), "");
     out.push("### Attention stability", "", table(stabilityTable(e)), "");
+    out.push("Per slide, most stable first:", "", table(slideTable(e)), "");
     for (const p of s.plots) {
       out.push(`![${p.title}](${asset(p.id, "svg")})`, "");
     }

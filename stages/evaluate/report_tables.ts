@@ -82,6 +82,53 @@ export function stabilityTable(e: RunEvaluation): Table {
   };
 }
 
+/**
+ * Per slide, most stable first: last-half JS, final entropy and effective
+ * patches, and localisation AUC at the reported epoch where tiles are
+ * labelled. At most `limit` rows (the most and least stable halves).
+ */
+export function slideTable(e: RunEvaluation, limit = 20): Table {
+  const final = new Map(
+    e.slideStability.map((r) => [r.slide, r] as const).sort((a, b) =>
+      a[1].epoch - b[1].epoch
+    ),
+  );
+  const auc = new Map(e.slideLocalisation.map((l) => [l.slide, l.auc]));
+  const slides = e.slides.length <= limit ? e.slides : [
+    ...e.slides.slice(0, Math.ceil(limit / 2)),
+    ...e.slides.slice(e.slides.length - Math.floor(limit / 2)),
+  ];
+  const rows = slides.map((s) => [
+    s.slide,
+    s.split ?? "–",
+    small(s.meanJsLastHalf),
+    num(s.finalEntropy),
+    num(final.get(s.slide)?.effectivePatches, 1),
+    num(auc.get(s.slide)),
+  ]);
+  if (slides.length < e.slides.length) {
+    rows.splice(Math.ceil(limit / 2), 0, [
+      `… ${e.slides.length - slides.length} more`,
+      "",
+      "",
+      "",
+      "",
+      "",
+    ]);
+  }
+  return {
+    head: [
+      "slide",
+      "split",
+      "mean JS, last half",
+      "final entropy",
+      "final effective patches",
+      `localisation AUC (epoch ${e.epoch})`,
+    ],
+    rows,
+  };
+}
+
 /** One row per run: model, reported epoch, test (else val) AUC and macro-F1, stability. */
 export function comparisonTable(evaluations: readonly RunEvaluation[]): Table {
   return {

@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { Store } from "../../data/store.ts";
+import { withCi } from "./_format.ts";
+import { fakeSlides, writeFakeRun } from "./_fake_run.ts";
+import { evaluateRun } from "./evaluate_run.ts";
+import {
+  comparisonTable,
+  metricsTable,
+  slideTable,
+  stabilityTable,
+} from "./report_tables.ts";
+
+async function evaluation() {
+  const store = await Store.open(":memory:");
+  await writeFakeRun(store, {
+    run: "r",
+    slides: fakeSlides(9),
+    epochs: 4,
+    seed: 3,
+  });
+  const e = await evaluateRun({
+    store,
+    run: "r",
+    write: false,
+    bootstrap: { resamples: 50 },
+  });
+  store.close();
+  return e;
+}
+
+Deno.test("metricsTable() and comparisonTable() show test first with intervals", async () => {
+  const e = await evaluation();
+  const m = metricsTable(e);
+  assert.deepEqual(m.rows.map((r) => r[0]), ["test", "val", "train"]);
+  const test = e.splits.find((s) => s.split === "test")!;
+  assert.equal(m.rows[0]![4], withCi(test.ci.auc));
+  assert.equal(comparisonTable([e]).rows[0]![4], withCi(test.ci.auc));
+});
+
+Deno.test("stabilityTable() has a row per split plus all, and localisation where tiles are labelled", async () => {
+  const e = await evaluation();
+  const t = stabilityTable(e);
+  assert.deepEqual(t.rows.map((r) => r[0]), [
+    "all",
+    "test",
+    "train",
+    "val",
+    "localisation AUC at epoch 3",
+  ]);
+  // 4 positive slides of 9 (odd indices) have tumour tiles.
+  assert.equal(t.rows[4]![1], "4");
+});
+
+Deno.test("slideTable() lists slides most stable first and elides the middle beyond the limit", async () => {
+  const e = await evaluation();
+  const all = slideTable(e);
+  assert.equal(all.rows.length, 9);
+  assert.deepEqual(all.rows.map((r) => r[0]), e.slides.map((s) => s.slide));
+  // Localisation AUC only for positive slides (odd numbers).
+  for (const row of all.rows) {
+    const positive = Number(row[0]!.slice(-2)) % 2 === 1;
+    assert.equal(row[5] !== "–", positive, `${row[0]}: ${row[5]}`);
+  }
+  const short = slideTable(e, 4);
+  assert.deepEqual(short.rows.map((r) => r[0]), [
+    e.slides[0]!.slide,
+    e.slides[1]!.slide,
+    "… 5 more",
+    e.slides[7]!.slide,
+    e.slides[8]!.slide,
+  ]);
+});
