@@ -213,6 +213,7 @@ export async function runHeatmaps(
       slide: s.slide,
       maxSide: options.maxSide ?? 640,
       topk: options.topk ?? 8,
+      cell: 120,
       ...(options.open ? { open: options.open } : {}),
     });
     figures.push({

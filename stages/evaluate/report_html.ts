@@ -43,7 +43,7 @@ table{border-collapse:collapse;margin:.8rem 0;font-size:.92rem}
 th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}th{background:#f3f3f3}
 td:first-child,th:first-child{text-align:left}
 figure{margin:1rem 0;display:inline-block;vertical-align:top}figcaption{font-size:.88rem;color:#444;max-width:640px}
-.plot svg{max-width:100%;height:auto}.heatmaps{display:flex;flex-wrap:wrap;gap:1.5rem}
+.plot svg{max-width:100%;height:auto}.heatmaps{display:flex;flex-direction:column;gap:1rem}.heatmap{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start}
 .heatmap img{display:block;max-width:640px;border:1px solid #ccc}.gallery img{max-width:640px}
 pre{background:#f6f6f6;padding:.6rem;overflow:auto;font-size:.85rem}.muted{color:#666}
 `;

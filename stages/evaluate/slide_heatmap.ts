@@ -105,7 +105,7 @@ async function gallery(
 ) {
   const cols = Math.min(4, top.length),
     rows = Math.ceil(top.length / cols),
-    caption = 18;
+    caption = 30;
   const cells = await Promise.all(top.map(async (t) => {
     const level = levels.get(t.tile) ?? 0;
     const side = Math.max(
@@ -116,13 +116,15 @@ async function gallery(
     return await sharp(rgb, { raw: { width: side, height: side, channels: 3 } })
       .resize(cell, cell).png().toBuffer();
   }));
-  const text = top.map((t, i) =>
-    `<text x="${(i % cols) * (cell + 4) + 4}" y="${
-      Math.floor(i / cols) * (cell + caption + 4) + cell + 14
-    }" font-size="11" font-family="sans-serif">#${t.rank} tile ${t.tile} · ${
-      t.score.toPrecision(3)
-    }${t.label === null ? "" : t.label > 0 ? " · tumour" : ""}</text>`
-  ).join("");
+  const text = top.map((t, i) => {
+    const x = (i % cols) * (cell + 4) + 4;
+    const y = Math.floor(i / cols) * (cell + caption + 4) + cell + 14;
+    const tumour = t.label === null ? "" : t.label > 0 ? " · tumour" : "";
+    return `<text x="${x}" y="${y}" font-size="11" font-family="sans-serif">#${t.rank} tile ${t.tile}</text>` +
+      `<text x="${x}" y="${y + 13}" font-size="11" font-family="sans-serif">${
+        t.score.toPrecision(3)
+      }${tumour}</text>`;
+  }).join("");
   const width = cols * (cell + 4) + 4, height = rows * (cell + caption + 4);
   const png = await sharp({
     create: { width, height, channels: 3, background: "#ffffff" },

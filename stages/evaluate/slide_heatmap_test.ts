@@ -44,7 +44,7 @@ Deno.test("slideHeatmap() draws over the slide's thumbnail with the cohort's tum
     assert.equal(top.score, Math.max(...scores));
     assert.deepEqual(map.topTiles.map((t) => t.rank), [1, 2, 3, 4]);
     const gallery = await sharp(map.gallery!).metadata();
-    assert.deepEqual([gallery.width, gallery.height], [4 * 164 + 4, 182]);
+    assert.deepEqual([gallery.width, gallery.height], [4 * 164 + 4, 194]);
   } finally {
     store.close();
     await Deno.remove(dir, { recursive: true });
