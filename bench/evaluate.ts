@@ -23,7 +23,7 @@ import {
 import { evaluateRun } from "../stages/evaluate/evaluate_run.ts";
 import { writeReport } from "../stages/evaluate/report.ts";
 import { loadSlideStability } from "../stages/evaluate/stability.ts";
-import { installStabilitySql } from "../stages/evaluate/stability_sql.ts";
+import { installStabilitySql } from "../data/stability_sql.ts";
 
 function option(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);

@@ -42,9 +42,13 @@ CREATE OR REPLACE MACRO topk_overlap(p, q, k) AS
     / least(k, len(p));
 CREATE OR REPLACE VIEW attention_stability AS
   SELECT run, slide, split, epoch,
-    js_divergence(
-      coalesce(lag(scores) OVER w, uniform_like(scores)), scores) AS js_divergence,
+    js_divergence(reference, scores) AS js_divergence,
     attention_entropy(scores) AS entropy
-  FROM attention
-  WINDOW w AS (PARTITION BY run, slide ORDER BY epoch);
+  FROM (
+    -- The reference is materialised first: passed inline, DuckDB would
+    -- re-evaluate lag/uniform_like for every list element (~80× slower).
+    SELECT run, slide, split, epoch, scores,
+      coalesce(lag(scores) OVER (PARTITION BY run, slide ORDER BY epoch),
+        uniform_like(scores)) AS reference
+    FROM attention);
 `;

@@ -15,6 +15,7 @@ import {
 } from "@duckdb/node-api";
 import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
 import { MACROS_SQL } from "./macros.ts";
+import { STABILITY_SQL } from "./stability_sql.ts";
 import { StoreWriter } from "./store_writer.ts";
 
 export type { StoreWriter } from "./store_writer.ts";
@@ -87,6 +88,7 @@ export class Store {
     if (!options.readOnly) {
       await store.#migrate();
       await connection.run(MACROS_SQL);
+      await connection.run(STABILITY_SQL);
     } else {
       await store.#checkVersion();
     }

@@ -32,7 +32,7 @@ import {
   slideSummaries,
   type SlideSummary,
 } from "./stability.ts";
-import { installStabilitySql } from "./stability_sql.ts";
+import { installStabilitySql } from "../../data/stability_sql.ts";
 
 /** A `runs` row. */
 export interface RunInfo {

@@ -55,7 +55,10 @@ export {
   slideSummaries,
   type SlideSummary,
 } from "./stability.ts";
-export { installStabilitySql, STABILITY_SQL } from "./stability_sql.ts";
+export {
+  installStabilitySql,
+  STABILITY_SQL,
+} from "../../data/stability_sql.ts";
 export {
   loadLocalisation,
   meanLocalisationByEpoch,

@@ -3,7 +3,7 @@
  * to the previous epoch (to uniform at the first), entropy, effective number
  * of patches, top-k overlap and Spearman correlation with the previous epoch;
  * per run and split the mean JS divergence over the last half of training
- * and the settling epoch. The SQL in `stability_sql.ts` computes the same
+ * and the settling epoch. The SQL in `data/stability_sql.ts` computes the same
  * figures; a test holds the two together.
  *
  * @module

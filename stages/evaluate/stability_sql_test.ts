@@ -7,7 +7,7 @@ import {
   runStability,
   slideSummaries,
 } from "./stability.ts";
-import { installStabilitySql } from "./stability_sql.ts";
+import { installStabilitySql } from "../../data/stability_sql.ts";
 
 /** Equal within `tol`, with null and NaN both meaning "undefined". */
 function same(sql: unknown, ts: number | null, what: string, tol = 1e-6) {

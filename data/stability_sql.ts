@@ -1,5 +1,5 @@
 /**
- * SQL for the stability analysis, beside the macros of `data/macros.ts`
+ * SQL for the stability analysis, beside the macros of `macros.ts`
  * (which it uses): ranks and Spearman correlation of attention lists, the
  * full per-slide/epoch stability table, per-slide and per-run summaries and
  * attention localisation. Installed with {@link installStabilitySql}; it is
@@ -29,7 +29,7 @@
  * @module
  */
 
-import type { Store } from "../../data/store.ts";
+import type { Store } from "./store.ts";
 
 /** SQL that (re)creates the stability macros and views. */
 export const STABILITY_SQL = `
@@ -165,7 +165,7 @@ FROM sums;
  *
  * @example
  * ```ts
- * import { Store } from "../../data/store.ts";
+ * import { Store } from "./store.ts";
  * import { installStabilitySql } from "./stability_sql.ts";
  * const store = await Store.open(":memory:");
  * await installStabilitySql(store);
