@@ -35,6 +35,8 @@ import { checkIntegerOption, defaultInnerDim } from "./layers/options.ts";
 import { LayerNorm } from "./layers/layer_norm.ts";
 import { NystromSelfAttention } from "./layers/nystrom_attention.ts";
 import { Ppeg } from "./layers/ppeg.ts";
+import { dropout } from "./layers/dropout.ts";
+import { checkpoint } from "./layers/checkpoint.ts";
 
 /** Options of `transmil`. */
 export interface TransMilOptions extends ModelOptions {
@@ -133,7 +135,6 @@ export class TransMil implements MilModel {
       landmarks: resolved.landmarks,
       pinvIterations: resolved.pinvIterations,
       residualKernel: resolved.residualKernel,
-      dropout: resolved.dropout,
     };
     this.#reduce = scope.linear("reduce", inputDim, innerDim);
     this.#cls = scope.variable("cls", [1, innerDim], scope.normal(innerDim, 1));
@@ -157,20 +158,16 @@ export class TransMil implements MilModel {
         ? tf.concat([h, tf.slice(h, [0, 0], [extra, -1])])
         : h;
       let x = tf.concat([this.#cls, square]) as tf.Tensor2D;
-      x = tf.add(x, this.#layer1.apply(this.#norm1.apply(x), options).out);
+      x = this.#block(x, this.#norm1, this.#layer1, options);
       x = this.#ppeg.apply(x, side);
-      const last = this.#layer2.apply(this.#norm2.apply(x), options);
-      x = tf.add(x, last.out);
+      const scores = this.#layer2.firstRowScores(this.#norm2.apply(x));
+      x = this.#block(x, this.#norm2, this.#layer2, options);
       const cls = this.#norm.apply(tf.slice(x, [0, 0], [1, -1]) as tf.Tensor2D);
       const logits = tf.reshape(
         applyLinear(cls, this.#classifier),
         [-1],
       ) as tf.Tensor1D;
-      const attention = tf.slice(
-        last.firstRowScores,
-        [0, 1],
-        [-1, n],
-      ) as tf.Tensor2D;
+      const attention = tf.slice(scores, [0, 1], [-1, n]) as tf.Tensor2D;
       return { logits, attention };
     });
   }
@@ -186,6 +183,27 @@ export class TransMil implements MilModel {
       const ce = crossEntropy(logits, label);
       return { logits, attention, total: ce, parts: { ce } };
     });
+  }
+
+  /**
+   * `x + attention(norm(x))` as one checkpointed op: its activations are
+   * recomputed in the backward pass instead of kept (a layer holds ~30
+   * `[L, D_inner]` tensors and the pseudo-inverse's iterates).
+   */
+  #block(
+    x: tf.Tensor2D,
+    norm: LayerNorm,
+    attention: NystromSelfAttention,
+    options: ForwardOptions,
+  ): tf.Tensor2D {
+    const rate = this.options.dropout;
+    const mask = options.training && rate > 0
+      ? dropout(tf.ones(x.shape), rate, options)
+      : null;
+    const variables = [norm.gamma, norm.beta, ...attention.variables()];
+    const block = (h: tf.Tensor, m?: tf.Tensor) =>
+      tf.add(h, attention.apply(norm.apply(h as tf.Tensor2D), m ?? null));
+    return checkpoint(block, mask ? [x, mask] : [x], variables) as tf.Tensor2D;
   }
 
   trainableVariables(): tf.Variable[] {

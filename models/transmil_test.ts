@@ -10,6 +10,7 @@ import {
   segmentMeans,
 } from "./layers/nystrom_attention.ts";
 import { depthwiseConvSame } from "./layers/depthwise_conv.ts";
+import { headwiseSequenceConv } from "./layers/sequence_conv.ts";
 import { Ppeg } from "./layers/ppeg.ts";
 import { easyBags, trainEasy } from "./layers/_easy_training.ts";
 import { Rng } from "../pipeline/random.ts";
@@ -144,6 +145,46 @@ Deno.test("depthwiseConvSame() and its gradients match a direct computation", ()
     assert.ok(maxAbs(gx!, tf.tensor3d(dx, [h, w, c])) < 1e-5);
     assert.ok(maxAbs(gk!, tf.tensor3d(dk, [kh, kw, c])) < 1e-5);
   });
+});
+
+Deno.test("headwiseSequenceConv() and its gradients equal a depthwise convolution with each head's kernel repeated over its channels", () => {
+  const rng = new Rng(6);
+  for (const [l, k] of [[1, 33], [7, 5], [70, 33], [64, 33], [100, 71]]) {
+    tf.tidy(() => {
+      const heads = 4, dh = 3, dim = heads * dh;
+      const x = tf.tensor2d(
+        Array.from({ length: l! * dim }, () => rng.normal()),
+        [l!, dim],
+      );
+      const w = tf.tensor2d(
+        Array.from({ length: k! * heads }, () => rng.normal()),
+        [k!, heads],
+      );
+      const dy = tf.randomNormal([l!, dim], 0, 1, "float32", l);
+      const viaBlocks = (a: tf.Tensor, b: tf.Tensor) =>
+        headwiseSequenceConv(a as tf.Tensor2D, b as tf.Tensor2D, heads);
+      const viaConv = (a: tf.Tensor, b: tf.Tensor) => {
+        const kernel = tf.reshape(
+          tf.tile(tf.reshape(b, [k!, heads, 1]), [1, 1, dh]),
+          [k!, 1, dim],
+        ) as tf.Tensor3D;
+        const y = depthwiseConvSame(
+          tf.reshape(a, [l!, 1, dim]) as tf.Tensor3D,
+          kernel,
+        );
+        return tf.reshape(y, [l!, dim]);
+      };
+      assert.ok(
+        maxAbs(viaBlocks(x, w), viaConv(x, w)) < 1e-4,
+        `L ${l}, k ${k}`,
+      );
+      const loss = (f: typeof viaConv) => (a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(f(a, b), dy));
+      const [gx1, gw1] = tf.grads(loss(viaBlocks))([x, w]);
+      const [gx2, gw2] = tf.grads(loss(viaConv))([x, w]);
+      assert.ok(maxAbs(gx1!, gx2!) < 1e-4 && maxAbs(gw1!, gw2!) < 1e-3);
+    });
+  }
 });
 
 Deno.test("Ppeg adds the 7×7, 5×5 and 3×3 depthwise convolutions (with biases) to the grid and passes the class token through", () => {

@@ -14,14 +14,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { ForwardOptions } from "../mil_model.ts";
 import {
   applyLinear,
   type LinearParams,
   type ParamScope,
 } from "../weights_scope.ts";
-import { dropout } from "./dropout.ts";
-import { depthwiseConvSame } from "./depthwise_conv.ts";
+import { headwiseSequenceConv } from "./sequence_conv.ts";
 
 /**
  * Approximate pseudo-inverse of each `a [B, m, m]` by `iterations` steps
@@ -129,42 +127,21 @@ export interface NystromOptions {
   pinvIterations: number;
   /** Length of the depthwise convolution of V along the sequence (odd). */
   residualKernel: number;
-  /** Dropout after the output projection (training only). */
-  dropout: number;
 }
 
-/** What a {@link NystromSelfAttention} returns. */
-export interface NystromOutput {
-  /** `[L, dim]`. */
-  out: tf.Tensor2D;
-  /** Exact pre-softmax scores of token 0's query over all L keys, per head: `[heads, L]`. */
-  firstRowScores: tf.Tensor2D;
-}
-
-/**
- * Multi-head Nyström self-attention over `[L, dim]` tokens.
- *
- * @example
- * ```ts
- * import * as tf from "@tensorflow/tfjs";
- * import { NystromSelfAttention } from "./nystrom_attention.ts";
- * import { ParamScope } from "../weights_scope.ts";
- * const scope = new ParamScope("demo_nystrom", 1);
- * const attn = new NystromSelfAttention(scope, "attn", {
- *   dim: 16, heads: 8, landmarks: 8, pinvIterations: 6, residualKernel: 33, dropout: 0.1,
- * });
- * const { out, firstRowScores } = attn.apply(tf.randomNormal([20, 16]), { training: false });
- * if (out.shape.join() !== "20,16" || firstRowScores.shape.join() !== "8,20") throw new Error();
- * scope.dispose();
- * ```
- */
 export class NystromSelfAttention {
   readonly options: Readonly<NystromOptions>;
-  #qkv: LinearParams;
+  #q: LinearParams;
+  #k: LinearParams;
+  #v: LinearParams;
   #out: LinearParams;
   #residual: tf.Variable;
 
-  /** Creates `<local>.qkv` (no bias), `<local>.out` and `<local>.residual [kernel, heads]`. */
+  /**
+   * Creates `<local>.{q,k,v}` (no bias; the reference's one `to_qkv` map,
+   * split so no slicing is needed), `<local>.out` and
+   * `<local>.residual [kernel, heads]`.
+   */
   constructor(scope: ParamScope, local: string, options: NystromOptions) {
     const { dim, heads, residualKernel } = options;
     if (!Number.isInteger(heads) || heads < 1 || dim % heads !== 0) {
@@ -178,7 +155,10 @@ export class NystromSelfAttention {
       );
     }
     this.options = { ...options };
-    this.#qkv = scope.linear(`${local}.qkv`, dim, 3 * dim, { bias: false });
+    const noBias = { bias: false };
+    this.#q = scope.linear(`${local}.q`, dim, dim, noBias);
+    this.#k = scope.linear(`${local}.k`, dim, dim, noBias);
+    this.#v = scope.linear(`${local}.v`, dim, dim, noBias);
     this.#out = scope.linear(`${local}.out`, dim, dim);
     // Conv2d(heads, heads, (k, 1), groups = heads): fan-in k.
     this.#residual = scope.variable(
@@ -188,45 +168,72 @@ export class NystromSelfAttention {
     );
   }
 
-  /** Attends over `x [L, dim]`. */
-  apply(x: tf.Tensor2D, options: ForwardOptions): NystromOutput {
-    const { dim, heads, landmarks, pinvIterations, residualKernel } =
-      this.options;
+  /**
+   * Attends over `x [L, dim]`; `dropoutMask` (`[L, dim]`, already scaled,
+   * or null) multiplies the output. The mask is drawn by the caller so the
+   * pass is deterministic and can be recomputed (layers/checkpoint.ts).
+   */
+  apply(x: tf.Tensor2D, dropoutMask: tf.Tensor | null): tf.Tensor2D {
+    const { dim, heads, landmarks, pinvIterations } = this.options;
     const l = x.shape[0];
     const dh = dim / heads;
-    const qkv = applyLinear(x, this.#qkv);
-    const split = (i: number) =>
-      tf.transpose(
-        tf.reshape(tf.slice(qkv, [0, i * dim], [l, dim]), [l, heads, dh]),
-        [1, 0, 2],
-      ) as tf.Tensor3D;
-    const q = tf.mul(split(0), 1 / Math.sqrt(dh)) as tf.Tensor3D;
-    const k = split(1), v = split(2);
-    const attended = nystromAttention(q, k, v, landmarks, pinvIterations);
+    const heads3 = (t: tf.Tensor2D) =>
+      tf.transpose(tf.reshape(t, [l, heads, dh]), [1, 0, 2]) as tf.Tensor3D;
+    const vFlat = applyLinear(x, this.#v);
+    const q = tf.mul(
+      heads3(applyLinear(x, this.#q)),
+      1 / Math.sqrt(dh),
+    ) as tf.Tensor3D;
+    const k = heads3(applyLinear(x, this.#k));
+    const attended = nystromAttention(
+      q,
+      k,
+      heads3(vFlat),
+      landmarks,
+      pinvIterations,
+    );
     const merged = tf.reshape(tf.transpose(attended, [1, 0, 2]), [l, dim]);
     // Depthwise conv of V along the sequence, one weight per head and tap.
-    const kernel = tf.reshape(
-      tf.tile(tf.reshape(this.#residual, [residualKernel, heads, 1]), [
-        1,
-        1,
-        dh,
-      ]),
-      [residualKernel, 1, dim],
-    ) as tf.Tensor3D;
-    const vSeq = tf.reshape(tf.slice(qkv, [0, 2 * dim], [l, dim]), [l, 1, dim]);
-    const residual = tf.reshape(
-      depthwiseConvSame(vSeq as tf.Tensor3D, kernel),
-      [l, dim],
+    const residual = headwiseSequenceConv(
+      vFlat,
+      this.#residual as tf.Tensor2D,
+      heads,
     );
-    const out = dropout(
-      applyLinear(tf.add(merged, residual) as tf.Tensor2D, this.#out),
-      this.options.dropout,
-      options,
+    const out = applyLinear(tf.add(merged, residual) as tf.Tensor2D, this.#out);
+    return dropoutMask ? tf.mul(out, dropoutMask) as tf.Tensor2D : out;
+  }
+
+  /**
+   * Exact pre-softmax scores `q_0·k_j/√d_head` of token 0's query over all
+   * L keys of `x [L, dim]`, per head: `[heads, L]`.
+   */
+  firstRowScores(x: tf.Tensor2D): tf.Tensor2D {
+    const { dim, heads } = this.options;
+    const l = x.shape[0], dh = dim / heads;
+    const q0 = tf.reshape(
+      applyLinear(tf.slice(x, [0, 0], [1, dim]) as tf.Tensor2D, this.#q),
+      [heads, 1, dh],
     );
-    const firstRowScores = tf.reshape(
-      tf.matMul(tf.slice(q, [0, 0, 0], [heads, 1, dh]), k, false, true),
+    const k = tf.transpose(
+      tf.reshape(applyLinear(x, this.#k), [l, heads, dh]),
+      [1, 0, 2],
+    );
+    return tf.reshape(
+      tf.mul(tf.matMul(q0, k, false, true), 1 / Math.sqrt(dh)),
       [heads, l],
     ) as tf.Tensor2D;
-    return { out, firstRowScores };
+  }
+
+  /** The layer's variables, in creation order. */
+  variables(): tf.Variable[] {
+    return [
+      this.#q.w,
+      this.#k.w,
+      this.#v.w,
+      this.#out.w,
+      this.#out.b!,
+      this
+        .#residual,
+    ];
   }
 }
