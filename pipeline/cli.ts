@@ -17,6 +17,7 @@ import { parseInteger } from "./cli_args.ts";
 import { registerTrain } from "./commands/train_command.ts";
 import { registerPipeline } from "./commands/pipeline_command.ts";
 import { registerStageCommands } from "./commands/stage_commands.ts";
+import { registerEvaluate } from "./commands/evaluate_command.ts";
 
 /** Builds the command tree (exported for tests and embedding). */
 export function buildCli() {
@@ -70,10 +71,9 @@ export function buildCli() {
 
   registerPipeline(program, globals);
   registerStageCommands(program, globals);
+  registerEvaluate(program, globals);
 
   const pending: [string, string][] = [
-    ["evaluate", "metrics and stability analysis for a run"],
-    ["report", "HTML/Markdown report for runs"],
     ["experiment", "the paper's comparison over models and seeds"],
   ];
   for (const [name, description] of pending) {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { commandContext } from "../pipeline/cli_context.ts";
 import { runPipeline } from "../pipeline/commands/pipeline.ts";
+import { pipelineSummary } from "../pipeline/commands/pipeline_command.ts";
 import { Store } from "../data/store.ts";
 
 Deno.test("the pipeline runs a small synthetic cohort end to end and a rerun resumes", async () => {
@@ -31,6 +32,14 @@ Deno.test("the pipeline runs a small synthetic cohort end to end and a rerun res
   assert.deepEqual(first.failed, []);
   assert.ok(first.tiles > 0, "tiles were embedded");
   assert.equal(first.train.events.length, 2);
+  assert.ok(
+    (await Deno.stat(first.report)).size > 10_000,
+    "the report was written",
+  );
+  const summary = pipelineSummary(first);
+  assert.match(summary, /reported epoch \d of 2/);
+  assert.match(summary, /^test +[\d.]+ \[/m);
+  assert.match(summary, new RegExp(`report +${first.report}`));
 
   const store = await Store.open(`${dir}/asmil.duckdb`, { readOnly: true });
   const counts = await store.query(

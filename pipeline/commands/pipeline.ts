@@ -17,6 +17,11 @@ import { readLabelsCsv } from "../../stages/bag/labels.ts";
 import type { CommandContext } from "../cli_context.ts";
 import type { SlideRef } from "../types.ts";
 import { runTrain, type TrainSummary } from "./train.ts";
+import {
+  evaluateRun,
+  type RunEvaluation,
+} from "../../stages/evaluate/evaluate_run.ts";
+import { writeReport } from "../../stages/evaluate/report.ts";
 
 /** Options of {@link runPipeline} beyond the configuration. */
 export interface PipelineOptions {
@@ -36,7 +41,11 @@ export interface PipelineSummary {
   tiles: number;
   encoder: string;
   train: TrainSummary;
-  seconds: { tile: number; train: number; total: number };
+  /** Metrics (with intervals) at the best epoch and stability of the run. */
+  evaluation: RunEvaluation;
+  /** Path of the HTML report. */
+  report: string;
+  seconds: { tile: number; train: number; report: number; total: number };
 }
 
 function storeDir(ctx: CommandContext): string {
@@ -188,6 +197,25 @@ export async function runPipeline(
     ...(options.run ? { run: options.run } : {}),
     ...(options.threads ? { threads: options.threads } : {}),
   });
+  const reportStart = performance.now();
+  const reportStore = await ctx.openStore();
+  let evaluation: RunEvaluation, report: string;
+  try {
+    evaluation = await evaluateRun({
+      store: reportStore,
+      run: train.run,
+      epoch: "best",
+    });
+    const written = await writeReport({
+      store: reportStore,
+      runs: [train.run],
+      outDir: join(storeDir(ctx), "reports", train.run),
+      evaluations: [evaluation],
+    });
+    report = written.html;
+  } finally {
+    reportStore.close();
+  }
   const now = performance.now();
   return {
     slides: slides.length,
@@ -195,9 +223,12 @@ export async function runPipeline(
     tiles,
     encoder: encoderName,
     train,
+    evaluation,
+    report,
     seconds: {
       tile: tileSeconds,
-      train: (now - trainStart) / 1000,
+      train: (reportStart - trainStart) / 1000,
+      report: (now - reportStart) / 1000,
       total: (now - t0) / 1000,
     },
   };

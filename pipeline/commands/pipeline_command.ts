@@ -6,6 +6,7 @@
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { commandContext, type GlobalOptions } from "../cli_context.ts";
 import { parseInteger } from "../cli_args.ts";
+import type { PipelineSummary } from "./pipeline.ts";
 
 /** Adds `pipeline` to `program`. */
 export function registerPipeline(
@@ -44,25 +45,61 @@ export function registerPipeline(
         ...(o.run ? { run: o.run } : {}),
         ...(o.threads ? { threads: o.threads } : {}),
       });
-      const t = summary.train;
-      const best = t.events.find((e) => e.epoch === t.bestEpoch);
-      console.log(
-        [
-          `slides ${summary.slides} (${summary.failed.length} failed), ${summary.tiles} tiles embedded with ${summary.encoder}`,
-          `run ${t.run}: best epoch ${t.bestEpoch + 1}/${
-            t.events.at(-1)?.epochs ?? "?"
-          }`,
-          `  val  AUC ${best?.val?.auc.toFixed(3) ?? "–"}  macro-F1 ${
-            best?.val?.macroF1.toFixed(3) ?? "–"
-          }`,
-          `  test AUC ${best?.test?.auc.toFixed(3) ?? "–"}  macro-F1 ${
-            best?.test?.macroF1.toFixed(3) ?? "–"
-          }  accuracy ${best?.test?.accuracy.toFixed(3) ?? "–"}`,
-          `time: tile+embed ${summary.seconds.tile.toFixed(0)}s, train ${
-            summary.seconds.train.toFixed(0)
-          }s, total ${summary.seconds.total.toFixed(0)}s`,
-          `query: deno task sql "SELECT epoch, avg(js_divergence) FROM attention_stability WHERE run = '${t.run}' GROUP BY 1 ORDER BY 1"`,
-        ].join("\n"),
-      );
+      console.log(pipelineSummary(summary));
     });
+}
+
+function interval(i: { value: number; lo: number; hi: number } | undefined) {
+  if (!i || Number.isNaN(i.value)) return "–";
+  return `${i.value.toFixed(3)} [${i.lo.toFixed(3)}, ${i.hi.toFixed(3)}]`;
+}
+
+/** The one-screen summary printed at the end of the pipeline. */
+export function pipelineSummary(summary: PipelineSummary): string {
+  const t = summary.train;
+  const e = summary.evaluation;
+  const lines = [
+    `slides   ${summary.slides} (${summary.failed.length} failed), ${summary.tiles} tiles embedded this run with ${summary.encoder}`,
+    `run      ${t.run} (${t.model}), reported epoch ${e.epoch + 1} of ${
+      t.events.at(-1)?.epochs ?? "?"
+    } (best validation macro-F1 + AUC)`,
+    "split    AUC [95% CI]            macro-F1 [95% CI]       accuracy [95% CI]",
+  ];
+  for (const s of e.splits) {
+    lines.push(
+      `${s.split.padEnd(8)} ${interval(s.ci.auc).padEnd(23)} ${
+        interval(s.ci.macroF1).padEnd(23)
+      } ${interval(s.ci.accuracy)}`,
+    );
+  }
+  const all = e.stability.find((s) => s.split === "all") ?? e.stability[0];
+  if (all) {
+    lines.push(
+      `stability mean JS over the last half ${
+        all.meanJsLastHalf.toExponential(2)
+      }, settling epoch ${
+        all.settlingEpoch === null ? "never" : all.settlingEpoch + 1
+      } (threshold ${all.threshold}), effective patches ${
+        all.finalEffectivePatches.toFixed(1)
+      }`,
+    );
+  }
+  const loc = e.localisation.find((l) => l.epoch === e.epoch);
+  if (loc) {
+    lines.push(
+      `attention localisation AUC (tumour tiles) ${
+        loc.auc.toFixed(3)
+      } over ${loc.slides} slides`,
+    );
+  }
+  lines.push(
+    `time     tile+embed ${summary.seconds.tile.toFixed(0)}s, train ${
+      summary.seconds.train.toFixed(0)
+    }s, report ${summary.seconds.report.toFixed(0)}s, total ${
+      summary.seconds.total.toFixed(0)
+    }s`,
+    `report   ${summary.report}`,
+    `query    deno task sql "SELECT * FROM run_stability() WHERE run = '${t.run}'"`,
+  );
+  return lines.join("\n");
 }

@@ -1,0 +1,82 @@
+/**
+ * Registers `asmil evaluate` and `asmil report`.
+ *
+ * @module
+ */
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import { commandContext, type GlobalOptions } from "../cli_context.ts";
+import { parseInteger, parseNumber } from "../cli_args.ts";
+
+const EPOCH_HELP =
+  "best (default: best validation macro-F1 + AUC), last, or an epoch number";
+
+/** Adds `evaluate` and `report` to `program`. */
+export function registerEvaluate(
+  program: CommandUnknownOpts,
+  globals: () => GlobalOptions,
+): void {
+  program
+    .command("evaluate")
+    .description(
+      "metrics with confidence intervals and attention-stability analysis of a run",
+    )
+    .argument("<run>", "run id")
+    .option("--epoch <which>", EPOCH_HELP, "best")
+    .option(
+      "--resamples <n>",
+      "bootstrap resamples",
+      parseInteger("--resamples"),
+    )
+    .option(
+      "--threshold <x>",
+      "settling threshold on the mean JS divergence",
+      parseNumber("--threshold"),
+    )
+    .option("--k <n>", "k of the top-k overlap", parseInteger("--k"))
+    .action(async (run, o) => {
+      const ctx = await commandContext(globals());
+      const { evaluateCommand } = await import(
+        "../../stages/evaluate/commands.ts"
+      );
+      await evaluateCommand(ctx, run, defined(o));
+    });
+
+  program
+    .command("report")
+    .description("HTML and Markdown report of one run, or comparing runs")
+    .argument("<runs...>", "run ids")
+    .option("--epoch <which>", EPOCH_HELP, "best")
+    .option(
+      "--resamples <n>",
+      "bootstrap resamples",
+      parseInteger("--resamples"),
+    )
+    .option(
+      "--threshold <x>",
+      "settling threshold on the mean JS divergence",
+      parseNumber("--threshold"),
+    )
+    .option("--k <n>", "k of the top-k overlap", parseInteger("--k"))
+    .option("--out <dir>", "output folder")
+    .option(
+      "--heatmap-slides <n>",
+      "slides per end of the stability ranking to draw",
+      parseInteger("--heatmap-slides"),
+    )
+    .action(async (runs, o) => {
+      const ctx = await commandContext(globals());
+      const { reportCommand } = await import(
+        "../../stages/evaluate/commands.ts"
+      );
+      await reportCommand(ctx, runs, defined(o));
+    });
+}
+
+/** Drops undefined values (for exact optional property types). */
+function defined<T extends Record<string, unknown>>(
+  o: T,
+): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(
+    Object.entries(o).filter(([, v]) => v !== undefined),
+  ) as { [K in keyof T]: Exclude<T[K], undefined> };
+}
