@@ -46,7 +46,7 @@ export interface SyntheticCohort {
 
 /** Default cohort size: the default pipeline runs in a few minutes on 2 cores. */
 export const DEFAULT_COHORT_SLIDES = 28;
-const DEFAULT_SIDES = [4096, 4608, 5120, 5632] as const;
+const DEFAULT_SIDES = [4096, 4608, 5120] as const;
 
 /**
  * Writes (or reuses) a synthetic cohort: `<id>.tiff`, `<id>.tumour.png` and
