@@ -7,8 +7,11 @@
  * Linear(D_inner → C). Each layer: 8 heads, landmarks D_inner/2, 6
  * pseudo-inverse iterations, a depthwise conv (kernel 33) of V added to
  * the attention output, dropout 0.1 after the output projection
- * (layers/nystrom_attention.ts). Memory and time are O(N·m), so bags of
- * 20,000 instances train.
+ * (layers/nystrom_attention.ts). Memory and time are O(N·m); the
+ * attention blocks are checkpointed (their activations recomputed in the
+ * backward pass), and above `lowMemoryAbove` tokens × width every stage is,
+ * so a training step at D_inner 512 fits the wasm heap up to N ≈ 16,000
+ * (20,000 at D_inner ≤ 256).
  *
  * `attention` is the class token's row of the last layer's attention,
  * `[8, N]`: per head, its pre-softmax scores q_cls·k_i/√d_head over the
@@ -35,7 +38,8 @@ import { checkIntegerOption, defaultInnerDim } from "./layers/options.ts";
 import { LayerNorm } from "./layers/layer_norm.ts";
 import { NystromSelfAttention } from "./layers/nystrom_attention.ts";
 import { Ppeg } from "./layers/ppeg.ts";
-import { dropout } from "./layers/dropout.ts";
+import { requireRng } from "./layers/require_rng.ts";
+import type { Rng } from "../pipeline/random.ts";
 import { checkpoint } from "./layers/checkpoint.ts";
 
 /** Options of `transmil`. */
@@ -52,6 +56,12 @@ export interface TransMilOptions extends ModelOptions {
   residualKernel?: number;
   /** Dropout after each attention's output projection; default 0.1. */
   dropout?: number;
+  /**
+   * Tokens × innerDim above which every stage (not only the two attention
+   * blocks) is recomputed in the backward pass: ~20% slower, about half
+   * the peak memory; default 2²² (N ≈ 8,000 at innerDim 512).
+   */
+  lowMemoryAbove?: number;
 }
 
 /** Defaults of `transmil` (innerDim and landmarks resolved from inputDim). */
@@ -60,6 +70,7 @@ export const TRANSMIL_DEFAULTS = {
   pinvIterations: 6,
   residualKernel: 33,
   dropout: 0.1,
+  lowMemoryAbove: 2 ** 22,
   seed: 0,
 };
 
@@ -110,13 +121,14 @@ export class TransMil implements MilModel {
         "landmarks",
         "pinvIterations",
         "residualKernel",
+        "lowMemoryAbove",
       ] as const
     ) {
       checkIntegerOption(
         "TransMIL",
         key,
         resolved[key],
-        key === "pinvIterations" ? 0 : 1,
+        key === "pinvIterations" || key === "lowMemoryAbove" ? 0 : 1,
       );
     }
     checkIntegerOption("TransMIL", "numClasses", resolved.numClasses, 2);
@@ -153,15 +165,38 @@ export class TransMil implements MilModel {
       const n = features.shape[0];
       const side = Math.ceil(Math.sqrt(n));
       const extra = side * side - n; // ≤ n for every n ≥ 1
-      const h = applyLinear(features, this.#reduce, "relu");
-      const square = extra > 0
-        ? tf.concat([h, tf.slice(h, [0, 0], [extra, -1])])
-        : h;
-      let x = tf.concat([this.#cls, square]) as tf.Tensor2D;
-      x = this.#block(x, this.#norm1, this.#layer1, options);
-      x = this.#ppeg.apply(x, side);
-      const scores = this.#layer2.firstRowScores(this.#norm2.apply(x));
-      x = this.#block(x, this.#norm2, this.#layer2, options);
+      // The attention blocks are always checkpointed; for large bags every
+      // stage is, so only the tokens between stages are kept for the
+      // backward pass (layers/checkpoint.ts).
+      const lowMemory =
+        (1 + side * side) * this.options.innerDim > this.options.lowMemoryAbove;
+      const stage = <T extends tf.Tensor>(
+        block: (...xs: tf.Tensor[]) => T,
+        tensors: tf.Tensor[],
+        variables: tf.Variable[],
+      ) =>
+        lowMemory ? checkpoint(block, tensors, variables) : block(...tensors);
+      const front = () => {
+        const h = applyLinear(features, this.#reduce, "relu");
+        const square = extra > 0
+          ? tf.concat([h, tf.slice(h, [0, 0], [extra, -1])])
+          : h;
+        return tf.concat([this.#cls, square]) as tf.Tensor2D;
+      };
+      const reduceVars = [this.#reduce.w, this.#reduce.b!, this.#cls];
+      let x = stage(front, [], reduceVars);
+      x = this.#block(x, this.#norm1, this.#layer1, options, lowMemory);
+      x = stage(
+        (h) => this.#ppeg.apply(h as tf.Tensor2D, side),
+        [x],
+        this.#ppeg.variables(),
+      );
+      const scores = stage(
+        (h) => this.#layer2.firstRowScores(this.#norm2.apply(h as tf.Tensor2D)),
+        [x],
+        [this.#norm2.gamma, this.#norm2.beta, ...this.#layer2.scoreVariables()],
+      );
+      x = this.#block(x, this.#norm2, this.#layer2, options, lowMemory);
       const cls = this.#norm.apply(tf.slice(x, [0, 0], [1, -1]) as tf.Tensor2D);
       const logits = tf.reshape(
         applyLinear(cls, this.#classifier),
@@ -195,14 +230,18 @@ export class TransMil implements MilModel {
     norm: LayerNorm,
     attention: NystromSelfAttention,
     options: ForwardOptions,
+    lowMemory: boolean,
   ): tf.Tensor2D {
     const rate = this.options.dropout;
     const mask = options.training && rate > 0
-      ? dropout(tf.ones(x.shape), rate, options)
+      ? dropoutMask(x.shape, rate, requireRng(options, "TransMIL's dropout"))
       : null;
     const variables = [norm.gamma, norm.beta, ...attention.variables()];
     const block = (h: tf.Tensor, m?: tf.Tensor) =>
-      tf.add(h, attention.apply(norm.apply(h as tf.Tensor2D), m ?? null));
+      tf.add(
+        h,
+        attention.apply(norm.apply(h as tf.Tensor2D), m ?? null, lowMemory),
+      );
     return checkpoint(block, mask ? [x, mask] : [x], variables) as tf.Tensor2D;
   }
 
@@ -213,6 +252,15 @@ export class TransMil implements MilModel {
   dispose(): void {
     this.#scope.dispose();
   }
+}
+
+/** An inverted-dropout mask: 0 with probability `rate`, else 1/(1 − rate). */
+function dropoutMask(shape: number[], rate: number, rng: Rng): tf.Tensor {
+  const size = shape.reduce((p, d) => p * d, 1);
+  const mask = new Float32Array(size);
+  const keep = 1 / (1 - rate);
+  for (let i = 0; i < size; i++) mask[i] = rng.next() < rate ? 0 : keep;
+  return tf.tensor(mask, shape);
 }
 
 registerModel({

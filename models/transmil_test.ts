@@ -248,6 +248,34 @@ Deno.test("TransMil gives [8, N] class-token attention over the real instances f
   model.dispose();
 });
 
+Deno.test("TransMil's low-memory path (every stage checkpointed) gives the same loss and gradients as the default", () => {
+  const options = { inputDim: 12, numClasses: 2, seed: 4 };
+  const fast = new TransMil(options);
+  const lean = new TransMil({ ...options, lowMemoryAbove: 0 });
+  const x = tf.randomNormal([30, 12], 0, 1, "float32", 5) as tf.Tensor2D;
+  const run = (m: TransMil) => {
+    const { value, grads } = tf.variableGrads(
+      () => m.loss(x, 1, { training: true, rng: new Rng(2) }).total,
+      m.trainableVariables(),
+    );
+    const out = {
+      loss: value.dataSync()[0]!,
+      grads: m.trainableVariables().map((v) => grads[v.name]!),
+    };
+    value.dispose();
+    return out;
+  };
+  const a = run(fast), b = run(lean);
+  assert.ok(Math.abs(a.loss - b.loss) < 1e-5);
+  assert.equal(a.grads.length, b.grads.length);
+  a.grads.forEach((g, i) =>
+    assert.ok(maxAbs(g, b.grads[i]!) < 1e-4, `gradient ${i}`)
+  );
+  tf.dispose([x, ...a.grads, ...b.grads]);
+  fast.dispose();
+  lean.dispose();
+});
+
 Deno.test("transmil reaches validation AUC ≥ 0.95 on an easy problem with the trainer", async () => {
   const model = createModel("transmil", {
     inputDim: 16,

@@ -20,6 +20,7 @@ import {
   type ParamScope,
 } from "../weights_scope.ts";
 import { headwiseSequenceConv } from "./sequence_conv.ts";
+import { checkpoint } from "./checkpoint.ts";
 
 /**
  * Approximate pseudo-inverse of each `a [B, m, m]` by `iterations` steps
@@ -172,27 +173,40 @@ export class NystromSelfAttention {
    * Attends over `x [L, dim]`; `dropoutMask` (`[L, dim]`, already scaled,
    * or null) multiplies the output. The mask is drawn by the caller so the
    * pass is deterministic and can be recomputed (layers/checkpoint.ts).
+   * With `lowMemory`, the landmark attentions are recomputed in the
+   * backward pass instead of kept.
    */
-  apply(x: tf.Tensor2D, dropoutMask: tf.Tensor | null): tf.Tensor2D {
+  apply(
+    x: tf.Tensor2D,
+    dropoutMask: tf.Tensor | null,
+    lowMemory = false,
+  ): tf.Tensor2D {
     const { dim, heads, landmarks, pinvIterations } = this.options;
     const l = x.shape[0];
     const dh = dim / heads;
-    const heads3 = (t: tf.Tensor2D) =>
+    const heads3 = (t: tf.Tensor) =>
       tf.transpose(tf.reshape(t, [l, heads, dh]), [1, 0, 2]) as tf.Tensor3D;
     const vFlat = applyLinear(x, this.#v);
-    const q = tf.mul(
-      heads3(applyLinear(x, this.#q)),
-      1 / Math.sqrt(dh),
-    ) as tf.Tensor3D;
-    const k = heads3(applyLinear(x, this.#k));
-    const attended = nystromAttention(
-      q,
-      k,
-      heads3(vFlat),
-      landmarks,
-      pinvIterations,
-    );
-    const merged = tf.reshape(tf.transpose(attended, [1, 0, 2]), [l, dim]);
+    // The landmark attentions ([heads, L, m] twice) are the largest
+    // tensors of the layer.
+    const core = (xx: tf.Tensor, vv: tf.Tensor) => {
+      const q = tf.mul(
+        heads3(applyLinear(xx as tf.Tensor2D, this.#q)),
+        1 / Math.sqrt(dh),
+      ) as tf.Tensor3D;
+      const k = heads3(applyLinear(xx as tf.Tensor2D, this.#k));
+      const attended = nystromAttention(
+        q,
+        k,
+        heads3(vv),
+        landmarks,
+        pinvIterations,
+      );
+      return tf.reshape(tf.transpose(attended, [1, 0, 2]), [l, dim]);
+    };
+    const merged = lowMemory
+      ? checkpoint(core, [x, vFlat], [this.#q.w, this.#k.w])
+      : core(x, vFlat);
     // Depthwise conv of V along the sequence, one weight per head and tap.
     const residual = headwiseSequenceConv(
       vFlat,
@@ -222,6 +236,11 @@ export class NystromSelfAttention {
       tf.mul(tf.matMul(q0, k, false, true), 1 / Math.sqrt(dh)),
       [heads, l],
     ) as tf.Tensor2D;
+  }
+
+  /** The variables {@link firstRowScores} reads (the q and k maps). */
+  scoreVariables(): tf.Variable[] {
+    return [this.#q.w, this.#k.w];
   }
 
   /** The layer's variables, in creation order. */

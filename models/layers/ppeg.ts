@@ -56,6 +56,11 @@ export class Ppeg {
     }
   }
 
+  /** The three kernels and biases. */
+  variables(): tf.Variable[] {
+    return [...this.#weights, ...this.#biases];
+  }
+
   /** Applies PPEG to `tokens [1 + side², dim]`. */
   apply(tokens: tf.Tensor2D, side: number): tf.Tensor2D {
     const [l, dim] = tokens.shape;
