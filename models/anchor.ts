@@ -20,6 +20,7 @@ import type {
   ModelOptions,
 } from "./mil_model.ts";
 import { anchorLoss } from "./anchor_loss.ts";
+import { liveValues } from "./backend/live_values.ts";
 
 /** How the anchor is initialised, updated and weighted. */
 export interface AnchorOptions {
@@ -159,7 +160,15 @@ export class AnchoredModel implements MilModel {
     if (this.options.anchor.update === "frozen") return;
     const m = this.options.anchor.momentum;
     for (const [a, o] of this.#pairs) {
-      tf.tidy(() => a.assign(tf.add(tf.mul(a, m), tf.mul(o, 1 - m))));
+      // In place on the tensors' storage where reachable (no allocation).
+      const av = liveValues(a), ov = liveValues(o);
+      if (av && ov) {
+        for (let j = 0; j < av.length; j++) {
+          av[j] = m * av[j]! + (1 - m) * ov[j]!;
+        }
+      } else {
+        tf.tidy(() => a.assign(tf.add(tf.mul(a, m), tf.mul(o, 1 - m))));
+      }
     }
   }
 

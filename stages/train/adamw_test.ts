@@ -79,3 +79,31 @@ Deno.test("cosineLr() decays from the base rate to zero over the epochs", () => 
   assert.ok(cosineLr(1e-4, 10, 10) < 1e-15);
   assert.ok(cosineLr(1e-4, 2.5, 10) < cosineLr(1e-4, 2, 10));
 });
+
+Deno.test("AdamW's in-place and op-by-op paths agree", () => {
+  const run = (shared: boolean) => {
+    const init = tf.tensor1d([0.5, -1.5, 2]);
+    const w = tf.variable(init, true, `adamw_paths_${shared}`);
+    init.dispose();
+    // A second tensor on the same storage makes in-place writes unsafe,
+    // which sends the update down the op-by-op path.
+    const alias = shared ? tf.reshape(w, [3, 1]) : undefined;
+    const opt = new AdamW([w], { weightDecay: 0.01 });
+    for (let t = 0; t < 3; t++) {
+      const { grads } = tf.variableGrads(
+        () => w.pow(3).sum() as tf.Scalar,
+        [w],
+      );
+      opt.update(grads, 0.05);
+      tf.dispose(grads);
+    }
+    const out = Array.from(w.dataSync());
+    tf.dispose([w, alias as tf.Tensor]);
+    opt.dispose();
+    return out;
+  };
+  const fused = run(false), ops = run(true);
+  fused.forEach((x, i) =>
+    assert.ok(Math.abs(x - ops[i]!) < 1e-6, `${x} vs ${ops[i]}`)
+  );
+});
