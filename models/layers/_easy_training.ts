@@ -30,10 +30,8 @@ export interface EasyRun {
   /** Last epoch's validation AUC. */
   auc: number;
   /**
-   * Tensors alive after training minus before, less the 2 per trainable
-   * variable the trainer's AdamW leaves behind once per run (its moment
-   * variables' `zerosLike` initial values are never disposed: a one-off
-   * in stages/train/adamw.ts, not a per-step leak). 0: the model leaks none.
+   * Tensors alive after the last epoch minus after the first (the
+   * trainer's own state exists by then): 0 when training leaks none.
    */
   leaked: number;
   /** Attention rows of the last epoch (with a store): slide → scores. */
@@ -52,19 +50,22 @@ export async function trainEasy(
 ): Promise<EasyRun> {
   const store = options.withStore ? await Store.open(":memory:") : undefined;
   try {
-    const before = tf.memory().numTensors;
-    const events = await Array.fromAsync(
-      trainModel(model, bags, {
+    const events: EpochEvent[] = [];
+    const alive: number[] = [];
+    for await (
+      const event of trainModel(model, bags, {
         runId: "easy",
         epochs: options.epochs,
         lr: options.lr ?? 5e-3,
         seed: 1,
         quiet: true,
         ...(store ? { store } : {}),
-      }),
-    );
-    const leaked = tf.memory().numTensors - before -
-      2 * model.trainableVariables().length;
+      })
+    ) {
+      events.push(event);
+      alive.push(tf.memory().numTensors);
+    }
+    const leaked = (alive.at(-1) ?? 0) - (alive[0] ?? 0);
     const attention = new Map<string, number[]>();
     if (store) {
       const rows = await store.query(
