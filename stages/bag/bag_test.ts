@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseLabelsCsv, parseSplitJson } from "./labels.ts";
+import { parseLabelRows, parseLabelsCsv, parseSplitJson } from "./labels.ts";
 import { stratifiedKFold } from "./kfold.ts";
 import { BagStream } from "./bag_stream.ts";
 import { bagsFromStore } from "./bags_from_store.ts";
@@ -218,4 +218,15 @@ Deno.test("bagsFromStore() reads embeddings, coordinates and tile labels back", 
     /Slide "s2" has no label/,
   );
   store.close();
+});
+
+Deno.test("parseLabelRows() keeps labels as written, with quoted cells and extra columns", () => {
+  const rows = parseLabelRows(
+    'case_id,slide_id,label,split\r\nc1,"a,1",tumor,train\nc2,b,"say ""hi""",\n',
+    "l.csv",
+  );
+  assert.deepEqual([...rows], [
+    ["a,1", { label: "tumor", split: "train" }],
+    ["b", { label: 'say "hi"' }],
+  ]);
 });

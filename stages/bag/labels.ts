@@ -41,24 +41,28 @@ function csvCells(line: string): string[] {
   return cells;
 }
 
+/** One slide's row of a labels CSV, as written. */
+export interface LabelRow {
+  label: string;
+  split?: Split;
+}
+
 /**
- * Parses a labels CSV. The header must name a slide column (`slide_id`,
- * `slide` or `id`) and `label`; an optional `split` column gives splits.
- * Integer labels are class indices; otherwise class names are indexed in
- * sorted order unless `classes` fixes the order.
+ * Parses a labels CSV into its rows. The header must name a slide column
+ * (`slide_id`, `slide` or `id`) and `label`; an optional `split` column
+ * gives splits; other columns are ignored. Errors name the file and line.
  *
  * @example
  * ```ts
- * import { parseLabelsCsv } from "./labels.ts";
- * const t = parseLabelsCsv("slide_id,label\na,tumor\nb,normal\n", "labels.csv");
- * if (t.labels.get("a") !== 1 || t.classes.join() !== "normal,tumor") throw new Error();
+ * import { parseLabelRows } from "./labels.ts";
+ * const rows = parseLabelRows('case_id,slide_id,label\nc1,"s,1",tumor\n', "labels.csv");
+ * if (rows.get("s,1")?.label !== "tumor") throw new Error();
  * ```
  */
-export function parseLabelsCsv(
+export function parseLabelRows(
   text: string,
   source: string,
-  classes?: readonly string[],
-): LabelTable {
+): Map<string, LabelRow> {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
   const header = csvCells(lines[0] ?? "").map((h) => h.toLowerCase());
   const idCol = header.findIndex((h) =>
@@ -73,28 +77,72 @@ export function parseLabelsCsv(
       }"`,
     );
   }
-  const raw = new Map<string, string>();
-  const splits = new Map<string, Split>();
+  const rows = new Map<string, LabelRow>();
   lines.slice(1).forEach((line, i) => {
     const cells = csvCells(line);
     const id = cells[idCol] ?? "", label = cells[labelCol] ?? "";
     const where = `${source} line ${i + 2}`;
     if (!id) throw new Error(`${where}: empty slide id`);
     if (!label) throw new Error(`${where}: slide "${id}" has no label`);
-    if (raw.has(id)) throw new Error(`${where}: duplicate slide id "${id}"`);
-    raw.set(id, label);
-    if (splitCol >= 0) {
-      const split = cells[splitCol] ?? "";
-      if (!(SPLITS as readonly string[]).includes(split)) {
-        throw new Error(
-          `${where}: slide "${id}" has split "${split}", expected one of ${
-            SPLITS.join(", ")
-          }`,
-        );
-      }
-      splits.set(id, split as Split);
+    if (rows.has(id)) throw new Error(`${where}: duplicate slide id "${id}"`);
+    const split = splitCol >= 0 ? cells[splitCol] ?? "" : "";
+    if (split !== "" && !(SPLITS as readonly string[]).includes(split)) {
+      throw new Error(
+        `${where}: slide "${id}" has split "${split}", expected one of ${
+          SPLITS.join(", ")
+        }`,
+      );
     }
+    rows.set(id, split ? { label, split: split as Split } : { label });
   });
+  return rows;
+}
+
+/** Reads a labels CSV file into its rows (see {@link parseLabelRows}). */
+export async function readLabelRows(
+  path: string,
+): Promise<Map<string, LabelRow>> {
+  return parseLabelRows(await Deno.readTextFile(path), path);
+}
+
+/**
+ * Parses a labels CSV into class indices (see {@link parseLabelRows} for
+ * the format). Integer labels are class indices; otherwise class names are
+ * indexed in sorted order unless `classes` fixes the order.
+ *
+ * @example
+ * ```ts
+ * import { parseLabelsCsv } from "./labels.ts";
+ * const t = parseLabelsCsv("slide_id,label\na,tumor\nb,normal\n", "labels.csv");
+ * if (t.labels.get("a") !== 1 || t.classes.join() !== "normal,tumor") throw new Error();
+ * ```
+ */
+export function parseLabelsCsv(
+  text: string,
+  source: string,
+  classes?: readonly string[],
+): LabelTable {
+  const rows = parseLabelRows(text, source);
+  const splits = new Map<string, Split>();
+  for (const [id, row] of rows) if (row.split) splits.set(id, row.split);
+  const { classes: names, labels } = indexLabels(
+    new Map([...rows].map(([id, r]) => [id, r.label])),
+    source,
+    classes,
+  );
+  return { classes: names, labels, splits };
+}
+
+/**
+ * Maps raw labels to class indices: integers are indices, names are
+ * indexed in sorted order unless `classes` fixes the order. At least two
+ * classes are required.
+ */
+export function indexLabels(
+  raw: ReadonlyMap<string, string>,
+  source: string,
+  classes?: readonly string[],
+): { classes: string[]; labels: Map<string, number> } {
   const values = [...new Set(raw.values())];
   const numeric = !classes && values.every((v) => /^\d+$/.test(v));
   const names = classes ? [...classes] : numeric
@@ -122,7 +170,7 @@ export function parseLabelsCsv(
       })`,
     );
   }
-  return { classes: names, labels, splits };
+  return { classes: names, labels };
 }
 
 /** Reads a labels CSV file (see {@link parseLabelsCsv}). */

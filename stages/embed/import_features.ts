@@ -18,7 +18,7 @@
 import * as h5wasm from "h5wasm";
 import type { Store } from "../../data/store.ts";
 import { dataset, readMatrix, scalarAttr, withH5File } from "./h5_file.ts";
-import { readLabelsCsv, type SlideLabel } from "./labels_csv.ts";
+import { type LabelRow, readLabelRows } from "../bag/labels.ts";
 
 /** Feature file layouts {@linkcode importFeatures} reads. */
 export type FeatureFormat = "clam" | "trident" | "acmil";
@@ -87,7 +87,7 @@ export async function importFeatures(
   }
   const encoder = options.encoder ?? defaultEncoderName(format, files[0]!);
   const labels = options.labels
-    ? await readLabelsCsv(options.labels)
+    ? await readLabelRows(options.labels)
     : undefined;
   const plans: SlidePlan[] = [];
   for (const file of files) {
@@ -226,7 +226,7 @@ async function importSlide(
   p: SlidePlan,
   store: Store,
   encoder: string,
-  csv: SlideLabel | undefined,
+  csv: LabelRow | undefined,
   known: boolean,
 ): Promise<void> {
   const where = `${p.file}: slide ${p.id}`;
