@@ -18,6 +18,7 @@ import type {
   LossOutput,
   MilModel,
   ModelOptions,
+  OptimisationGroup,
 } from "./mil_model.ts";
 import { anchorLoss } from "./anchor_loss.ts";
 import { liveValues } from "./backend/live_values.ts";
@@ -179,6 +180,19 @@ export class AnchoredModel implements MilModel {
 
   trainableVariables(): tf.Variable[] {
     return this.online.trainableVariables();
+  }
+
+  /**
+   * The online model's groups, each also trained on the anchor term (whose
+   * gradient reaches only the variables the online attention depends on).
+   */
+  optimisationGroups(): OptimisationGroup[] {
+    const groups = this.online.optimisationGroups?.();
+    if (!groups) return [{ name: "all", variables: this.trainableVariables() }];
+    return groups.map((g) => {
+      const parts = g.loss === undefined ? ["total"] : [g.loss].flat();
+      return parts.includes("total") ? g : { ...g, loss: [...parts, "anchor"] };
+    });
   }
 
   /** Online state then the anchor's variables. */

@@ -277,3 +277,26 @@ Deno.test("training with the anchor is reproducible from the seed", () => {
   };
   assert.deepEqual(run(), run());
 });
+
+Deno.test("an anchored multi-optimiser model keeps its groups, each with the anchor term", () => {
+  const model = buildModel("dtfd_afs", {
+    inputDim: 8,
+    numClasses: 2,
+    anchor: true,
+  });
+  const groups = model.optimisationGroups?.() ?? [];
+  assert.deepEqual(groups.map((g) => [g.name, g.loss]), [
+    ["tier1", ["tier1", "anchor"]],
+    ["tier2", ["ce", "anchor"]],
+  ]);
+  const plain = buildModel("abmil", {
+    inputDim: 8,
+    numClasses: 2,
+    anchor: true,
+  });
+  assert.deepEqual(plain.optimisationGroups?.().map((g) => g.loss), [
+    undefined,
+  ]);
+  model.dispose();
+  plain.dispose();
+});

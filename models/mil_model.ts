@@ -47,8 +47,11 @@ export interface LossOutput extends ForwardOutput {
 export interface OptimisationGroup {
   name: string;
   variables: tf.Variable[];
-  /** Name of the loss part (in `LossOutput.parts`) to differentiate. */
-  loss?: string;
+  /**
+   * Loss part (in `LossOutput.parts`) to differentiate, or several parts
+   * whose sum is; `total` or absent: the whole loss.
+   */
+  loss?: string | readonly string[];
 }
 
 /** An attention-based MIL model over one bag `[N, D]`. */

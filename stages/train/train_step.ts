@@ -65,40 +65,43 @@ export class StepRunner {
       for (const { group, optimizer } of this.#groups) {
         rng.state = start;
         const parts: Record<string, tf.Scalar> = {};
+        let total: tf.Scalar | undefined;
         const { value, grads } = tf.variableGrads(() => {
           const out = this.#model.loss(x, label, { training: true, rng });
           if (!losses) {
             for (const [name, part] of Object.entries(out.parts)) {
               parts[name] = tf.keep(part.clone());
             }
+            total = tf.keep(out.total.clone());
           }
-          if (group.loss === undefined || group.loss === "total") {
-            return out.total;
-          }
-          const part = out.parts[group.loss];
-          if (!part) {
+          const names = group.loss === undefined
+            ? ["total"]
+            : [group.loss].flat();
+          if (names.includes("total")) return out.total;
+          const missing = names.filter((n) => !out.parts[n]);
+          if (missing.length > 0) {
             throw new Error(
-              `Optimisation group "${group.name}" trains on loss part "${group.loss}", which the model does not return (it has ${
+              `Optimisation group "${group.name}" trains on loss part ${
+                missing.map((n) => `"${n}"`).join(", ")
+              }, which the model does not return (it has ${
                 Object.keys(out.parts).join(", ")
               })`,
             );
           }
-          return part;
+          return tf.addN(
+            names.map((n) => out.parts[n] as tf.Scalar),
+          ) as tf.Scalar;
         }, group.variables);
         end = rng.state;
         if (!losses) {
           // The first group's pass also reports the loss (total and parts).
-          const totalPass = group.loss === undefined || group.loss === "total";
           const values = Object.fromEntries(
             Object.entries(parts).map((
               [k, t],
             ) => [k, t.dataSync()[0] as number]),
           );
-          tf.dispose(Object.values(parts));
-          const total = totalPass
-            ? value.dataSync()[0] as number
-            : Object.values(values).reduce((s, v) => s + v, 0);
-          losses = { total, parts: values };
+          losses = { total: total!.dataSync()[0] as number, parts: values };
+          tf.dispose([...Object.values(parts), total!]);
         }
         value.dispose();
         updates.push({ optimizer, grads });
