@@ -18,6 +18,7 @@ import { registerTrain } from "./commands/train_command.ts";
 import { registerPipeline } from "./commands/pipeline_command.ts";
 import { registerStageCommands } from "./commands/stage_commands.ts";
 import { registerEvaluate } from "./commands/evaluate_command.ts";
+import { registerExperiment } from "./commands/experiment_command.ts";
 
 /** Builds the command tree (exported for tests and embedding). */
 export function buildCli() {
@@ -72,10 +73,9 @@ export function buildCli() {
   registerPipeline(program, globals);
   registerStageCommands(program, globals);
   registerEvaluate(program, globals);
+  registerExperiment(program, globals);
 
-  const pending: [string, string][] = [
-    ["experiment", "the paper's comparison over models and seeds"],
-  ];
+  const pending: [string, string][] = [];
   for (const [name, description] of pending) {
     program.command(name).description(`${description} (not yet available)`)
       .allowUnknownOption().allowExcessArguments()

@@ -52,12 +52,26 @@ function storeDir(ctx: CommandContext): string {
   return ctx.db.includes("/") ? ctx.db.slice(0, ctx.db.lastIndexOf("/")) : ".";
 }
 
-/** Runs the whole pipeline as the configuration says. */
-export async function runPipeline(
+/** What {@link tileAndEmbed} did. */
+export interface EmbeddedSlides {
+  /** Slides listed (embedded now or before). */
+  slides: number;
+  failed: { slideId: string; error: string }[];
+  /** Tiles embedded by this call. */
+  tiles: number;
+  encoder: string;
+  seconds: number;
+}
+
+/**
+ * The first half of the pipeline: writes the synthetic cohort when no
+ * slides are given, then tiles and embeds every slide not yet embedded into
+ * the store (sets `ctx.config.labels` to the labels used).
+ */
+export async function tileAndEmbed(
   ctx: CommandContext,
-  options: PipelineOptions = {},
-): Promise<PipelineSummary> {
-  const t0 = performance.now();
+  options: Pick<PipelineOptions, "syntheticSlides" | "syntheticSides"> = {},
+): Promise<EmbeddedSlides> {
   const { config } = ctx;
   let slidesSource = config.slides;
   let labelsPath = config.labels;
@@ -189,7 +203,24 @@ export async function runPipeline(
   } finally {
     store.close();
   }
-  const tileSeconds = (performance.now() - tileStart) / 1000;
+  return {
+    slides: slides.length,
+    failed,
+    tiles,
+    encoder: encoderName,
+    seconds: (performance.now() - tileStart) / 1000,
+  };
+}
+
+/** Runs the whole pipeline as the configuration says. */
+export async function runPipeline(
+  ctx: CommandContext,
+  options: PipelineOptions = {},
+): Promise<PipelineSummary> {
+  const t0 = performance.now();
+  const embedded = await tileAndEmbed(ctx, options);
+  const { failed, tiles, encoder: encoderName } = embedded;
+  const tileSeconds = embedded.seconds;
 
   ctx.config.train.encoder = encoderName;
   const trainStart = performance.now();
@@ -218,7 +249,7 @@ export async function runPipeline(
   }
   const now = performance.now();
   return {
-    slides: slides.length,
+    slides: embedded.slides,
     failed,
     tiles,
     encoder: encoderName,

@@ -1,0 +1,320 @@
+/**
+ * `asmil experiment`: the paper's comparison, reproducible with one command.
+ * Every model runs without and with the anchor plug-in (ASMIL: intended EMA
+ * anchor, released-code anchor, none; see `experiment_plan.ts`) over
+ * several seeds (and folds), each run recorded in the store under a run id
+ * that names its configuration. Then every run is evaluated at its
+ * best-validation epoch and the results table (Markdown + CSV), the
+ * stability figure and the comparison report are written. A rerun resumes:
+ * finished runs are skipped, an interrupted run continues from its
+ * checkpoint.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { Store } from "../../data/store.ts";
+import { buildModel } from "../../models/anchor_factory.ts";
+import { listModels } from "../../models/all.ts";
+import { type BackendChoice, useBackend } from "../../models/backend/mod.ts";
+import { evaluateRun } from "../../stages/evaluate/evaluate_run.ts";
+import { writeReport } from "../../stages/evaluate/report.ts";
+import { trainModel } from "../../stages/train/trainer.ts";
+import type { CommandContext } from "../cli_context.ts";
+import type { Bag } from "../types.ts";
+import {
+  experimentData,
+  type ExperimentDataOptions,
+  type ExperimentSource,
+} from "./experiment_data.ts";
+import {
+  anchorOption,
+  type ExperimentConfiguration,
+  experimentConfigurations,
+  experimentRunId,
+  shortHash,
+} from "./experiment_plan.ts";
+import {
+  EXPERIMENT_TABLE_SQL,
+  type ExperimentRow,
+  experimentTable,
+  tableCsv,
+  tableMarkdown,
+} from "./experiment_table.ts";
+import { writeExperimentCurves } from "./experiment_curves.ts";
+import { assignSplits } from "./train.ts";
+
+/** Options of {@link runExperiment} beyond the configuration. */
+export interface ExperimentOptions extends ExperimentDataOptions {
+  /** Where the bags come from (default `features`). */
+  data?: ExperimentSource;
+  /** Models (default: every registered model). */
+  models?: readonly string[];
+  /** Number of seeds: config seed, +1, … (default 5). */
+  seeds?: number;
+  /** k of a k-fold run over every fold; absent: fold 0 of 5 per seed. */
+  folds?: number;
+  /** Epochs (default the configuration's). */
+  epochs?: number;
+  /** Model options per model name, e.g. `{asmil: {nToken: 4}}`. */
+  modelOptions?: Record<string, Record<string, unknown>>;
+  /** Output folder (default `<db folder>/experiments/<name>`). */
+  outDir?: string;
+  /** Experiment name (default: data id + hash of the training settings). */
+  name?: string;
+  /** Write the comparison report (default true). */
+  report?: boolean;
+  threads?: number;
+}
+
+/** What {@link runExperiment} did and wrote. */
+export interface ExperimentSummary {
+  name: string;
+  description: string;
+  rows: ExperimentRow[];
+  runs: { id: string; status: "trained" | "skipped" }[];
+  files: { markdown: string; csv: string; curves: string; report?: string };
+  seconds: number;
+}
+
+/** Runs the experiment (see the module doc). */
+export async function runExperiment(
+  ctx: CommandContext,
+  options: ExperimentOptions = {},
+): Promise<ExperimentSummary> {
+  const t0 = performance.now();
+  const { config } = ctx;
+  const models = options.models ?? listModels();
+  const configurations = experimentConfigurations(models);
+  for (const m of models) {
+    if (!listModels().includes(m)) {
+      throw new Error(
+        `Unknown model "${m}" in --models: expected some of ${
+          listModels().join(", ")
+        }`,
+      );
+    }
+  }
+  const seeds = options.seeds ?? 5;
+  if (!Number.isInteger(seeds) || seeds < 1) {
+    throw new RangeError(
+      `--seeds must be a positive integer: current value is ${seeds}`,
+    );
+  }
+  const epochs = options.epochs ?? config.train.epochs;
+  const k = options.folds ?? 5;
+  const folds = options.folds === undefined ? [0] : [...Array(k).keys()];
+  await useBackend(config.backend as BackendChoice, {
+    quiet: ctx.quiet,
+    ...(options.threads ? { threads: options.threads } : {}),
+  });
+  const store = await ctx.openStore();
+  try {
+    const data = await experimentData(
+      ctx,
+      store,
+      options.data ?? "features",
+      options,
+    );
+    const training = {
+      epochs,
+      lr: config.train.lr,
+      weightDecay: config.train.weightDecay,
+      clipNorm: config.train.clipNorm,
+      modelOptions: options.modelOptions ?? {},
+    };
+    const name = options.name ??
+      `${data.id}-${shortHash(training).slice(0, 4)}`;
+    const outDir = options.outDir ??
+      join(
+        ctx.db.includes("/") ? ctx.db.slice(0, ctx.db.lastIndexOf("/")) : ".",
+        "experiments",
+        name,
+      );
+    await Deno.mkdir(outDir, { recursive: true });
+    ctx.info(
+      `experiment ${name}: ${data.description}; ${configurations.length} configurations × ${seeds} seeds × ${folds.length} folds, ${epochs} epochs`,
+    );
+    const runs: ExperimentSummary["runs"] = [];
+    for (let s = 0; s < seeds; s++) {
+      const seed = config.seed + s;
+      for (const fold of folds) {
+        const bags = await splitBags(ctx, data.bags, seed, k, fold);
+        for (const c of configurations) {
+          const id = experimentRunId(name, c, seed, fold);
+          const trained = await trainRun(ctx, store, c, bags, {
+            id,
+            seed,
+            fold,
+            outDir: join(outDir, "runs"),
+            ...training,
+          });
+          runs.push({ id, status: trained ? "trained" : "skipped" });
+        }
+      }
+    }
+    const rows = await experimentTable(store, name, configurations);
+    const markdown = join(outDir, "table.md"), csv = join(outDir, "table.csv");
+    await Deno.writeTextFile(
+      markdown,
+      `# Experiment ${name}\n\n${data.description}\n\n${epochs} epochs, lr ${training.lr}, ${seeds} seed(s) from ${config.seed}, ${
+        options.folds === undefined
+          ? "fold 0 of a 5-fold split per seed"
+          : `${k}-fold cross-validation`
+      }. Test split at the best-validation epoch; mean ± sample std over runs.\n\n${
+        tableMarkdown(rows)
+      }\nRebuild with \`deno task sql\` and this query ($name = '${name}'):\n\n\`\`\`sql${EXPERIMENT_TABLE_SQL}\n\`\`\`\n`,
+    );
+    await Deno.writeTextFile(csv, tableCsv(rows));
+    const curves = await writeExperimentCurves(store, name, outDir, 0.01);
+    const files: ExperimentSummary["files"] = {
+      markdown,
+      csv,
+      curves: curves.png,
+    };
+    if (options.report ?? true) {
+      // One run per configuration (the first seed and fold) keeps the
+      // report readable; the table covers every run.
+      const shown = configurations.map((c) =>
+        experimentRunId(name, c, config.seed, folds[0]!)
+      );
+      const written = await writeReport({
+        store,
+        runs: shown,
+        outDir: join(outDir, "report"),
+        title: `Experiment ${name}`,
+        evaluate: { epoch: "best", bootstrap: { resamples: 200 } },
+        // Pseudo-slides of generated bags have no image to draw on.
+        heatmapSlides: options.data === "mnist-bags" ||
+            options.data === "features" || options.data === undefined
+          ? 0
+          : 1,
+      });
+      files.report = written.html;
+    }
+    return {
+      name,
+      description: data.description,
+      rows,
+      runs,
+      files,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  } finally {
+    store.close();
+  }
+}
+
+/** Copies of `bags` with the splits of `seed` and `fold`. */
+async function splitBags(
+  ctx: CommandContext,
+  bags: readonly Bag[],
+  seed: number,
+  folds: number,
+  fold: number,
+): Promise<Bag[]> {
+  const copies = bags.map((b) => ({ ...b }));
+  const { bags: split } = await assignSplits(copies, {
+    ...ctx,
+    config: {
+      ...ctx.config,
+      seed,
+      train: { ...ctx.config.train, folds, fold },
+    },
+    info: () => {},
+  });
+  return split;
+}
+
+interface RunSettings {
+  id: string;
+  seed: number;
+  fold: number;
+  outDir: string;
+  epochs: number;
+  lr: number;
+  weightDecay: number;
+  clipNorm: number | null;
+  modelOptions: Record<string, Record<string, unknown>>;
+}
+
+/** Trains and evaluates one run unless it finished before; true if trained. */
+async function trainRun(
+  ctx: CommandContext,
+  store: Store,
+  c: ExperimentConfiguration,
+  bags: readonly Bag[],
+  s: RunSettings,
+): Promise<boolean> {
+  const [existing] = await store.query(
+    `SELECT status, EXISTS (SELECT 1 FROM metrics m WHERE m.run = runs.id
+       AND m.name = 'js_last_half') AS evaluated
+     FROM runs WHERE id = ?`,
+    [s.id],
+  );
+  if (existing?.status === "finished" && existing.evaluated) {
+    ctx.info(`experiment: ${s.id} finished before, skipped`);
+    return false;
+  }
+  if (existing?.status !== "finished") {
+    const checkpoint = join(s.outDir, s.id, "checkpoint.bin");
+    if (existing && !(await exists(checkpoint))) {
+      // Killed before its first checkpoint: start the run afresh.
+      for (const t of ["epochs", "attention", "predictions"]) {
+        await store.exec(`DELETE FROM ${t} WHERE run = ?`, [s.id]);
+      }
+    }
+    const numClasses = Math.max(2, ...bags.map((b) => b.label + 1));
+    const model = buildModel(c.model, {
+      ...s.modelOptions[c.model],
+      inputDim: bags[0]!.dim,
+      numClasses,
+      seed: s.seed,
+      anchor: anchorOption(c.anchor),
+    });
+    try {
+      for await (
+        const _ of trainModel(model, bags, {
+          runId: s.id,
+          epochs: s.epochs,
+          lr: s.lr,
+          weightDecay: s.weightDecay,
+          clipNorm: s.clipNorm,
+          seed: s.seed,
+          fold: s.fold,
+          store,
+          outDir: s.outDir,
+          config: {
+            experiment: s.id.split(".")[1],
+            model: { name: c.model, options: model.options },
+            anchor: c.anchor,
+            epochs: s.epochs,
+            lr: s.lr,
+            weightDecay: s.weightDecay,
+            clipNorm: s.clipNorm,
+            seed: s.seed,
+            fold: s.fold,
+          },
+          quiet: ctx.quiet,
+          onLog: (m) => ctx.info(m),
+        })
+      ) {
+        // Epochs are recorded in the store by the trainer.
+      }
+    } finally {
+      model.dispose();
+    }
+  }
+  // Metric rows of an earlier evaluation (another best epoch) go first.
+  await store.exec("DELETE FROM metrics WHERE run = ?", [s.id]);
+  await evaluateRun({
+    store,
+    run: s.id,
+    epoch: "best",
+    bootstrap: { resamples: 200 },
+  });
+  return true;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}

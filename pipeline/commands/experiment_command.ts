@@ -1,0 +1,129 @@
+/**
+ * Registers `asmil experiment`.
+ *
+ * @module
+ */
+import { type CommandUnknownOpts, Option } from "@commander-js/extra-typings";
+import { commandContext, type GlobalOptions } from "../cli_context.ts";
+import { parseInteger, parseJsonOption, parseNumber } from "../cli_args.ts";
+import type { ExperimentOptions, ExperimentSummary } from "./experiment.ts";
+
+/** Adds `experiment` to `program`. */
+export function registerExperiment(
+  program: CommandUnknownOpts,
+  globals: () => GlobalOptions,
+): void {
+  program
+    .command("experiment")
+    .description(
+      "the paper's comparison: every model with and without the anchor over seeds, a results table and report",
+    )
+    .addOption(
+      new Option("--data <source>", "where bags come from")
+        .choices(["synthetic", "mnist-bags", "features", "store"] as const)
+        .default("features" as const),
+    )
+    .option("--models <list>", "comma-separated models (default: all)")
+    .option(
+      "--seeds <n>",
+      "number of seeds (default 5)",
+      parseInteger("--seeds"),
+    )
+    .option(
+      "--folds <k>",
+      "run every fold of a k-fold split (default: fold 0 of 5 per seed)",
+      parseInteger("--folds"),
+    )
+    .option("--epochs <n>", "epochs per run", parseInteger("--epochs"))
+    .option("--lr <x>", "base learning rate", parseNumber("--lr"))
+    .option("--out <dir>", "output folder")
+    .option(
+      "--name <name>",
+      "experiment name (default: from data and settings)",
+    )
+    .option(
+      "--bags <n>",
+      "generated data: number of bags",
+      parseInteger("--bags"),
+    )
+    .option(
+      "--instances <n>",
+      "features: mean instances per bag (default 8000)",
+      parseInteger("--instances"),
+    )
+    .option(
+      "--dim <d>",
+      "features: dimension (default 1024)",
+      parseInteger("--dim"),
+    )
+    .option(
+      "--witness-fraction <x>",
+      "features: witness share of a positive bag (default 0.02)",
+      parseNumber("--witness-fraction"),
+    )
+    .option(
+      "--bag-size <n>",
+      "mnist-bags: mean bag size (default 10)",
+      parseNumber("--bag-size"),
+    )
+    .option(
+      "--synthetic-slides <n>",
+      "synthetic: cohort size",
+      parseInteger("--synthetic-slides"),
+    )
+    .option(
+      "--model-options <json>",
+      'model options per model, e.g. \'{"asmil":{"nToken":4}}\'',
+    )
+    .option("--no-report", "skip the HTML/Markdown comparison report")
+    .option("--threads <n>", "BLAS threads", parseInteger("--threads"))
+    .action(async (o) => {
+      const ctx = await commandContext(globals());
+      if (o.lr !== undefined) ctx.config.train.lr = o.lr;
+      const options: ExperimentOptions = { data: o.data, report: o.report };
+      if (o.models !== undefined) {
+        options.models = o.models.split(",").map((m) => m.trim()).filter(
+          Boolean,
+        );
+      }
+      const copy = {
+        seeds: o.seeds,
+        folds: o.folds,
+        epochs: o.epochs,
+        outDir: o.out,
+        name: o.name,
+        bags: o.bags,
+        instances: o.instances,
+        dim: o.dim,
+        witnessFraction: o.witnessFraction,
+        bagSize: o.bagSize,
+        syntheticSlides: o.syntheticSlides,
+        threads: o.threads,
+      };
+      for (const [key, value] of Object.entries(copy)) {
+        if (value !== undefined) Object.assign(options, { [key]: value });
+      }
+      if (o.modelOptions !== undefined) {
+        options.modelOptions = parseJsonOption(
+          "--model-options",
+          o.modelOptions,
+        ) as Record<string, Record<string, unknown>>;
+      }
+      const { runExperiment } = await import("./experiment.ts");
+      console.log(experimentSummary(await runExperiment(ctx, options)));
+    });
+}
+
+/** The lines printed at the end of `asmil experiment`. */
+export function experimentSummary(s: ExperimentSummary): string {
+  const trained = s.runs.filter((r) => r.status === "trained").length;
+  return [
+    `experiment ${s.name}: ${s.runs.length} runs (${trained} trained, ${
+      s.runs.length - trained
+    } finished before) in ${s.seconds.toFixed(0)}s`,
+    `table     ${s.files.markdown}`,
+    `csv       ${s.files.csv}`,
+    `curves    ${s.files.curves}`,
+    ...(s.files.report ? [`report    ${s.files.report}`] : []),
+  ].join("\n");
+}

