@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import { Store } from "../../data/store.ts";
+import { main } from "../cli.ts";
+import { commandContext } from "../cli_context.ts";
+import { runExperiment } from "./experiment.ts";
+import { experimentConfigurations } from "./experiment_plan.ts";
+import { TABLE_MEASURES } from "./experiment_table.ts";
+
+function parseCsv(text: string): Record<string, string>[] {
+  const [head, ...lines] = text.trim().split("\n");
+  const keys = head!.split(",");
+  return lines.map((l) =>
+    Object.fromEntries(l.split(",").map((v, i) => [keys[i]!, v]))
+  );
+}
+
+Deno.test("asmil experiment --data features writes a table with one row of finite numbers per configuration, and a rerun resumes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "asmil-experiment-" });
+  const db = `${dir}/asmil.duckdb`;
+  const args = [
+    "--db",
+    db,
+    "--quiet",
+    "experiment",
+    "--data",
+    "features",
+    "--bags",
+    "20",
+    "--instances",
+    "24",
+    "--dim",
+    "12",
+    "--witness-fraction",
+    "0.2",
+    "--seeds",
+    "2",
+    "--epochs",
+    "3",
+    "--lr",
+    "0.001",
+    "--models",
+    "abmil,asmil",
+    "--model-options",
+    '{"abmil":{"innerDim":16,"attentionDim":8},"asmil":{"innerDim":16,"nToken":4,"nDrop":2}}',
+    "--name",
+    "t",
+    "--out",
+    `${dir}/out`,
+  ];
+  assert.equal(await main(args), 0);
+  const csv = parseCsv(await Deno.readTextFile(`${dir}/out/table.csv`));
+  const expected = experimentConfigurations(["abmil", "asmil"]);
+  assert.deepEqual(
+    csv.map((r) => `${r.model} ${r.anchor}`),
+    expected.map((c) => `${c.model} ${c.anchor}`),
+  );
+  for (const row of csv) {
+    assert.equal(row.runs, "2", `${row.model} ${row.anchor}: 2 seeds`);
+    for (const m of TABLE_MEASURES) {
+      for (const stat of ["mean", "std"]) {
+        const v = Number(row[`${m}_${stat}`]);
+        assert.ok(
+          row[`${m}_${stat}`] !== "" && Number.isFinite(v),
+          `${row.model} ${row.anchor} ${m}_${stat} = "${row[`${m}_${stat}`]}"`,
+        );
+      }
+    }
+    assert.ok(Number(row.auc_mean) >= 0 && Number(row.auc_mean) <= 1);
+  }
+  const md = await Deno.readTextFile(`${dir}/out/table.md`);
+  assert.equal(
+    md.split("\n").filter((l) => /^\| (abmil|asmil) /.test(l)).length,
+    5,
+  );
+  assert.ok((await Deno.stat(`${dir}/out/stability.png`)).size > 1000);
+  assert.ok((await Deno.stat(`${dir}/out/report/report.html`)).size > 10_000);
+
+  const store = await Store.open(db, { readOnly: true });
+  const runs = await store.query(
+    "SELECT id, status FROM runs WHERE starts_with(id, 'exp.t.') ORDER BY id",
+  );
+  assert.equal(runs.length, 10);
+  assert.ok(runs.every((r) => r.status === "finished"));
+  const [loc] = await store.query(
+    `SELECT count(*) AS n FROM attention_localisation
+     WHERE run = 'exp.t.asmil.ema.s1.f0'`,
+  );
+  assert.ok(Number(loc!.n) > 0, "the localisation view sees the pseudo-slides");
+  store.close();
+
+  // Library API, same store and settings: every run is skipped.
+  const ctx = await commandContext({ db, quiet: true });
+  ctx.config.train.lr = 0.001;
+  const again = await runExperiment(ctx, {
+    data: "features",
+    bags: 20,
+    instances: 24,
+    dim: 12,
+    witnessFraction: 0.2,
+    seeds: 2,
+    epochs: 3,
+    models: ["abmil", "asmil"],
+    modelOptions: {
+      abmil: { innerDim: 16, attentionDim: 8 },
+      asmil: { innerDim: 16, nToken: 4, nDrop: 2 },
+    },
+    name: "t",
+    outDir: `${dir}/out`,
+    report: false,
+  });
+  assert.equal(again.runs.length, 10);
+  assert.ok(again.runs.every((r) => r.status === "skipped"));
+  assert.deepEqual(
+    again.rows.map((r) => r.mean.auc),
+    csv.map((r) => Number(r.auc_mean)),
+  );
+  await Deno.remove(dir, { recursive: true });
+});
