@@ -25,6 +25,7 @@ import {
   experimentData,
   type ExperimentDataOptions,
   type ExperimentSource,
+  prepareExperimentSource,
 } from "./experiment_data.ts";
 import {
   anchorOption,
@@ -107,12 +108,14 @@ export async function runExperiment(
     quiet: ctx.quiet,
     ...(options.threads ? { threads: options.threads } : {}),
   });
+  const source = options.data ?? "features";
+  await prepareExperimentSource(ctx, source, options);
   const store = await ctx.openStore();
   try {
     const data = await experimentData(
       ctx,
       store,
-      options.data ?? "features",
+      source,
       options,
     );
     const training = {

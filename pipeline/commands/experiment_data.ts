@@ -97,7 +97,38 @@ export function generatedDataOptions(
 }
 
 /**
- * Loads or makes the bags of `source` (see the module doc). Splits are left
+ * Source work that needs the store to itself, to run before the caller
+ * opens it: for `synthetic`, writes the cohort and tiles and embeds every
+ * slide not yet embedded (the pipeline's first half), and points
+ * `ctx.config.train.encoder` at its encoder. Nothing for other sources.
+ */
+export async function prepareExperimentSource(
+  ctx: CommandContext,
+  source: ExperimentSource,
+  options: ExperimentDataOptions = {},
+): Promise<void> {
+  if (source !== "synthetic") return;
+  const embedded = await tileAndEmbed(ctx, {
+    ...(options.syntheticSlides === undefined
+      ? {}
+      : { syntheticSlides: options.syntheticSlides }),
+    ...(options.syntheticSides === undefined
+      ? {}
+      : { syntheticSides: options.syntheticSides }),
+  });
+  ctx.config.train.encoder = embedded.encoder;
+  if (embedded.failed.length > 0) {
+    ctx.info(
+      `experiment: ${embedded.failed.length} slide(s) failed: ${
+        embedded.failed.map((f) => f.slideId).join(", ")
+      }`,
+    );
+  }
+}
+
+/**
+ * Loads or makes the bags of `source` (see the module doc; for `synthetic`,
+ * {@link prepareExperimentSource} first). Splits are left
  * to the caller, except that bags of the `store` and `synthetic` sources
  * keep the splits stored with their slides.
  *
@@ -133,20 +164,6 @@ export async function experimentData(
         JSON.stringify(o)
       }`,
     };
-  }
-  if (source === "synthetic") {
-    const embedded = await tileAndEmbed(ctx, {
-      ...(options.syntheticSlides === undefined
-        ? {}
-        : { syntheticSlides: options.syntheticSlides }),
-      ...(options.syntheticSides === undefined
-        ? {}
-        : { syntheticSides: options.syntheticSides }),
-    });
-    ctx.config.train.encoder = embedded.encoder;
-    if (embedded.failed.length > 0) {
-      ctx.info(`experiment: ${embedded.failed.length} slide(s) failed`);
-    }
   }
   const bags = await storeBags(ctx, store);
   return {
