@@ -3,8 +3,11 @@
  * row per model × anchor variant, mean and sample standard deviation over
  * its finished runs (seeds × folds) of test accuracy, macro-F1 and AUC at
  * the best-validation epoch, the mean JS divergence over the last half of
- * training, the settling epoch and the attention localisation AUC (at the
- * best epoch, where tiles carry ground truth). Written as Markdown and CSV.
+ * training, the settling epoch, the effective number of attended patches
+ * exp(entropy) at the last epoch (near-uniform attention is trivially
+ * stable, so stability needs this beside it) and the attention localisation
+ * AUC (at the best epoch, where tiles carry ground truth). Written as
+ * Markdown and CSV.
  *
  * @module
  */
@@ -18,6 +21,7 @@ export const TABLE_MEASURES = [
   "auc",
   "js_last_half",
   "settling_epoch",
+  "effective_patches",
   "localisation_auc",
 ] as const;
 
@@ -56,6 +60,7 @@ WITH r AS (
     max(value) FILTER (WHERE name = 'auc' AND split = 'test') AS auc,
     max(value) FILTER (WHERE name = 'js_last_half' AND split = 'all') AS js_last_half,
     max(value) FILTER (WHERE name = 'settling_epoch' AND split = 'all') AS settling,
+    max(value) FILTER (WHERE name = 'final_effective_patches' AND split = 'all') AS effective_patches,
     max(value) FILTER (WHERE name = 'localisation_auc' AND split = 'all') AS localisation_auc
   FROM r LEFT JOIN metrics USING (run)
   GROUP BY ALL
@@ -68,6 +73,8 @@ SELECT model, anchor, count(*)::INTEGER AS runs,
   avg(js_last_half) AS js_last_half_mean, stddev_samp(js_last_half) AS js_last_half_std,
   avg(coalesce(settling, epochs) + 1) AS settling_epoch_mean,
   stddev_samp(coalesce(settling, epochs) + 1) AS settling_epoch_std,
+  avg(effective_patches) AS effective_patches_mean,
+  stddev_samp(effective_patches) AS effective_patches_std,
   avg(localisation_auc) AS localisation_auc_mean,
   stddev_samp(localisation_auc) AS localisation_auc_std
 FROM m GROUP BY model, anchor ORDER BY model, anchor`;
@@ -115,6 +122,7 @@ const HEADERS: Record<TableMeasure, string> = {
   auc: "AUC",
   js_last_half: "JS last half",
   settling_epoch: "settling epoch",
+  effective_patches: "effective patches",
   localisation_auc: "localisation AUC",
 };
 
@@ -123,7 +131,7 @@ function meanStd(mean: number, std: number, measure: TableMeasure): string {
   const f = (x: number) =>
     measure === "js_last_half"
       ? x.toExponential(1)
-      : measure === "settling_epoch"
+      : measure === "settling_epoch" || measure === "effective_patches"
       ? x.toFixed(1)
       : x.toFixed(3);
   return Number.isNaN(std) ? f(mean) : `${f(mean)} ± ${f(std)}`;
