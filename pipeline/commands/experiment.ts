@@ -12,15 +12,10 @@
  * @module
  */
 import { join } from "node:path";
-import type { Store } from "../../data/store.ts";
-import { buildModel } from "../../models/anchor_factory.ts";
 import { listModels } from "../../models/all.ts";
 import { type BackendChoice, useBackend } from "../../models/backend/mod.ts";
-import { evaluateRun } from "../../stages/evaluate/evaluate_run.ts";
 import { writeReport } from "../../stages/evaluate/report.ts";
-import { trainModel } from "../../stages/train/trainer.ts";
 import type { CommandContext } from "../cli_context.ts";
-import type { Bag } from "../types.ts";
 import {
   experimentData,
   type ExperimentDataOptions,
@@ -28,8 +23,6 @@ import {
   prepareExperimentSource,
 } from "./experiment_data.ts";
 import {
-  anchorOption,
-  type ExperimentConfiguration,
   experimentConfigurations,
   experimentRunId,
   shortHash,
@@ -42,7 +35,7 @@ import {
   tableMarkdown,
 } from "./experiment_table.ts";
 import { writeExperimentCurves } from "./experiment_curves.ts";
-import { assignSplits } from "./train.ts";
+import { splitBags, trainRun } from "./experiment_run.ts";
 
 /** Options of {@link runExperiment} beyond the configuration. */
 export interface ExperimentOptions extends ExperimentDataOptions {
@@ -103,7 +96,7 @@ export async function runExperiment(
   }
   const epochs = options.epochs ?? config.train.epochs;
   const k = options.folds ?? 5;
-  const folds = options.folds === undefined ? [0] : [...Array(k).keys()];
+  let folds = options.folds === undefined ? [0] : [...Array(k).keys()];
   await useBackend(config.backend as BackendChoice, {
     quiet: ctx.quiet,
     ...(options.threads ? { threads: options.threads } : {}),
@@ -118,6 +111,22 @@ export async function runExperiment(
       source,
       options,
     );
+    const stored = new Set(data.bags.map((b) => b.split));
+    const fixedSplit = config.split !== undefined ||
+      (stored.has("train") && (stored.has("val") || stored.has("test")));
+    if (fixedSplit && folds.length > 1) {
+      ctx.info(
+        `experiment: the slides have a fixed split (${
+          config.split ?? "stored with them"
+        }), so --folds ${k} runs it once`,
+      );
+      folds = [0];
+    }
+    const splitText = fixedSplit
+      ? "the data's fixed split (seeds vary the initialisation and order only)"
+      : options.folds === undefined
+      ? "fold 0 of a 5-fold split per seed"
+      : `${k}-fold cross-validation`;
     const training = {
       epochs,
       lr: config.train.lr,
@@ -159,11 +168,7 @@ export async function runExperiment(
     const markdown = join(outDir, "table.md"), csv = join(outDir, "table.csv");
     await Deno.writeTextFile(
       markdown,
-      `# Experiment ${name}\n\n${data.description}\n\n${epochs} epochs, lr ${training.lr}, ${seeds} seed(s) from ${config.seed}, ${
-        options.folds === undefined
-          ? "fold 0 of a 5-fold split per seed"
-          : `${k}-fold cross-validation`
-      }. Test split at the best-validation epoch; mean ± sample std over runs.\n\n${
+      `# Experiment ${name}\n\n${data.description}\n\n${epochs} epochs, lr ${training.lr}, ${seeds} seed(s) from ${config.seed}, ${splitText}. Test split at the best-validation epoch; mean ± sample std over runs.\n\n${
         tableMarkdown(rows)
       }\nRebuild with \`deno task sql\` and this query ($name = '${name}'):\n\n\`\`\`sql${EXPERIMENT_TABLE_SQL}\n\`\`\`\n`,
     );
@@ -205,119 +210,4 @@ export async function runExperiment(
   } finally {
     store.close();
   }
-}
-
-/** Copies of `bags` with the splits of `seed` and `fold`. */
-async function splitBags(
-  ctx: CommandContext,
-  bags: readonly Bag[],
-  seed: number,
-  folds: number,
-  fold: number,
-): Promise<Bag[]> {
-  const copies = bags.map((b) => ({ ...b }));
-  const { bags: split } = await assignSplits(copies, {
-    ...ctx,
-    config: {
-      ...ctx.config,
-      seed,
-      train: { ...ctx.config.train, folds, fold },
-    },
-    info: () => {},
-  });
-  return split;
-}
-
-interface RunSettings {
-  id: string;
-  seed: number;
-  fold: number;
-  outDir: string;
-  epochs: number;
-  lr: number;
-  weightDecay: number;
-  clipNorm: number | null;
-  modelOptions: Record<string, Record<string, unknown>>;
-}
-
-/** Trains and evaluates one run unless it finished before; true if trained. */
-async function trainRun(
-  ctx: CommandContext,
-  store: Store,
-  c: ExperimentConfiguration,
-  bags: readonly Bag[],
-  s: RunSettings,
-): Promise<boolean> {
-  const [existing] = await store.query(
-    `SELECT status, EXISTS (SELECT 1 FROM metrics m WHERE m.run = runs.id
-       AND m.name = 'js_last_half') AS evaluated
-     FROM runs WHERE id = ?`,
-    [s.id],
-  );
-  if (existing?.status === "finished" && existing.evaluated) {
-    ctx.info(`experiment: ${s.id} finished before, skipped`);
-    return false;
-  }
-  if (existing?.status !== "finished") {
-    const checkpoint = join(s.outDir, s.id, "checkpoint.bin");
-    if (existing && !(await exists(checkpoint))) {
-      // Killed before its first checkpoint: start the run afresh.
-      for (const t of ["epochs", "attention", "predictions"]) {
-        await store.exec(`DELETE FROM ${t} WHERE run = ?`, [s.id]);
-      }
-    }
-    const numClasses = Math.max(2, ...bags.map((b) => b.label + 1));
-    const model = buildModel(c.model, {
-      ...s.modelOptions[c.model],
-      inputDim: bags[0]!.dim,
-      numClasses,
-      seed: s.seed,
-      anchor: anchorOption(c.anchor),
-    });
-    try {
-      for await (
-        const _ of trainModel(model, bags, {
-          runId: s.id,
-          epochs: s.epochs,
-          lr: s.lr,
-          weightDecay: s.weightDecay,
-          clipNorm: s.clipNorm,
-          seed: s.seed,
-          fold: s.fold,
-          store,
-          outDir: s.outDir,
-          config: {
-            experiment: s.id.split(".")[1],
-            model: { name: c.model, options: model.options },
-            anchor: c.anchor,
-            epochs: s.epochs,
-            lr: s.lr,
-            weightDecay: s.weightDecay,
-            clipNorm: s.clipNorm,
-            seed: s.seed,
-            fold: s.fold,
-          },
-          quiet: ctx.quiet,
-          onLog: (m) => ctx.info(m),
-        })
-      ) {
-        // Epochs are recorded in the store by the trainer.
-      }
-    } finally {
-      model.dispose();
-    }
-  }
-  // Metric rows of an earlier evaluation (another best epoch) go first.
-  await store.exec("DELETE FROM metrics WHERE run = ?", [s.id]);
-  await evaluateRun({
-    store,
-    run: s.id,
-    epoch: "best",
-    bootstrap: { resamples: 200 },
-  });
-  return true;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
 }

@@ -1,0 +1,149 @@
+/**
+ * One run of an experiment: its bags split for a seed and fold, then
+ * trained and evaluated, or skipped when the store says it finished.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { Store } from "../../data/store.ts";
+import { buildModel } from "../../models/anchor_factory.ts";
+import { evaluateRun } from "../../stages/evaluate/evaluate_run.ts";
+import { trainModel } from "../../stages/train/trainer.ts";
+import type { CommandContext } from "../cli_context.ts";
+import type { Bag } from "../types.ts";
+import {
+  anchorOption,
+  type ExperimentConfiguration,
+} from "./experiment_plan.ts";
+import { assignSplits } from "./train.ts";
+
+/**
+ * Copies of `bags` with the splits of `seed` and `fold`: a split file or
+ * splits stored with the slides win, else fold `fold` of a seeded
+ * stratified `folds`-fold split.
+ */
+export async function splitBags(
+  ctx: CommandContext,
+  bags: readonly Bag[],
+  seed: number,
+  folds: number,
+  fold: number,
+): Promise<Bag[]> {
+  const copies = bags.map((b) => ({ ...b }));
+  const { bags: split } = await assignSplits(copies, {
+    ...ctx,
+    config: {
+      ...ctx.config,
+      seed,
+      train: { ...ctx.config.train, folds, fold },
+    },
+    info: () => {},
+  });
+  return split;
+}
+
+/** Settings of one run. */
+export interface RunSettings {
+  id: string;
+  seed: number;
+  fold: number;
+  outDir: string;
+  epochs: number;
+  lr: number;
+  weightDecay: number;
+  clipNorm: number | null;
+  modelOptions: Record<string, Record<string, unknown>>;
+}
+
+/**
+ * Trains run `s.id` of configuration `c` unless it finished before (an
+ * interrupted run continues from its checkpoint), then evaluates it at its
+ * best-validation epoch, writing the metric rows the table is built from.
+ * Returns true when it trained or evaluated, false when it skipped.
+ *
+ * @example
+ * ```ts ignore
+ * const bags = await splitBags(ctx, data.bags, 1, 5, 0);
+ * await trainRun(ctx, store, { model: "abmil", anchor: "ema" }, bags, settings);
+ * ```
+ */
+export async function trainRun(
+  ctx: CommandContext,
+  store: Store,
+  c: ExperimentConfiguration,
+  bags: readonly Bag[],
+  s: RunSettings,
+): Promise<boolean> {
+  const [existing] = await store.query(
+    `SELECT status, EXISTS (SELECT 1 FROM metrics m WHERE m.run = runs.id
+       AND m.name = 'js_last_half') AS evaluated
+     FROM runs WHERE id = ?`,
+    [s.id],
+  );
+  if (existing?.status === "finished" && existing.evaluated) {
+    ctx.info(`experiment: ${s.id} finished before, skipped`);
+    return false;
+  }
+  if (existing?.status !== "finished") {
+    const checkpoint = join(s.outDir, s.id, "checkpoint.bin");
+    if (existing && !(await exists(checkpoint))) {
+      // Killed before its first checkpoint: start the run afresh.
+      for (const t of ["epochs", "attention", "predictions"]) {
+        await store.exec(`DELETE FROM ${t} WHERE run = ?`, [s.id]);
+      }
+    }
+    const numClasses = Math.max(2, ...bags.map((b) => b.label + 1));
+    const model = buildModel(c.model, {
+      ...s.modelOptions[c.model],
+      inputDim: bags[0]!.dim,
+      numClasses,
+      seed: s.seed,
+      anchor: anchorOption(c.anchor),
+    });
+    try {
+      for await (
+        const _ of trainModel(model, bags, {
+          runId: s.id,
+          epochs: s.epochs,
+          lr: s.lr,
+          weightDecay: s.weightDecay,
+          clipNorm: s.clipNorm,
+          seed: s.seed,
+          fold: s.fold,
+          store,
+          outDir: s.outDir,
+          config: {
+            experiment: s.id.split(".")[1],
+            model: { name: c.model, options: model.options },
+            anchor: c.anchor,
+            epochs: s.epochs,
+            lr: s.lr,
+            weightDecay: s.weightDecay,
+            clipNorm: s.clipNorm,
+            seed: s.seed,
+            fold: s.fold,
+          },
+          quiet: ctx.quiet,
+          onLog: (m) => ctx.info(m),
+        })
+      ) {
+        // Epochs are recorded in the store by the trainer.
+      }
+    } finally {
+      model.dispose();
+    }
+  }
+  // Metric rows of an earlier evaluation (another best epoch) go first.
+  await store.exec("DELETE FROM metrics WHERE run = ?", [s.id]);
+  await evaluateRun({
+    store,
+    run: s.id,
+    epoch: "best",
+    bootstrap: { resamples: 200 },
+  });
+  return true;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
