@@ -8,6 +8,9 @@ import { commandContext, type GlobalOptions } from "../cli_context.ts";
 import { parseInteger } from "../cli_args.ts";
 import type { PipelineSummary } from "./pipeline.ts";
 
+/** Epochs of the built-in demo run (the protocol's default is 50). */
+export const DEMO_EPOCHS = 30;
+
 /** Adds `pipeline` to `program`. */
 export function registerPipeline(
   program: CommandUnknownOpts,
@@ -39,6 +42,14 @@ export function registerPipeline(
       if (o.labels !== undefined) ctx.config.labels = o.labels;
       if (o.model !== undefined) ctx.config.train.model = o.model;
       if (o.epochs !== undefined) ctx.config.train.epochs = o.epochs;
+      else if (!globals().config && !ctx.config.slides) {
+        // The built-in demo: fewer epochs than the reference protocol's 50,
+        // so the whole run stays within a few minutes on 2 cores.
+        ctx.config.train.epochs = DEMO_EPOCHS;
+        ctx.info(
+          `pipeline: built-in synthetic cohort, ${DEMO_EPOCHS} epochs (--epochs to change)`,
+        );
+      }
       const { runPipeline } = await import("./pipeline.ts");
       const summary = await runPipeline(ctx, {
         ...(o.syntheticSlides ? { syntheticSlides: o.syntheticSlides } : {}),
