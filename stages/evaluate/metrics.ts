@@ -117,7 +117,7 @@ export function rocAuc(p: Predictions): number {
  */
 export function classificationMetrics(
   p: Predictions,
-  numClasses = p.probabilities[0]?.length ?? 2,
+  numClasses: number = p.probabilities[0]?.length ?? 2,
 ): ClassificationMetrics {
   const n = p.labels.length;
   if (p.probabilities.length !== n) {
