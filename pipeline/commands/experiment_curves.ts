@@ -54,9 +54,33 @@ export async function writeExperimentCurves(
   threshold?: number,
 ): Promise<{ svg: string; png: string }> {
   const { js, effective } = await experimentCurves(store, name);
-  const svgText = await renderSvg(stabilitySpec(js, effective, threshold));
+  const spec = distinctColours(stabilitySpec(js, effective, threshold));
+  const svgText = await renderSvg(spec);
   const svg = `${outDir}/stability.svg`, png = `${outDir}/stability.png`;
   await Deno.writeTextFile(svg, svgText);
   await Deno.writeFile(png, await svgToPng(svgText, 96));
   return { svg, png };
+}
+
+/**
+ * Up to 20 series (an experiment's configurations) in distinct colours with
+ * one shared legend: the report's charts use 10 colours, which repeat here.
+ */
+function distinctColours<T extends object>(spec: T): T {
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== "object") return;
+    const o = node as Record<string, unknown>;
+    const color = o.color as Record<string, unknown> | undefined;
+    if (color && color.field === "series") {
+      color.scale = { scheme: "tableau20" };
+    }
+    const resolve = o.resolve as
+      | { scale?: Record<string, unknown> }
+      | undefined;
+    if (resolve?.scale?.color) resolve.scale.color = "shared";
+    Object.values(o).forEach(walk);
+  };
+  walk(spec);
+  return spec;
 }
