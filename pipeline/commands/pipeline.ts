@@ -13,7 +13,7 @@ import { listSlides } from "../../stages/tile/slide_list.ts";
 import { TileStream } from "../../stages/tile/tile_stream.ts";
 import { EmbedStream } from "../../stages/embed/embed_stream.ts";
 import { openEncoder } from "../../stages/embed/open_encoder.ts";
-import { readLabelsCsv } from "../../stages/bag/labels.ts";
+import { labelSlides, readLabelsCsv } from "../../stages/bag/labels.ts";
 import type { CommandContext } from "../cli_context.ts";
 import type { SlideRef } from "../types.ts";
 import { runTrain, type TrainSummary } from "./train.ts";
@@ -104,15 +104,10 @@ export async function tileAndEmbed(
   }
   ctx.config.labels = labelsPath;
   const labels = await readLabelsCsv(labelsPath);
-  const slides: SlideRef[] = (await listSlides(slidesSource)).map((s) => {
-    const label = labels.labels.get(s.id);
-    const split = labels.splits.get(s.id);
-    return {
-      ...s,
-      ...(label === undefined ? {} : { label }),
-      ...(split === undefined ? {} : { split }),
-    };
-  });
+  const slides: SlideRef[] = labelSlides(
+    await listSlides(slidesSource),
+    labels,
+  );
   const unlabeled = slides.filter((s) => s.label === undefined);
   if (unlabeled.length > 0) {
     throw new Error(

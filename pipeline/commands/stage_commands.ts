@@ -324,15 +324,8 @@ async function withLabels(
   labelsPath: string | undefined,
 ): Promise<SlideRef[]> {
   if (!labelsPath) return slides;
-  const { readLabelsCsv } = await import("../../stages/bag/labels.ts");
-  const table = await readLabelsCsv(labelsPath);
-  return slides.map((s) => {
-    const label = table.labels.get(s.id);
-    const split = table.splits.get(s.id);
-    return {
-      ...s,
-      ...(label === undefined ? {} : { label }),
-      ...(split === undefined ? {} : { split }),
-    };
-  });
+  const { labelSlides, readLabelsCsv } = await import(
+    "../../stages/bag/labels.ts"
+  );
+  return labelSlides(slides, await readLabelsCsv(labelsPath));
 }

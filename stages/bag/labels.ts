@@ -220,3 +220,30 @@ export function parseSplitJson(
   }
   return out;
 }
+
+/**
+ * Copies each slide's label and split from `table` onto its ref (slides the
+ * table lacks are left as they are).
+ *
+ * @example
+ * ```ts
+ * import { labelSlides, parseLabelsCsv } from "./labels.ts";
+ * const t = parseLabelsCsv("slide_id,label\na,0\nb,1\n", "l.csv");
+ * const [a] = labelSlides([{ id: "a", path: "a.tiff" }], t);
+ * if (a?.label !== 0) throw new Error();
+ * ```
+ */
+export function labelSlides<T extends { id: string }>(
+  slides: readonly T[],
+  table: LabelTable,
+): (T & { label?: number; split?: Split })[] {
+  return slides.map((s) => {
+    const label = table.labels.get(s.id);
+    const split = table.splits.get(s.id);
+    return {
+      ...s,
+      ...(label === undefined ? {} : { label }),
+      ...(split === undefined ? {} : { split }),
+    };
+  });
+}
