@@ -144,14 +144,5 @@ export {
   type TrainStreamOptions,
 } from "./stages/train/train_stream.ts";
 export { AdamW, clipByGlobalNorm, cosineLr } from "./stages/train/adamw.ts";
-export {
-  attentionSnapshot,
-  jsDivergence,
-} from "./stages/train/attention_snapshot.ts";
-export {
-  binaryAuc,
-  type ClassificationMetrics,
-  classificationMetrics,
-  type Predictions,
-  rocAuc,
-} from "./stages/evaluate/metrics.ts";
+export { attentionSnapshot } from "./stages/train/attention_snapshot.ts";
+export * from "./stages/evaluate/mod.ts";

@@ -51,22 +51,3 @@ export function attentionSnapshot(
   }
   return heads > 1 ? { mean, heads: perHead } : { mean };
 }
-
-/** Jensen–Shannon divergence (natural log, eps 1e-8 inside the logs). */
-export function jsDivergence(
-  p: ArrayLike<number>,
-  q: ArrayLike<number>,
-): number {
-  if (p.length !== q.length) {
-    throw new RangeError(
-      `jsDivergence() needs distributions of equal length: got ${p.length} and ${q.length}`,
-    );
-  }
-  let s = 0;
-  for (let i = 0; i < p.length; i++) {
-    const a = p[i] as number, b = q[i] as number, m = (a + b) / 2;
-    s += a * (Math.log(a + 1e-8) - Math.log(m + 1e-8)) +
-      b * (Math.log(b + 1e-8) - Math.log(m + 1e-8));
-  }
-  return s / 2;
-}

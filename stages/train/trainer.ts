@@ -18,7 +18,8 @@ import { formatDuration, Progress } from "../../pipeline/progress.ts";
 import { classificationMetrics } from "../evaluate/metrics.ts";
 import { cosineLr } from "./adamw.ts";
 import { StepRunner } from "./train_step.ts";
-import { attentionSnapshot, jsDivergence } from "./attention_snapshot.ts";
+import { attentionSnapshot } from "./attention_snapshot.ts";
+import { jsDivergence } from "../evaluate/attention_measures.ts";
 import {
   captureCheckpoint,
   readCheckpoint,
