@@ -35,7 +35,7 @@ import {
   tableMarkdown,
 } from "./experiment_table.ts";
 import { writeExperimentCurves } from "./experiment_curves.ts";
-import { splitBags, trainRun } from "./experiment_run.ts";
+import { type AnchorSettings, splitBags, trainRun } from "./experiment_run.ts";
 
 /** Options of {@link runExperiment} beyond the configuration. */
 export interface ExperimentOptions extends ExperimentDataOptions {
@@ -51,6 +51,8 @@ export interface ExperimentOptions extends ExperimentDataOptions {
   epochs?: number;
   /** Model options per model name, e.g. `{asmil: {nToken: 4}}`. */
   modelOptions?: Record<string, Record<string, unknown>>;
+  /** Anchor momentum, temperature or loss weight for every anchored run. */
+  anchor?: AnchorSettings;
   /** Output folder (default `<db folder>/experiments/<name>`). */
   outDir?: string;
   /** Experiment name (default: data id + hash of the training settings). */
@@ -133,6 +135,10 @@ export async function runExperiment(
       weightDecay: config.train.weightDecay,
       clipNorm: config.train.clipNorm,
       modelOptions: options.modelOptions ?? {},
+      // Only when set, so names of experiments without it do not change.
+      ...(options.anchor && Object.keys(options.anchor).length > 0
+        ? { anchor: options.anchor }
+        : {}),
     };
     const name = options.name ??
       `${data.id}-${shortHash(training).slice(0, 4)}`;
@@ -159,6 +165,7 @@ export async function runExperiment(
             fold,
             outDir: join(outDir, "runs"),
             ...training,
+            anchor: options.anchor ?? {},
           });
           runs.push({ id, status: trained ? "trained" : "skipped" });
         }

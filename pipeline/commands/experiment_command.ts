@@ -75,6 +75,21 @@ export function registerExperiment(
       "--model-options <json>",
       'model options per model, e.g. \'{"asmil":{"nToken":4}}\'',
     )
+    .option(
+      "--anchor-weight <w>",
+      "anchor loss weight of every anchored run (default 1)",
+      parseNumber("--anchor-weight"),
+    )
+    .option(
+      "--anchor-momentum <m>",
+      "EMA momentum of the anchor (default 0.999)",
+      parseNumber("--anchor-momentum"),
+    )
+    .option(
+      "--anchor-tau <t>",
+      "normalized-sigmoid temperature (default 0.5)",
+      parseNumber("--anchor-tau"),
+    )
     .option("--no-report", "skip the HTML/Markdown comparison report")
     .option("--threads <n>", "BLAS threads", parseInteger("--threads"))
     .action(async (o) => {
@@ -103,6 +118,14 @@ export function registerExperiment(
       for (const [key, value] of Object.entries(copy)) {
         if (value !== undefined) Object.assign(options, { [key]: value });
       }
+      const anchor = Object.fromEntries(
+        Object.entries({
+          weight: o.anchorWeight,
+          momentum: o.anchorMomentum,
+          tau: o.anchorTau,
+        }).filter(([, v]) => v !== undefined),
+      );
+      if (Object.keys(anchor).length > 0) options.anchor = anchor;
       if (o.modelOptions !== undefined) {
         options.modelOptions = parseJsonOption(
           "--model-options",

@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import type { Store } from "../../data/store.ts";
 import { buildModel } from "../../models/anchor_factory.ts";
+import type { AnchorOptions } from "../../models/anchor.ts";
 import { evaluateRun } from "../../stages/evaluate/evaluate_run.ts";
 import { trainModel } from "../../stages/train/trainer.ts";
 import type { CommandContext } from "../cli_context.ts";
@@ -53,7 +54,14 @@ export interface RunSettings {
   weightDecay: number;
   clipNorm: number | null;
   modelOptions: Record<string, Record<string, unknown>>;
+  /** Overrides of the anchor's momentum, temperature and loss weight. */
+  anchor: AnchorSettings;
 }
+
+/** Anchor settings an experiment may change (the same for every model). */
+export type AnchorSettings = Partial<
+  Pick<AnchorOptions, "momentum" | "tau" | "weight">
+>;
 
 /**
  * Trains run `s.id` of configuration `c` unless it finished before (an
@@ -98,7 +106,9 @@ export async function trainRun(
       inputDim: bags[0]!.dim,
       numClasses,
       seed: s.seed,
-      anchor: anchorOption(c.anchor),
+      anchor: c.anchor === "none"
+        ? false
+        : { ...anchorOption(c.anchor), ...s.anchor },
     });
     try {
       for await (

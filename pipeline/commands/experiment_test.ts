@@ -42,6 +42,8 @@ Deno.test("asmil experiment --data features writes a table with one row of finit
     "abmil,asmil",
     "--model-options",
     '{"abmil":{"innerDim":16,"attentionDim":8},"asmil":{"innerDim":16,"nToken":4,"nDrop":2}}',
+    "--anchor-weight",
+    "2",
     "--name",
     "t",
     "--out",
@@ -81,6 +83,19 @@ Deno.test("asmil experiment --data features writes a table with one row of finit
   );
   assert.equal(runs.length, 10);
   assert.ok(runs.every((r) => r.status === "finished"));
+  const [config] = await store.query(
+    "SELECT config->'model'->'options'->'anchor' AS anchor FROM runs WHERE id = 'exp.t.asmil.released.s0.f0'",
+  );
+  assert.deepEqual(
+    JSON.parse(String(config!.anchor)),
+    {
+      ...JSON.parse(String(config!.anchor)),
+      init: "independent",
+      update: "frozen",
+      weight: 2,
+    },
+    "the released anchor with --anchor-weight 2",
+  );
   const [loc] = await store.query(
     `SELECT count(*) AS n FROM attention_localisation
      WHERE run = 'exp.t.asmil.ema.s1.f0'`,
