@@ -7,6 +7,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { binaryAuc } from "../stages/evaluate/metrics.ts";
 import type { MilModel } from "../models/mil_model.ts";
 import { Rng } from "../pipeline/random.ts";
 import type { Bag, Split } from "../pipeline/types.ts";
@@ -109,34 +110,11 @@ export function fitOnBags(
       return tf.softmax(logits).dataSync()[1] ?? NaN;
     })
   );
-  return { auc: rocAuc(scores, scored.map((b) => b.label)), epochLosses };
-}
-
-/**
- * ROC AUC of `scores` for binary `labels` (1 = positive), ties counted ½
- * (the Mann–Whitney U statistic).
- *
- * @example
- * ```ts
- * import { rocAuc } from "./feature_bags_fit.ts";
- * if (rocAuc([0.1, 0.9, 0.4], [0, 1, 0]) !== 1) throw new Error("perfect ranking");
- * ```
- */
-export function rocAuc(scores: number[], labels: number[]): number {
-  let pairs = 0, wins = 0;
-  for (let i = 0; i < scores.length; i++) {
-    if (labels[i] !== 1) continue;
-    for (let j = 0; j < scores.length; j++) {
-      if (labels[j] === 1) continue;
-      pairs++;
-      const a = scores[i] as number, b = scores[j] as number;
-      wins += a > b ? 1 : a === b ? 0.5 : 0;
-    }
-  }
-  if (pairs === 0) {
+  const auc = binaryAuc(scores, scored.map((b) => b.label));
+  if (Number.isNaN(auc)) {
     throw new RangeError(
-      "rocAuc() needs at least one positive and one negative label: got one class only",
+      "fitOnBags() needs at least one positive and one negative bag to score: got one class only",
     );
   }
-  return wins / pairs;
+  return { auc, epochLosses };
 }

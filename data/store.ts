@@ -17,6 +17,7 @@ import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
 import { MACROS_SQL } from "./macros.ts";
 import { STABILITY_SQL } from "./stability_sql.ts";
 import { StoreWriter } from "./store_writer.ts";
+import { plainRow, type Row } from "./plain_row.ts";
 
 export type { StoreWriter } from "./store_writer.ts";
 export type * from "./records.ts";
@@ -24,8 +25,7 @@ export type * from "./records.ts";
 /** A query parameter list or named-parameter object. */
 export type Params = DuckDBValue[] | Record<string, DuckDBValue>;
 
-/** A row as plain JS values (BIGINT as number when safe, lists as arrays). */
-export type Row = Record<string, unknown>;
+export type { Row } from "./plain_row.ts";
 
 /** Options for {@link Store.open}. */
 export interface OpenStoreOptions {
@@ -233,24 +233,6 @@ export function openStore(
   options: OpenStoreOptions = {},
 ): Promise<Store> {
   return Store.open(path, options);
-}
-
-function plainRow(row: Record<string, unknown>): Row {
-  const out: Row = {};
-  for (const [key, value] of Object.entries(row)) out[key] = plainValue(value);
-  return out;
-}
-
-function plainValue(value: unknown): unknown {
-  if (typeof value === "bigint") {
-    return Number.isSafeInteger(Number(value)) ? Number(value) : String(value);
-  }
-  if (Array.isArray(value)) return value.map(plainValue);
-  if (value instanceof Date) return value;
-  if (value !== null && typeof value === "object") {
-    return plainRow(value as Record<string, unknown>);
-  }
-  return value;
 }
 
 /** The message of any thrown value. */

@@ -26,7 +26,8 @@ import type {
   SlideRecord,
   TileRecord,
 } from "./records.ts";
-import type { Params, Row } from "./store.ts";
+import type { Params } from "./store.ts";
+import { plainRow, type Row } from "./plain_row.ts";
 
 /** Writes inside one transaction of a {@link Store}. */
 export class StoreWriter {
@@ -40,13 +41,7 @@ export class StoreWriter {
   /** Reads inside the transaction (sees its uncommitted writes). */
   async query(sql: string, params?: Params): Promise<Row[]> {
     const reader = await this.#connection.runAndReadAll(sql, params);
-    return reader.getRowObjectsJS().map((row) => {
-      const out: Row = {};
-      for (const [k, v] of Object.entries(row)) {
-        out[k] = typeof v === "bigint" ? Number(v) : v;
-      }
-      return out;
-    });
+    return reader.getRowObjectsJS().map(plainRow);
   }
 
   /** Runs a statement inside the transaction. */

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { dirname } from "node:path";
 import { type Config, loadConfig, parseConfig } from "./config.ts";
 import { openStore, type Store } from "../data/store.ts";
 import { Progress, type ProgressOptions } from "./progress.ts";
@@ -24,6 +25,8 @@ export interface CommandContext {
   config: Config;
   /** Path of the run store. */
   db: string;
+  /** Folder of the run store (where runs, reports and caches go). */
+  dir: string;
   /** Whether the store path was given (flag or config) rather than defaulted. */
   dbGiven: boolean;
   quiet: boolean;
@@ -49,11 +52,11 @@ export async function commandContext(
   return {
     config,
     db,
+    dir: dirname(db),
     dbGiven: (globals.db ?? config.db) !== undefined,
     quiet,
     async openStore() {
-      const dir = db.includes("/") ? db.slice(0, db.lastIndexOf("/")) : "";
-      if (dir && db !== ":memory:") await Deno.mkdir(dir, { recursive: true });
+      if (db !== ":memory:") await Deno.mkdir(dirname(db), { recursive: true });
       return await openStore(db);
     },
     progress(label, options = {}) {

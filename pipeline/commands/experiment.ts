@@ -143,11 +143,7 @@ export async function runExperiment(
     const name = options.name ??
       `${data.id}-${shortHash(training).slice(0, 4)}`;
     const outDir = options.outDir ??
-      join(
-        ctx.db.includes("/") ? ctx.db.slice(0, ctx.db.lastIndexOf("/")) : ".",
-        "experiments",
-        name,
-      );
+      join(ctx.dir, "experiments", name);
     await Deno.mkdir(outDir, { recursive: true });
     ctx.info(
       `experiment ${name}: ${data.description}; ${configurations.length} configurations × ${seeds} seeds × ${folds.length} folds, ${epochs} epochs`,

@@ -48,10 +48,6 @@ export interface PipelineSummary {
   seconds: { tile: number; train: number; report: number; total: number };
 }
 
-function storeDir(ctx: CommandContext): string {
-  return ctx.db.includes("/") ? ctx.db.slice(0, ctx.db.lastIndexOf("/")) : ".";
-}
-
 /** What {@link tileAndEmbed} did. */
 export interface EmbeddedSlides {
   /** Slides listed (embedded now or before). */
@@ -76,7 +72,7 @@ export async function tileAndEmbed(
   let slidesSource = config.slides;
   let labelsPath = config.labels;
   if (!slidesSource) {
-    const dir = join(storeDir(ctx), "synthetic");
+    const dir = join(ctx.dir, "synthetic");
     const progress = ctx.progress("synth", { unit: "slides" });
     const cohort = await writeSyntheticCohort({
       outDir: dir,
@@ -154,7 +150,7 @@ export async function tileAndEmbed(
           : {}),
         store,
         rerun: "reuse",
-        qcDir: join(storeDir(ctx), "qc"),
+        qcDir: join(ctx.dir, "qc"),
         onSlide: (r) => {
           if (r.status === "failed") {
             failed.push({ slideId: r.slideId, error: r.error ?? "" });
@@ -235,7 +231,7 @@ export async function runPipeline(
     const written = await writeReport({
       store: reportStore,
       runs: [train.run],
-      outDir: join(storeDir(ctx), "reports", train.run),
+      outDir: join(ctx.dir, "reports", train.run),
       evaluations: [evaluation],
     });
     report = written.html;

@@ -151,9 +151,7 @@ export async function runTrain(
     const anchored = "anchor" in model.options;
     const run = options.run ??
       defaultRunId(t.model, anchored && t.model !== "asmil", config.seed, fold);
-    const outDir = options.outDir ??
-      (ctx.db.includes("/") ? ctx.db.slice(0, ctx.db.lastIndexOf("/")) : ".") +
-        "/runs";
+    const outDir = options.outDir ?? `${ctx.dir}/runs`;
     ctx.info(
       `train ${run}: ${bags.length} bags (${
         ["train", "val", "test"].map((s) =>
