@@ -13,6 +13,7 @@ import { blasKernelConfigs } from "./blas_kernels.ts";
 import { untransposedKernelConfig } from "./wasm_untransposed.ts";
 import { batchSafeFusedMatMulConfig } from "./wasm_fused_batched.ts";
 import { leanWasmKernelConfigs } from "./wasm_lean_kernels.ts";
+import { sliceKernelConfigs } from "./wasm_slice_kernels.ts";
 
 /** What `useBackend` can be asked for. */
 export type BackendChoice = "auto" | "blas" | "wasm" | "cpu" | "tensorflow";
@@ -51,7 +52,14 @@ export interface BackendInfo {
 }
 
 const MATMUL_KERNELS = [tf.BatchMatMul, tf._FusedMatMul];
-const LEAN_KERNELS = [tf.Identity, tf.Sum, tf.Tanh, tf.Sigmoid];
+const LEAN_KERNELS = [
+  tf.Identity,
+  tf.Sum,
+  tf.Tanh,
+  tf.Sigmoid,
+  tf.Slice,
+  tf.SplitV,
+];
 const TFJS_NODE_PACKAGES = [
   "@tensorflow/tfjs-node-gpu",
   "@tensorflow/tfjs-node",
@@ -223,10 +231,11 @@ function stockWasm(name: string): tf.KernelConfig {
   return stockWasmKernels.get(name)!;
 }
 
-/** Installs `matMuls` plus the lean Identity, Sum and Tanh on the wasm backend. */
+/** Installs `matMuls` plus the lean Identity, Sum, Tanh, Slice and SplitV on the wasm backend. */
 function installMatMuls(matMuls: tf.KernelConfig[]): void {
   const lean = leanWasmKernelConfigs(stockWasm(tf.Sum), stockWasm(tf.Sigmoid));
-  for (const config of [...matMuls, ...lean]) {
+  const slices = sliceKernelConfigs(stockWasm(tf.Slice), stockWasm(tf.SplitV));
+  for (const config of [...matMuls, ...lean, ...slices]) {
     tf.unregisterKernel(config.kernelName, "wasm");
     tf.registerKernel(config);
   }

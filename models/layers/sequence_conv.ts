@@ -60,15 +60,17 @@ export function headwiseSequenceConv(
       [2, 1, 0, 3],
     );
     const shifted = tf.pad(grid, [[0, 0], [0, 0], [1, 1], [0, 0]]);
-    const neighbours = [0, 1, 2].map((s) =>
-      tf.slice(shifted, [0, 0, s, 0], [heads, b, blocks, dh])
-    );
-    const stacked = tf.reshape(tf.concat(neighbours, 1), [
-      heads,
-      3 * b,
-      blocks * dh,
-    ]);
-    const out = tf.matMul(toeplitz as tf.Tensor3D, stacked as tf.Tensor3D);
+    // One product per neighbour, summed: a concatenation of the three
+    // would cost a split in the backward pass, slow on tfjs-wasm.
+    const out = tf.addN([0, 1, 2].map((s) =>
+      tf.matMul(
+        tf.slice(toeplitz, [0, 0, s * b], [heads, b, b]) as tf.Tensor3D,
+        tf.reshape(
+          tf.slice(shifted, [0, 0, s, 0], [heads, b, blocks, dh]),
+          [heads, b, blocks * dh],
+        ) as tf.Tensor3D,
+      )
+    ));
     const back = tf.transpose(
       tf.reshape(out, [heads, b, blocks, dh]),
       [2, 1, 0, 3],
