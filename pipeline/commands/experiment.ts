@@ -149,12 +149,18 @@ export async function runExperiment(
       `experiment ${name}: ${data.description}; ${configurations.length} configurations × ${seeds} seeds × ${folds.length} folds, ${epochs} epochs`,
     );
     const runs: ExperimentSummary["runs"] = [];
+    const total = seeds * folds.length * configurations.length;
     for (let s = 0; s < seeds; s++) {
       const seed = config.seed + s;
       for (const fold of folds) {
         const bags = await splitBags(ctx, data.bags, seed, k, fold);
         for (const c of configurations) {
           const id = experimentRunId(name, c, seed, fold);
+          ctx.info(
+            `experiment: run ${runs.length + 1}/${total} ${id} (${
+              minutes(performance.now() - t0)
+            } so far)`,
+          );
           const trained = await trainRun(ctx, store, c, bags, {
             id,
             seed,
@@ -213,4 +219,9 @@ export async function runExperiment(
   } finally {
     store.close();
   }
+}
+
+function minutes(ms: number): string {
+  const m = Math.floor(ms / 60_000), s = Math.round((ms % 60_000) / 1000);
+  return m > 0 ? `${m}m${String(s).padStart(2, "0")}s` : `${s}s`;
 }

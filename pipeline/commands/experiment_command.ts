@@ -43,7 +43,7 @@ export function registerExperiment(
     )
     .option(
       "--bags <n>",
-      "generated data: number of bags",
+      "generated data: number of bags (mnist-bags 200, features 24)",
       parseInteger("--bags"),
     )
     .option(
