@@ -19,6 +19,7 @@ import { classificationMetrics } from "../evaluate/metrics.ts";
 import { cosineLr } from "./adamw.ts";
 import { StepRunner } from "./train_step.ts";
 import { attentionSnapshot } from "./attention_snapshot.ts";
+import { explainOutOfMemory } from "./out_of_memory.ts";
 import { jsDivergence } from "../evaluate/attention_measures.ts";
 import {
   captureCheckpoint,
@@ -55,13 +56,30 @@ interface Evaluated {
   probabilities: Map<string, Float32Array>;
 }
 
-function evaluate(model: MilModel, bags: readonly Bag[]): Evaluated {
+function evaluate(
+  model: MilModel,
+  bags: readonly Bag[],
+  run: string,
+): Evaluated {
   const attention: Evaluated["attention"] = new Map();
   const probabilities = new Map<string, Float32Array>();
   const losses: number[] = [];
   for (const bag of bags) {
     const x = bagTensor(bag);
-    const out = model.forward(x, { training: false });
+    let out;
+    try {
+      out = model.forward(x, { training: false });
+    } catch (error) {
+      x.dispose();
+      throw explainOutOfMemory(error, {
+        run,
+        model: model.name,
+        slide: bag.slideId,
+        n: bag.n,
+        dim: bag.dim,
+        phase: "evaluation",
+      });
+    }
     const probs = tf.tidy(() => tf.softmax(out.logits));
     const p = probs.dataSync() as Float32Array;
     losses.push(-Math.log(Math.max(p[bag.label] as number, 1e-12)));
@@ -224,6 +242,15 @@ export async function* trainModel(
         let step;
         try {
           step = steps.step(x, bag.label, rng, lr);
+        } catch (error) {
+          throw explainOutOfMemory(error, {
+            run,
+            model: model.name,
+            slide: bag.slideId,
+            n: bag.n,
+            dim: bag.dim,
+            phase: "training step",
+          });
         } finally {
           x.dispose();
         }
@@ -247,7 +274,7 @@ export async function* trainModel(
       const evaluated = new Map<Split, Evaluated>();
       for (const split of ["val", "test", "train"] as const) {
         if (split === "train" && !recordSplits.has("train")) continue;
-        evaluated.set(split, evaluate(model, bySplit(split)));
+        evaluated.set(split, evaluate(model, bySplit(split), run));
       }
       const valEval = evaluated.get("val");
       const js = valEval
