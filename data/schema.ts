@@ -114,6 +114,20 @@ CREATE TABLE failures (
 );
 `,
   },
+  {
+    version: 2,
+    description:
+      "encoders: the model behind each embedding encoder name (fingerprint, source, dimension)",
+    sql: `
+CREATE TABLE encoders (
+  name VARCHAR PRIMARY KEY,
+  fingerprint VARCHAR NOT NULL,
+  source VARCHAR NOT NULL,
+  dim INTEGER NOT NULL,
+  registered_at TIMESTAMP DEFAULT current_timestamp
+);
+`,
+  },
 ];
 
 /** The version a store is at after every migration has run. */

@@ -17,6 +17,7 @@ Deno.test("openStore() creates every table at the current schema version", async
     const t of [
       "attention",
       "embeddings",
+      "encoders",
       "epochs",
       "failures",
       "metrics",

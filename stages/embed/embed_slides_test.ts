@@ -55,6 +55,56 @@ Deno.test("embedSlides() embeds an .onnx encoder's slides into the store, then s
   }
 });
 
+Deno.test("embedSlides() refuses to store a different model's features under a name already used, and says how to go on", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = await Store.open(":memory:");
+  try {
+    const model = `${dir}/encoder.onnx`;
+    const options = { store, encoder: model, inputSize: 32, threads: 1 };
+    await Deno.writeFile(model, tinyOnnxModel({ dim: 6, seed: 2 }));
+    await embedSlides({ tiles: tiles("s1", 3), ...options });
+    const [row] = await store.query(
+      "SELECT name, fingerprint, source, dim FROM encoders",
+    );
+    assert.equal(row?.name, "encoder");
+    assert.equal(row?.source, model);
+    assert.equal(row?.dim, 6);
+    // Same file again: same fingerprint, the new slide is embedded.
+    const again = await embedSlides({ tiles: tiles("s2", 2), ...options });
+    assert.deepEqual(again.embedded, ["s2"]);
+    // Retrained weights in the same path, same name: refused, even with overwrite.
+    await Deno.writeFile(model, tinyOnnxModel({ dim: 6, seed: 3 }));
+    for (const overwrite of [false, true]) {
+      await assert.rejects(
+        embedSlides({ tiles: tiles("s3", 2), ...options, overwrite }),
+        (e: Error) => {
+          for (
+            const part of [
+              'Encoder name "encoder" stands for another model',
+              "2 slide(s) were embedded",
+              String(row?.fingerprint),
+              "DELETE FROM embeddings WHERE encoder = 'encoder'",
+            ]
+          ) assert.ok(e.message.includes(part), `${part} in ${e.message}`);
+          return true;
+        },
+      );
+    }
+    const n = await store.query("SELECT count(*) AS n FROM embeddings");
+    assert.equal(n[0]?.n, 5);
+    // Under another name the new model is fine.
+    const renamed = await embedSlides({
+      tiles: tiles("s3", 2),
+      ...options,
+      name: "encoder_v2",
+    });
+    assert.deepEqual(renamed.embedded, ["s3"]);
+  } finally {
+    store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("openEncoder() rejects a name that is neither built in nor an .onnx path", async () => {
   await assert.rejects(
     openEncoder("uni"),

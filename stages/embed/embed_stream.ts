@@ -9,6 +9,7 @@
 import type { Store } from "../../data/store.ts";
 import type { Tile, TileEmbedding } from "../../pipeline/types.ts";
 import type { Encoder } from "./encoder.ts";
+import { claimEncoderName } from "./encoder_registry.ts";
 
 /** Options of {@linkcode EmbedStream}. */
 export interface EmbedStreamOptions {
@@ -58,7 +59,9 @@ interface SlideState {
  * tile stage emits them); a slide's embeddings are emitted (and stored)
  * once all its tiles are embedded, so a failing slide leaves no partial
  * rows. Slides whose embeddings from this encoder are already in the store
- * are not recomputed: their stored features are emitted instead.
+ * are not recomputed: their stored features are emitted instead. With a
+ * store, the encoder's name must stand for the same model as when it was
+ * first used there (see `encoder_registry.ts`).
  *
  * @example
  * ```ts ignore
@@ -93,6 +96,8 @@ class EmbedCore {
   #current: SlideState | undefined;
   #seen = new Set<string>();
   #done: Set<string> | undefined;
+  /** The encoder's name checked against (or recorded in) the store. */
+  #claimed: Promise<void> | undefined;
   /** The inference in flight (never rejects; errors land on the slide). */
   #inflight: Promise<void> = Promise.resolve();
   /** Finished slides being stored and emitted, in order. */
@@ -145,8 +150,17 @@ class EmbedCore {
   async #open(slideId: string): Promise<SlideState> {
     const s: SlideState = { id: slideId, tiles: [], rows: [], batch: [] };
     const store = this.#o.store;
-    if (!store || this.#o.overwrite) return s;
-    const encoder = this.#o.encoder.name;
+    if (!store) return s;
+    const { name, fingerprint, source, dim } = this.#o.encoder;
+    this.#claimed ??= claimEncoderName(store, {
+      name,
+      fingerprint,
+      source,
+      dim,
+    });
+    await this.#claimed;
+    if (this.#o.overwrite) return s;
+    const encoder = name;
     this.#done ??= new Set(
       (await store.query(
         "SELECT DISTINCT slide FROM embeddings WHERE encoder = ?",

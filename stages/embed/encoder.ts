@@ -53,6 +53,14 @@ export interface Encoder {
   readonly std: Rgb3;
   /** Length of each feature vector. */
   readonly dim: number;
+  /**
+   * Identifies the weights and preprocessing (a hash): one name with two
+   * fingerprints would mix features of two models in the store, which the
+   * embed stage refuses.
+   */
+  readonly fingerprint: string;
+  /** Where the model came from (a path or a description), for messages. */
+  readonly source: string;
   /** Resizes and normalises images into the model's input tensor. */
   prepare(batch: readonly RgbImage[]): PreparedBatch;
   /** Runs the model on a prepared batch. */

@@ -68,6 +68,16 @@ export function encoderConformance(c: EncoderCase): void {
     );
   });
 
+  test("has a fingerprint and source, the same when opened again", async (e) => {
+    assert.ok(e.fingerprint.length > 0 && e.source.length > 0);
+    const again = await c.newEncoder();
+    try {
+      assert.equal(again.fingerprint, e.fingerprint);
+    } finally {
+      await again.close();
+    }
+  });
+
   test("is deterministic across calls", async (e) => {
     const rng = new Rng(2);
     const batch = [

@@ -19,6 +19,7 @@ import * as h5wasm from "h5wasm";
 import type { Store } from "../../data/store.ts";
 import { dataset, readMatrix, scalarAttr, withH5File } from "./h5_file.ts";
 import { type LabelRow, readLabelRows } from "../bag/labels.ts";
+import { claimEncoderName, IMPORTED_FINGERPRINT } from "./encoder_registry.ts";
 
 /** Feature file layouts {@linkcode importFeatures} reads. */
 export type FeatureFormat = "clam" | "trident" | "acmil";
@@ -127,6 +128,12 @@ export async function importFeatures(
       );
     }
   }
+  await claimEncoderName(store, {
+    name: encoder,
+    fingerprint: IMPORTED_FINGERPRINT,
+    source: `${format} features imported from files`,
+    dim,
+  });
   const done = options.overwrite ? new Set<string>() : new Set(
     (await store.query(
       "SELECT DISTINCT slide FROM embeddings WHERE encoder = ?",

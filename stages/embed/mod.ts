@@ -22,6 +22,11 @@ export {
 } from "./open_encoder.ts";
 export { toNchw } from "./preprocess.ts";
 export {
+  claimEncoderName,
+  type EncoderIdentity,
+  IMPORTED_FINGERPRINT,
+} from "./encoder_registry.ts";
+export {
   EmbedStream,
   type EmbedStreamOptions,
   type SlideEmbedded,

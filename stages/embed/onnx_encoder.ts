@@ -5,6 +5,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import * as ort from "onnxruntime-node";
 import {
   type Encoder,
@@ -52,6 +53,8 @@ export interface OnnxEncoderOptions {
  */
 export class OnnxEncoder implements Encoder {
   readonly name: string;
+  readonly fingerprint: string;
+  readonly source: string;
   readonly inputSize: number;
   readonly mean: Rgb3;
   readonly std: Rgb3;
@@ -65,6 +68,8 @@ export class OnnxEncoder implements Encoder {
     session: ort.InferenceSession,
     fields: {
       name: string;
+      fingerprint: string;
+      source: string;
       inputSize: number;
       mean: Rgb3;
       std: Rgb3;
@@ -75,6 +80,8 @@ export class OnnxEncoder implements Encoder {
   ) {
     this.#session = session;
     this.name = fields.name;
+    this.fingerprint = fields.fingerprint;
+    this.source = fields.source;
     this.inputSize = fields.inputSize;
     this.mean = fields.mean;
     this.std = fields.std;
@@ -159,8 +166,17 @@ export class OnnxEncoder implements Encoder {
     }
     const name = options.name ??
       (typeof model === "string" ? stem(model) : "onnx");
+    const fingerprint = await modelFingerprint(model, {
+      inputSize,
+      mean,
+      std,
+      inputName,
+      outputName,
+    });
     return new OnnxEncoder(session, {
       name,
+      fingerprint,
+      source: where,
       inputSize,
       mean,
       std,
@@ -240,4 +256,25 @@ function pick(
 function stem(path: string): string {
   const base = path.split(/[\\/]/).at(-1) ?? path;
   return base.replace(/\.onnx$/i, "");
+}
+
+/**
+ * SHA-256 (first 16 hex digits) of the model's bytes and the preprocessing
+ * settings: the same file and settings give the same fingerprint wherever
+ * it lies. A file is hashed in chunks, so large models are not held twice.
+ */
+async function modelFingerprint(
+  model: string | Uint8Array,
+  settings: Record<string, unknown>,
+): Promise<string> {
+  const hash = createHash("sha256");
+  if (typeof model === "string") {
+    // The readable stream closes the file when it ends or fails.
+    const file = await Deno.open(model, { read: true });
+    for await (const chunk of file.readable) hash.update(chunk);
+  } else {
+    hash.update(model);
+  }
+  hash.update(JSON.stringify(settings));
+  return hash.digest("hex").slice(0, 16);
 }
