@@ -153,3 +153,27 @@ Deno.test("a read-only open of an empty file explains what is wrong", async () =
     /Cannot open run store/,
   );
 });
+
+Deno.test("a store at schema version 1 is migrated forward on open, its rows kept", async () => {
+  const path = await tempDb();
+  const old = await Store.open(path);
+  await old.exec(
+    "INSERT INTO failures (stage, slide, error) VALUES ('tile', 's1', 'x')",
+  );
+  await old.exec("DROP TABLE encoders");
+  await old.exec("UPDATE meta SET value = '1' WHERE key = 'schema_version'");
+  old.close();
+  await assert.rejects(
+    Store.open(path, { readOnly: true }),
+    /schema version 1, expected .*open it once for writing/,
+  );
+  const store = await Store.open(path);
+  assert.equal(await store.schemaVersion(), SCHEMA_VERSION);
+  assert.deepEqual(await store.query("SELECT count(*) AS n FROM encoders"), [
+    { n: 0 },
+  ]);
+  assert.deepEqual(await store.query("SELECT slide FROM failures"), [
+    { slide: "s1" },
+  ]);
+  store.close();
+});
