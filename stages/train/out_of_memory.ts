@@ -7,18 +7,18 @@
  *
  * @module
  */
+import type { Bag } from "../../pipeline/types.ts";
 
 /** What was running when a step or forward pass failed. */
 export interface FailureContext {
   run: string;
   model: string;
-  slide: string;
-  /** Instances in the bag. */
-  n: number;
-  dim: number;
   /** "training step" or "evaluation". */
   phase: string;
 }
+
+/** The bag it ran on. */
+export type FailedBag = Pick<Bag, "slideId" | "n" | "dim">;
 
 const OUT_OF_MEMORY =
   /memory access out of bounds|out of memory|maximum memory size|cannot enlarge memory|array buffer allocation failed|could not allocate/i;
@@ -32,7 +32,8 @@ const OUT_OF_MEMORY =
  * import { explainOutOfMemory } from "./out_of_memory.ts";
  * const e = explainOutOfMemory(
  *   new WebAssembly.RuntimeError("memory access out of bounds"),
- *   { run: "r", model: "transmil", slide: "s1", n: 20000, dim: 1024, phase: "training step" },
+ *   { run: "r", model: "transmil", phase: "training step" },
+ *   { slideId: "s1", n: 20000, dim: 1024 },
  * ) as Error;
  * if (!e.message.includes('slide "s1"')) throw new Error(e.message);
  * ```
@@ -40,13 +41,14 @@ const OUT_OF_MEMORY =
 export function explainOutOfMemory(
   error: unknown,
   c: FailureContext,
+  bag: FailedBag,
 ): unknown {
   const message = error instanceof Error ? error.message : String(error);
   const wasm = error instanceof WebAssembly.RuntimeError;
   if (!wasm && !OUT_OF_MEMORY.test(message)) return error;
   return new Error(
-    `Run "${c.run}": ${c.model} ran out of memory in the ${c.phase} of slide "${c.slide}" ` +
-      `(${c.n} instances × ${c.dim}): ${message}. The wasm backend's heap holds at most 4 GiB; ` +
+    `Run "${c.run}": ${c.model} ran out of memory in the ${c.phase} of slide "${bag.slideId}" ` +
+      `(${bag.n} instances × ${bag.dim}): ${message}. The wasm backend's heap holds at most 4 GiB; ` +
       `bags this large need a lighter model configuration (for TransMIL: a smaller innerDim or ` +
       `landmarks), fewer instances per bag (a larger tile size or coarser level), or the ` +
       `tensorflow backend. The process's tensors may be corrupt now: start it again.`,

@@ -1,14 +1,8 @@
 import assert from "node:assert/strict";
 import { explainOutOfMemory } from "./out_of_memory.ts";
 
-const context = {
-  run: "r1",
-  model: "transmil",
-  slide: "slide-7",
-  n: 20000,
-  dim: 1024,
-  phase: "training step",
-};
+const context = { run: "r1", model: "transmil", phase: "training step" };
+const bag = { slideId: "slide-7", n: 20000, dim: 1024 };
 
 Deno.test("explainOutOfMemory() names the run, model, slide and bag size of a wasm heap failure", () => {
   for (
@@ -18,7 +12,7 @@ Deno.test("explainOutOfMemory() names the run, model, slide and bag size of a wa
       new RangeError("Array buffer allocation failed"),
     ]
   ) {
-    const e = explainOutOfMemory(error, context) as Error;
+    const e = explainOutOfMemory(error, context, bag) as Error;
     assert.notEqual(e, error);
     for (
       const part of [
@@ -38,6 +32,6 @@ Deno.test("explainOutOfMemory() names the run, model, slide and bag size of a wa
 
 Deno.test("explainOutOfMemory() passes other errors through unchanged", () => {
   const error = new Error('Bag "x" has 3 features per instance: expected 4');
-  assert.equal(explainOutOfMemory(error, context), error);
-  assert.equal(explainOutOfMemory("text", context), "text");
+  assert.equal(explainOutOfMemory(error, context, bag), error);
+  assert.equal(explainOutOfMemory("text", context, bag), "text");
 });

@@ -71,14 +71,11 @@ function evaluate(
       out = model.forward(x, { training: false });
     } catch (error) {
       x.dispose();
-      throw explainOutOfMemory(error, {
-        run,
-        model: model.name,
-        slide: bag.slideId,
-        n: bag.n,
-        dim: bag.dim,
-        phase: "evaluation",
-      });
+      throw explainOutOfMemory(
+        error,
+        { run, model: model.name, phase: "evaluation" },
+        bag,
+      );
     }
     const probs = tf.tidy(() => tf.softmax(out.logits));
     const p = probs.dataSync() as Float32Array;
@@ -226,6 +223,7 @@ export async function* trainModel(
     unit: "bags",
     quiet: options.quiet ?? false,
   });
+  const stepFailure = { run, model: model.name, phase: "training step" };
   const recordSplits = new Set<Split>(["val", "test"]);
   if (options.recordTrainAttention) recordSplits.add("train");
 
@@ -243,14 +241,7 @@ export async function* trainModel(
         try {
           step = steps.step(x, bag.label, rng, lr);
         } catch (error) {
-          throw explainOutOfMemory(error, {
-            run,
-            model: model.name,
-            slide: bag.slideId,
-            n: bag.n,
-            dim: bag.dim,
-            phase: "training step",
-          });
+          throw explainOutOfMemory(error, stepFailure, bag);
         } finally {
           x.dispose();
         }
