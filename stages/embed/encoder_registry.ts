@@ -41,7 +41,7 @@ export async function claimEncoderName(
     [e.name],
   );
   const remedy =
-    `Embed under another name (the encoder's name option), or delete the old features first: ` +
+    `Store these features under another name (\`asmil embed --name\`, \`asmil import-features --encoder\`), or delete the old ones first: ` +
     `DELETE FROM embeddings WHERE encoder = '${e.name}'; DELETE FROM encoders WHERE name = '${e.name}';`;
   if (row) {
     if (row.fingerprint === e.fingerprint && Number(row.dim) === e.dim) return;
