@@ -12,13 +12,21 @@ import type { CurvePoint } from "../../stages/evaluate/plot_specs.ts";
 import { stabilitySpec } from "../../stages/evaluate/plot_specs.ts";
 import { renderSvg, svgToPng } from "../../stages/evaluate/render_plot.ts";
 
+/** A curve point of one configuration: its model and anchor variant too. */
+export interface ConfigurationPoint extends CurvePoint {
+  model: string;
+  anchor: string;
+}
+
 /** Per configuration and epoch: mean JS divergence and effective patches. */
 export async function experimentCurves(
   store: Store,
   name: string,
-): Promise<{ js: CurvePoint[]; effective: CurvePoint[] }> {
+): Promise<{ js: ConfigurationPoint[]; effective: ConfigurationPoint[] }> {
   const rows = await store.query(
     `SELECT split_part(run, '.', 3) || ' ' || split_part(run, '.', 4) AS series,
+       any_value(split_part(run, '.', 3)) AS model,
+       any_value(split_part(run, '.', 4)) AS anchor,
        epoch, avg(js) AS js, avg(effective) AS effective
      FROM (
        SELECT run, epoch, avg(js_divergence) AS js,
@@ -32,6 +40,8 @@ export async function experimentCurves(
   const points = (key: string) =>
     rows.map((r) => ({
       series: String(r.series),
+      model: String(r.model),
+      anchor: String(r.anchor),
       epoch: Number(r.epoch) + 1,
       value: Number(r[key]),
     }));
@@ -54,7 +64,7 @@ export async function writeExperimentCurves(
   threshold?: number,
 ): Promise<{ svg: string; png: string }> {
   const { js, effective } = await experimentCurves(store, name);
-  const spec = distinctColours(stabilitySpec(js, effective, threshold));
+  const spec = colourByModel(stabilitySpec(js, effective, threshold));
   const svgText = await renderSvg(spec);
   const svg = `${outDir}/stability.svg`, png = `${outDir}/stability.png`;
   await Deno.writeTextFile(svg, svgText);
@@ -63,17 +73,41 @@ export async function writeExperimentCurves(
 }
 
 /**
- * Up to 20 series (an experiment's configurations) in distinct colours with
- * one shared legend: the report's charts use 10 colours, which repeat here.
+ * Colour by model and dash by anchor variant, with one shared legend each:
+ * an experiment over every model has 21 configurations, more than any
+ * palette tells apart, while 10 models and 3 anchor variants are easy to
+ * read. Rewrites the `series` colour encodings of a stability spec whose
+ * points carry `model` and `anchor`.
+ *
+ * @example
+ * ```ts
+ * import { colourByModel } from "./experiment_curves.ts";
+ * const spec = colourByModel({ encoding: { color: { field: "series", type: "nominal" } } });
+ * if (spec.encoding.color.field !== "model") throw new Error();
+ * ```
  */
-function distinctColours<T extends object>(spec: T): T {
+export function colourByModel<T extends object>(spec: T): T {
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) return node.forEach(walk);
     if (!node || typeof node !== "object") return;
     const o = node as Record<string, unknown>;
-    const color = o.color as Record<string, unknown> | undefined;
-    if (color && color.field === "series") {
-      color.scale = { scheme: "tableau20" };
+    const encoding = o.encoding as Record<string, unknown> | undefined;
+    const color = encoding?.color as Record<string, unknown> | undefined;
+    if (encoding && color?.field === "series") {
+      encoding.color = {
+        field: "model",
+        type: "nominal",
+        title: "model",
+        scale: { scheme: "tableau10" },
+      };
+      encoding.strokeDash = {
+        field: "anchor",
+        type: "nominal",
+        title: "anchor",
+        sort: ["none", "ema", "released"],
+      };
+      encoding.shape = { field: "anchor", type: "nominal", title: "anchor" };
+      encoding.detail = { field: "series", type: "nominal" };
     }
     const resolve = o.resolve as
       | { scale?: Record<string, unknown> }
