@@ -8,7 +8,7 @@ import { commandContext, type GlobalOptions } from "../cli_context.ts";
 import { parseInteger, parseNumber } from "../cli_args.ts";
 
 const EPOCH_HELP =
-  "best (default: best validation macro-F1 + AUC), last, or an epoch number";
+  "best (default: best validation macro-F1 + AUC), last, or an epoch number (1 = the first)";
 
 /** Adds `evaluate` and `report` to `program`. */
 export function registerEvaluate(

@@ -11,6 +11,7 @@ import type { Store } from "../../data/store.ts";
 import type { CurvePoint } from "../../stages/evaluate/plot_specs.ts";
 import { stabilitySpec } from "../../stages/evaluate/plot_specs.ts";
 import { renderSvg, svgToPng } from "../../stages/evaluate/render_plot.ts";
+import { shownEpoch } from "../../stages/evaluate/_format.ts";
 
 /** A curve point of one configuration: its model and anchor variant too. */
 export interface ConfigurationPoint extends CurvePoint {
@@ -42,7 +43,7 @@ export async function experimentCurves(
       series: String(r.series),
       model: String(r.model),
       anchor: String(r.anchor),
-      epoch: Number(r.epoch) + 1,
+      epoch: shownEpoch(Number(r.epoch)),
       value: Number(r[key]),
     }));
   return { js: points("js"), effective: points("effective") };

@@ -7,6 +7,7 @@ import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { commandContext, type GlobalOptions } from "../cli_context.ts";
 import { parseInteger } from "../cli_args.ts";
 import type { PipelineSummary } from "./pipeline.ts";
+import { shownEpoch } from "../../stages/evaluate/_format.ts";
 
 /** Epochs of the built-in demo run (the protocol's default is 50). */
 export const DEMO_EPOCHS = 30;
@@ -71,7 +72,7 @@ export function pipelineSummary(summary: PipelineSummary): string {
   const e = summary.evaluation;
   const lines = [
     `slides   ${summary.slides} (${summary.failed.length} failed), ${summary.tiles} tiles embedded this run with ${summary.encoder}`,
-    `run      ${t.run} (${t.model}), reported epoch ${e.epoch + 1} of ${
+    `run      ${t.run} (${t.model}), reported epoch ${shownEpoch(e.epoch)} of ${
       t.events.at(-1)?.epochs ?? "?"
     } (best validation macro-F1 + AUC)`,
     "split    AUC [95% CI]            macro-F1 [95% CI]       accuracy [95% CI]",

@@ -22,6 +22,22 @@ export function withCi(i: Interval, digits = 3): string {
   return `${num(i.value, digits)} [${num(i.lo, digits)}, ${num(i.hi, digits)}]`;
 }
 
+/**
+ * The number a person reads for stored epoch `epoch`. The store (and SQL,
+ * and the programmatic API) counts epochs from 0; everything printed for a
+ * person — progress lines, summaries, reports, plots, `--epoch` — counts
+ * from 1, so "epoch 1" is the first.
+ *
+ * @example
+ * ```ts
+ * import { shownEpoch } from "./_format.ts";
+ * if (shownEpoch(0) !== 1) throw new Error();
+ * ```
+ */
+export function shownEpoch(epoch: number): number {
+  return epoch + 1;
+}
+
 /** A small positive quantity in scientific notation when tiny. */
 export function small(x: number | null | undefined): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return "–";

@@ -8,7 +8,7 @@
 
 import { join } from "node:path";
 import type { CommandContext } from "../../pipeline/cli_context.ts";
-import { fileSafe } from "./_format.ts";
+import { fileSafe, shownEpoch } from "./_format.ts";
 import { evaluateRun, type RunEvaluation } from "./evaluate_run.ts";
 import { writeReport, type WrittenReport } from "./report.ts";
 import {
@@ -40,23 +40,24 @@ export interface ReportCommandOptions extends EvaluateCommandOptions {
 }
 
 /**
- * Parses an epoch choice: `last`, `best` or a non-negative integer.
+ * Parses an epoch choice: `last`, `best` or an epoch number as printed
+ * (1 = the first epoch), returned as the stored epoch (from 0).
  *
  * @example
  * ```ts
  * import { parseEpochChoice } from "./commands.ts";
- * if (parseEpochChoice("12") !== 12 || parseEpochChoice("best") !== "best") throw new Error();
+ * if (parseEpochChoice("12") !== 11 || parseEpochChoice("best") !== "best") throw new Error();
  * ```
  */
 export function parseEpochChoice(text: string): EpochChoice {
   if (text === "last" || text === "best") return text;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) {
+  if (!Number.isInteger(n) || n < 1) {
     throw new RangeError(
-      `--epoch must be "last", "best" or a non-negative integer: current value is "${text}"`,
+      `--epoch must be "last", "best" or an epoch number from 1 (the first epoch): current value is "${text}"`,
     );
   }
-  return n;
+  return n - 1;
 }
 
 function evaluateOptions(options: EvaluateCommandOptions) {
@@ -91,7 +92,7 @@ export function textTable(t: Table): string {
 /** The text `asmil evaluate` prints for a run. */
 export function evaluationSummary(e: RunEvaluation): string {
   return [
-    `run ${e.run.id} (${e.run.model}), metrics at epoch ${e.epoch}`,
+    `run ${e.run.id} (${e.run.model}), metrics at epoch ${shownEpoch(e.epoch)}`,
     "",
     textTable(metricsTable(e)),
     "",

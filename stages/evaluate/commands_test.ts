@@ -34,9 +34,11 @@ async function quietly<T>(
   }
 }
 
-Deno.test("parseEpochChoice() accepts last, best and epoch numbers only", () => {
+Deno.test("parseEpochChoice() accepts last, best and epoch numbers from 1, returned from 0 as stored", () => {
   assert.equal(parseEpochChoice("last"), "last");
-  assert.equal(parseEpochChoice("3"), 3);
+  assert.equal(parseEpochChoice("3"), 2);
+  assert.equal(parseEpochChoice("1"), 0);
+  assert.throws(() => parseEpochChoice("0"), /from 1 \(the first epoch\)/);
   assert.throws(() => parseEpochChoice("-1"), /current value is "-1"/);
   assert.throws(() => parseEpochChoice("first"), /current value is "first"/);
 });
@@ -68,10 +70,11 @@ Deno.test("evaluateCommand() and reportCommand() work on a store file and print 
     seed.close();
     const { ctx, notes } = context(db);
     const evaluated = await quietly(() =>
-      evaluateCommand(ctx, "a", { epoch: "2", resamples: 100 })
+      evaluateCommand(ctx, "a", { epoch: "3", resamples: 100 })
     );
+    // Epoch 3 as people count is stored epoch 2.
     assert.equal(evaluated.result.epoch, 2);
-    assert.match(evaluated.out, /run a \(asmil\), metrics at epoch 2/);
+    assert.match(evaluated.out, /run a \(asmil\), metrics at epoch 3/);
     assert.match(evaluated.out, /settling epoch/);
     assert.match(notes[0]!, /stored metrics of a/);
     const reported = await quietly(() =>

@@ -15,6 +15,7 @@ import {
   rocSpec,
   stabilitySpec,
 } from "./plot_specs.ts";
+import { shownEpoch } from "./_format.ts";
 import { renderSvg } from "./render_plot.ts";
 import { areaUnder } from "./roc_curve.ts";
 import { slideHeatmap, type TopTile } from "./slide_heatmap.ts";
@@ -71,14 +72,26 @@ export function learningCurvePoints(
   const losses = e.losses.flatMap(({ epoch, losses }) =>
     Object.entries(losses).filter(([, v]) => typeof v === "number").map((
       [series, value],
-    ) => ({ epoch, series, value }))
+    ) => ({ epoch: shownEpoch(epoch), series, value }))
   );
   const metrics = e.curve.filter((m) => m.split !== "train").flatMap((m) => [
-    { epoch: m.epoch, series: `${m.split} AUC`, value: m.metrics.auc },
-    { epoch: m.epoch, series: `${m.split} macro-F1`, value: m.metrics.macroF1 },
+    {
+      epoch: shownEpoch(m.epoch),
+      series: `${m.split} AUC`,
+      value: m.metrics.auc,
+    },
+    {
+      epoch: shownEpoch(m.epoch),
+      series: `${m.split} macro-F1`,
+      value: m.metrics.macroF1,
+    },
   ]);
   for (const l of e.localisation) {
-    metrics.push({ epoch: l.epoch, series: "localisation AUC", value: l.auc });
+    metrics.push({
+      epoch: shownEpoch(l.epoch),
+      series: "localisation AUC",
+      value: l.auc,
+    });
   }
   return { losses, metrics };
 }
@@ -99,7 +112,7 @@ export async function runPlots(e: RunEvaluation): Promise<PlotFigure[]> {
     byEpochMean(
       e.slideStability.flatMap((r) =>
         r.jsDivergence === null ? [] : [{
-          epoch: r.epoch,
+          epoch: shownEpoch(r.epoch),
           series: r.split ?? "none",
           value: r.jsDivergence,
         }]
@@ -107,7 +120,7 @@ export async function runPlots(e: RunEvaluation): Promise<PlotFigure[]> {
     ),
     byEpochMean(
       e.slideStability.map((r) => ({
-        epoch: r.epoch,
+        epoch: shownEpoch(r.epoch),
         series: r.split ?? "none",
         value: r.effectivePatches,
       })),
@@ -117,7 +130,7 @@ export async function runPlots(e: RunEvaluation): Promise<PlotFigure[]> {
   return [
     {
       id: `${id}-roc`,
-      title: `ROC at epoch ${e.epoch}`,
+      title: `ROC at epoch ${shownEpoch(e.epoch)}`,
       svg: await renderSvg(roc),
     },
     {
@@ -142,7 +155,7 @@ export async function comparisonPlot(
     (e.stability.find((s) => s.split === "all")?.meanJsByEpoch ?? []).map((
       m,
     ) => ({
-      epoch: m.epoch,
+      epoch: shownEpoch(m.epoch),
       series: name(e),
       value: m.meanJs,
     }))
@@ -150,7 +163,7 @@ export async function comparisonPlot(
   const effective = evaluations.flatMap((e) =>
     byEpochMean(
       e.slideStability.map((r) => ({
-        epoch: r.epoch,
+        epoch: shownEpoch(r.epoch),
         series: name(e),
         value: r.effectivePatches,
       })),

@@ -6,7 +6,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import { escapeHtml, fileSafe, small } from "./_format.ts";
+import { escapeHtml, fileSafe, shownEpoch, small } from "./_format.ts";
 import type { RunEvaluation } from "./evaluate_run.ts";
 import type { HeatmapFigure, PlotFigure } from "./report_figures.ts";
 import {
@@ -98,7 +98,7 @@ function heatmap(h: HeatmapFigure, epoch: number): string {
     h.split ?? "no split"
   }), ${h.group} stable: mean JS over the last half ${
     small(h.meanJsLastHalf)
-  }; epoch ${epoch}; ${outline}.`;
+  }; epoch ${shownEpoch(epoch)}; ${outline}.`;
   return `<div class="heatmap"><figure><img alt="attention heatmap of ${
     escapeHtml(h.slide)
   }" src="${png(h.png)}">
@@ -123,11 +123,11 @@ ${table({ head: [], rows: runFacts(e) })}
 <details><summary>Configuration</summary><pre>${
     escapeHtml(JSON.stringify(e.run.config, null, 2))
   }</pre></details>
-<h3>Metrics at epoch ${e.epoch}</h3>
+<h3>Metrics at epoch ${shownEpoch(e.epoch)}</h3>
 ${table(metricsTable(e))}
 ${s.plots.filter((p) => !p.id.endsWith("-stability")).map(plot).join("\n")}
 <h3>Attention stability</h3>
-<p class="muted">JS divergence of each slide's attention to the previous epoch (to uniform at the first), top-${e.k} overlap and Spearman correlation are per slide in the store (<code>attention_stability_full()</code>); the settling epoch is the first after which the mean JS divergence stays below ${e.threshold}.</p>
+<p class="muted">JS divergence of each slide's attention to the previous epoch (to uniform at the first), top-${e.k} overlap and Spearman correlation are per slide in the store (<code>attention_stability_full()</code>); the settling epoch is the first after which the mean JS divergence stays below ${e.threshold}. Epochs count from 1 here; the store counts them from 0.</p>
 ${table(stabilityTable(e))}
 <details><summary>Per slide (most stable first)</summary>${
     table(slideTable(e))

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { small } from "./_format.ts";
+import { shownEpoch, small } from "./_format.ts";
 import type { ReportContent } from "./report_html.ts";
 import {
   comparisonTable,
@@ -69,7 +69,12 @@ export function renderReportMarkdown(
       "</details>",
       "",
     );
-    out.push(`### Metrics at epoch ${e.epoch}`, "", table(metricsTable(e)), "");
+    out.push(
+      `### Metrics at epoch ${shownEpoch(e.epoch)}`,
+      "",
+      table(metricsTable(e)),
+      "",
+    );
     out.push("### Attention stability", "", table(stabilityTable(e)), "");
     out.push("Per slide, most stable first:", "", table(slideTable(e)), "");
     for (const p of s.plots) {

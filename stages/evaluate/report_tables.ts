@@ -6,7 +6,7 @@
  * @module
  */
 
-import { num, small, withCi } from "./_format.ts";
+import { num, shownEpoch, small, withCi } from "./_format.ts";
 import type { RunEvaluation } from "./evaluate_run.ts";
 
 /** A table: header cells and rows of cells. */
@@ -63,13 +63,15 @@ export function stabilityTable(e: RunEvaluation): Table {
       String(s.slides),
       String(s.epochs),
       small(s.meanJsLastHalf),
-      s.settlingEpoch === null ? "not settled" : String(s.settlingEpoch),
+      s.settlingEpoch === null
+        ? "not settled"
+        : String(shownEpoch(s.settlingEpoch)),
       num(s.finalEntropy),
       num(s.finalEffectivePatches, 1),
     ]).concat(
       localisation
         ? [[
-          `localisation AUC at epoch ${e.epoch}`,
+          `localisation AUC at epoch ${shownEpoch(e.epoch)}`,
           String(localisation.slides),
           "",
           num(localisation.auc),
@@ -123,7 +125,7 @@ export function slideTable(e: RunEvaluation, limit = 20): Table {
       "mean JS, last half",
       "final entropy",
       "final effective patches",
-      `localisation AUC (epoch ${e.epoch})`,
+      `localisation AUC (epoch ${shownEpoch(e.epoch)})`,
     ],
     rows,
   };
@@ -152,14 +154,14 @@ export function comparisonTable(evaluations: readonly RunEvaluation[]): Table {
       return [
         e.run.id,
         e.run.model,
-        String(e.epoch),
+        String(shownEpoch(e.epoch)),
         s?.split ?? "–",
         s ? withCi(s.ci.auc) : "–",
         s ? withCi(s.ci.macroF1) : "–",
         small(all?.meanJsLastHalf),
         all?.settlingEpoch === null || all === undefined
           ? "not settled"
-          : String(all.settlingEpoch),
+          : String(shownEpoch(all.settlingEpoch)),
       ];
     }),
   };
@@ -174,7 +176,7 @@ export function runFacts(e: RunEvaluation): [string, string][] {
     ["seed", r.seed === null ? "–" : String(r.seed)],
     ["fold", r.fold === null ? "–" : String(r.fold)],
     ["epochs", String(new Set(e.curve.map((c) => c.epoch)).size)],
-    ["reported epoch", String(e.epoch)],
+    ["reported epoch", String(shownEpoch(e.epoch))],
     ["started", r.started ? r.started.toISOString() : "–"],
     ["finished", r.finished ? r.finished.toISOString() : "–"],
   ];

@@ -45,7 +45,7 @@ Deno.test("stabilityTable() has a row per split plus all, and localisation where
     "test",
     "train",
     "val",
-    "localisation AUC at epoch 3",
+    "localisation AUC at epoch 4",
   ]);
   // 4 positive slides of 9 (odd indices) have tumour tiles.
   assert.equal(t.rows[4]![1], "4");
