@@ -41,6 +41,7 @@ import { Ppeg } from "./layers/ppeg.ts";
 import { requireRng } from "./layers/require_rng.ts";
 import type { Rng } from "../pipeline/random.ts";
 import { checkpoint } from "./layers/checkpoint.ts";
+import { dropoutMaskValues } from "./layers/dropout.ts";
 
 /** Options of `transmil`. */
 export interface TransMilOptions extends ModelOptions {
@@ -257,10 +258,7 @@ export class TransMil implements MilModel {
 /** An inverted-dropout mask: 0 with probability `rate`, else 1/(1 − rate). */
 function dropoutMask(shape: number[], rate: number, rng: Rng): tf.Tensor {
   const size = shape.reduce((p, d) => p * d, 1);
-  const mask = new Float32Array(size);
-  const keep = 1 / (1 - rate);
-  for (let i = 0; i < size; i++) mask[i] = rng.next() < rate ? 0 : keep;
-  return tf.tensor(mask, shape);
+  return tf.tensor(dropoutMaskValues(size, rate, rng), shape);
 }
 
 registerModel({

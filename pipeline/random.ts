@@ -46,6 +46,31 @@ export class Rng {
     return (z ^ (z >>> 16)) >>> 0;
   }
 
+  /**
+   * Fills `out` with the values `nextUint32()` would return, in order, and
+   * advances the state as far: the same stream, several times faster for
+   * large arrays (dropout masks).
+   *
+   * @example
+   * ```ts
+   * import { Rng } from "./random.ts";
+   * const a = new Rng(3), b = new Rng(3);
+   * const bulk = a.fillUint32(new Uint32Array(4));
+   * if (bulk.some((v) => v !== b.nextUint32())) throw new Error();
+   * ```
+   */
+  fillUint32(out: Uint32Array): Uint32Array {
+    let state = this.#state;
+    for (let i = 0; i < out.length; i++) {
+      state = (state + 0x9e3779b9) >>> 0;
+      let z = Math.imul(state ^ (state >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      out[i] = z ^ (z >>> 16);
+    }
+    this.#state = state;
+    return out;
+  }
+
   /** A uniform float in [0, 1). */
   next(): number {
     return this.nextUint32() / 4294967296;

@@ -45,3 +45,13 @@ Deno.test("Rng resumes exactly from a saved state", () => {
   b.state = saved;
   assert.deepEqual([b.next(), b.next()], xs);
 });
+
+Deno.test("Rng.fillUint32() gives the nextUint32() stream and leaves the state where it would be", () => {
+  const a = new Rng(11), b = new Rng(11);
+  for (const n of [1, 7, 100_003]) {
+    const bulk = a.fillUint32(new Uint32Array(n));
+    for (let i = 0; i < n; i++) assert.equal(bulk[i], b.nextUint32());
+    assert.equal(a.state, b.state);
+  }
+  assert.equal(a.next(), b.next());
+});

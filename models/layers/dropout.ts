@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ForwardOptions } from "../mil_model.ts";
 import { requireRng } from "./require_rng.ts";
+import type { Rng } from "../../pipeline/random.ts";
 
 /**
  * Zeroes each entry with probability `rate` and scales the rest by
@@ -36,10 +37,41 @@ export function dropout<T extends tf.Tensor>(
   }
   if (!options.training || rate === 0) return x;
   const rng = requireRng(options, "dropout");
-  const mask = new Float32Array(x.size);
-  const scale = 1 / (1 - rate);
-  for (let i = 0; i < mask.length; i++) {
-    mask[i] = rng.next() < rate ? 0 : scale;
-  }
+  const mask = dropoutMaskValues(x.size, rate, rng);
   return tf.mul(x, tf.tensor(mask, x.shape)) as T;
+}
+
+/** Random numbers drawn per chunk of a mask. */
+const CHUNK = 1 << 16;
+
+/**
+ * An inverted-dropout mask of `size` entries: 0 where `rng.next() < rate`
+ * (the same draws, in order, as one `next()` per entry), else 1/(1 − rate).
+ *
+ * @example
+ * ```ts
+ * import { dropoutMaskValues } from "./dropout.ts";
+ * import { Rng } from "../../pipeline/random.ts";
+ * const m = dropoutMaskValues(1000, 0.5, new Rng(1));
+ * if (!m.every((v) => v === 0 || v === 2)) throw new Error();
+ * ```
+ */
+export function dropoutMaskValues(
+  size: number,
+  rate: number,
+  rng: Rng,
+): Float32Array {
+  const mask = new Float32Array(size);
+  const scale = 1 / (1 - rate);
+  // next() is u / 2³², so next() < rate exactly when u < rate · 2³².
+  const threshold = rate * 4294967296;
+  const draws = new Uint32Array(Math.min(CHUNK, size));
+  for (let start = 0; start < size; start += CHUNK) {
+    const n = Math.min(CHUNK, size - start);
+    const u = rng.fillUint32(n === draws.length ? draws : draws.subarray(0, n));
+    for (let i = 0; i < n; i++) {
+      mask[start + i] = u[i]! < threshold ? 0 : scale;
+    }
+  }
+  return mask;
 }
