@@ -145,14 +145,16 @@ export class AnchoredModel implements MilModel {
    * (tfjs has no stop-gradient op).
    */
   anchorAttention(features: tf.Tensor2D): tf.Tensor2D {
-    const { logits, attention } = this.anchor.forward(features, {
-      training: false,
-    });
+    const scores = this.anchor.attentionScores?.(features);
+    const out = scores === undefined
+      ? this.anchor.forward(features, { training: false })
+      : undefined;
+    const attention = scores ?? out!.attention;
     const constant = tf.tensor2d(
       attention.dataSync() as Float32Array,
       attention.shape,
     );
-    tf.dispose([logits, attention]);
+    tf.dispose([attention, ...(out ? [out.logits] : [])]);
     return constant;
   }
 

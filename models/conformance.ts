@@ -117,6 +117,25 @@ export function defineConformanceTests(
     model.dispose();
   });
 
+  test("gives forward's evaluation attention from attentionScores(), where it has one", () => {
+    const model = make(4);
+    if (model.attentionScores === undefined) return model.dispose();
+    for (const size of [n, 1]) {
+      const x = bag(size, d, 5);
+      const before = tf.memory().numTensors;
+      const scores = model.attentionScores(x);
+      assert.equal(tf.memory().numTensors, before + 1, "one tensor out");
+      const { logits, attention } = model.forward(x, { training: false });
+      assert.deepEqual(scores.shape, attention.shape);
+      const a = scores.dataSync(), b = attention.dataSync();
+      for (let i = 0; i < a.length; i++) {
+        assert.ok(Math.abs(a[i]! - b[i]!) <= 1e-5, `entry ${i}`);
+      }
+      tf.dispose([scores, logits, attention, x]);
+    }
+    model.dispose();
+  });
+
   test("gives a finite loss with a ce part, and leaks no tensors", () => {
     const model = make(1);
     const x = bag(n, d, 2);

@@ -67,6 +67,12 @@ export interface MilModel {
   readonly attentionNormalisation: "softmax" | "sigmoid";
   /** Forward pass; validates the bag (shape, finiteness). */
   forward(features: tf.Tensor2D, options: ForwardOptions): ForwardOutput;
+  /**
+   * The attention `forward` returns in evaluation mode, computed without
+   * what it does not depend on (for the anchor's target); optional, the
+   * anchor runs `forward` when absent.
+   */
+  attentionScores?(features: tf.Tensor2D): tf.Tensor2D;
   /** Forward pass plus the model's own loss for a slide label. */
   loss(
     features: tf.Tensor2D,

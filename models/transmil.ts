@@ -163,49 +163,82 @@ export class TransMil implements MilModel {
   forward(features: tf.Tensor2D, options: ForwardOptions): ForwardOutput {
     checkBag(features, this.options.inputDim);
     return tf.tidy(() => {
-      const n = features.shape[0];
-      const side = Math.ceil(Math.sqrt(n));
-      const extra = side * side - n; // ≤ n for every n ≥ 1
-      // The attention blocks are always checkpointed; for large bags every
-      // stage is, so only the tokens between stages are kept for the
-      // backward pass (layers/checkpoint.ts).
-      const lowMemory =
-        (1 + side * side) * this.options.innerDim > this.options.lowMemoryAbove;
-      const stage = <T extends tf.Tensor>(
-        block: (...xs: tf.Tensor[]) => T,
-        tensors: tf.Tensor[],
-        variables: tf.Variable[],
-      ) =>
-        lowMemory ? checkpoint(block, tensors, variables) : block(...tensors);
-      const front = () => {
-        const h = applyLinear(features, this.#reduce, "relu");
-        const square = extra > 0
-          ? tf.concat([h, tf.slice(h, [0, 0], [extra, -1])])
-          : h;
-        return tf.concat([this.#cls, square]) as tf.Tensor2D;
-      };
-      const reduceVars = [this.#reduce.w, this.#reduce.b!, this.#cls];
-      let x = stage(front, [], reduceVars);
-      x = this.#block(x, this.#norm1, this.#layer1, options, lowMemory);
-      x = stage(
-        (h) => this.#ppeg.apply(h as tf.Tensor2D, side),
-        [x],
-        this.#ppeg.variables(),
+      const t = this.#trunk(features, options, true);
+      const x = this.#block(
+        t.tokens,
+        this.#norm2,
+        this.#layer2,
+        options,
+        t.lowMemory,
       );
-      const scores = stage(
-        (h) => this.#layer2.firstRowScores(this.#norm2.apply(h as tf.Tensor2D)),
-        [x],
-        [this.#norm2.gamma, this.#norm2.beta, ...this.#layer2.scoreVariables()],
-      );
-      x = this.#block(x, this.#norm2, this.#layer2, options, lowMemory);
       const cls = this.#norm.apply(tf.slice(x, [0, 0], [1, -1]) as tf.Tensor2D);
       const logits = tf.reshape(
         applyLinear(cls, this.#classifier),
         [-1],
       ) as tf.Tensor1D;
-      const attention = tf.slice(scores, [0, 1], [-1, n]) as tf.Tensor2D;
-      return { logits, attention };
+      return { logits, attention: t.attention };
     });
+  }
+
+  /**
+   * The attention of {@link forward} in evaluation mode without the second
+   * attention layer and the classifier, which it does not depend on (the
+   * anchor's target costs about a third less).
+   */
+  attentionScores(features: tf.Tensor2D): tf.Tensor2D {
+    checkBag(features, this.options.inputDim);
+    return tf.tidy(() =>
+      this.#trunk(features, { training: false }, false).attention
+    );
+  }
+
+  /**
+   * Reduction, class token, first layer, PPEG and the second layer's class
+   * token scores: the tokens entering the second layer and the attention
+   * `[heads, N]`. With `differentiable`, large bags checkpoint every stage
+   * (only the tokens between stages are kept for the backward pass,
+   * layers/checkpoint.ts); the attention blocks always are.
+   */
+  #trunk(
+    features: tf.Tensor2D,
+    options: ForwardOptions,
+    differentiable: boolean,
+  ): { tokens: tf.Tensor2D; attention: tf.Tensor2D; lowMemory: boolean } {
+    const n = features.shape[0];
+    const side = Math.ceil(Math.sqrt(n));
+    const extra = side * side - n; // ≤ n for every n ≥ 1
+    const lowMemory =
+      (1 + side * side) * this.options.innerDim > this.options.lowMemoryAbove;
+    const stage = <T extends tf.Tensor>(
+      block: (...xs: tf.Tensor[]) => T,
+      tensors: tf.Tensor[],
+      variables: tf.Variable[],
+    ) =>
+      differentiable && lowMemory
+        ? checkpoint(block, tensors, variables)
+        : block(...tensors);
+    const front = () => {
+      const h = applyLinear(features, this.#reduce, "relu");
+      const square = extra > 0
+        ? tf.concat([h, tf.slice(h, [0, 0], [extra, -1])])
+        : h;
+      return tf.concat([this.#cls, square]) as tf.Tensor2D;
+    };
+    const reduceVars = [this.#reduce.w, this.#reduce.b!, this.#cls];
+    let x = stage(front, [], reduceVars);
+    x = this.#block(x, this.#norm1, this.#layer1, options, lowMemory);
+    x = stage(
+      (h) => this.#ppeg.apply(h as tf.Tensor2D, side),
+      [x],
+      this.#ppeg.variables(),
+    );
+    const scores = stage(
+      (h) => this.#layer2.firstRowScores(this.#norm2.apply(h as tf.Tensor2D)),
+      [x],
+      [this.#norm2.gamma, this.#norm2.beta, ...this.#layer2.scoreVariables()],
+    );
+    const attention = tf.slice(scores, [0, 1], [-1, n]) as tf.Tensor2D;
+    return { tokens: x, attention, lowMemory };
   }
 
   loss(
