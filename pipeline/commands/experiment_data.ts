@@ -47,8 +47,8 @@ export const EXPERIMENT_SOURCES: readonly ExperimentSource[] = [
 export interface ExperimentDataOptions {
   /**
    * Bags (mnist-bags: default 200; features: default 24, so that every model
-   * × anchor variant × 2 seeds × 5 epochs fits in about half an hour on 2
-   * cores at N ≈ 8000, TransMIL included).
+   * × anchor variant × 2 seeds × 5 epochs at N ≈ 8000, TransMIL included,
+   * runs in about 45 minutes on 2 cores, well inside CI time).
    */
   bags?: number;
   /** features: mean instances per bag N (sizes U[0.75N, 1.25N]); default 8000. */
