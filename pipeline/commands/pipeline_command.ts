@@ -90,7 +90,7 @@ export function pipelineSummary(summary: PipelineSummary): string {
       `stability mean JS over the last half ${
         all.meanJsLastHalf.toExponential(2)
       }, settling epoch ${
-        all.settlingEpoch === null ? "never" : all.settlingEpoch + 1
+        all.settlingEpoch === null ? "never" : shownEpoch(all.settlingEpoch)
       } (threshold ${all.threshold}), effective patches ${
         all.finalEffectivePatches.toFixed(1)
       }`,

@@ -6,6 +6,7 @@
 import { type CommandUnknownOpts, Option } from "@commander-js/extra-typings";
 import { commandContext, type GlobalOptions } from "../cli_context.ts";
 import { parseInteger, parseJsonOption, parseNumber } from "../cli_args.ts";
+import { shownEpoch } from "../../stages/evaluate/_format.ts";
 
 /** Adds `train` to `program`. */
 export function registerTrain(
@@ -119,11 +120,13 @@ export function registerTrain(
       });
       const best = summary.events.find((e) => e.epoch === summary.bestEpoch);
       console.log(
-        `run ${summary.run}: best epoch ${summary.bestEpoch + 1}, val AUC ${
-          best?.val?.auc.toFixed(3) ?? "–"
-        }, val macro-F1 ${best?.val?.macroF1.toFixed(3) ?? "–"}, test AUC ${
-          best?.test?.auc.toFixed(3) ?? "–"
-        }, test macro-F1 ${best?.test?.macroF1.toFixed(3) ?? "–"}`,
+        `run ${summary.run}: best epoch ${
+          shownEpoch(summary.bestEpoch)
+        }, val AUC ${best?.val?.auc.toFixed(3) ?? "–"}, val macro-F1 ${
+          best?.val?.macroF1.toFixed(3) ?? "–"
+        }, test AUC ${best?.test?.auc.toFixed(3) ?? "–"}, test macro-F1 ${
+          best?.test?.macroF1.toFixed(3) ?? "–"
+        }`,
       );
     });
 }
