@@ -2,8 +2,9 @@
  * Turns the wasm backend's out-of-memory failures into an error that says
  * what happened. tfjs-wasm's heap is capped at 4 GiB; when a bag's
  * activations do not fit, the failure surfaces as a bare
- * `RuntimeError: memory access out of bounds` (or an allocation error)
- * deep inside a kernel, naming neither the model nor the bag.
+ * `RuntimeError: memory access out of bounds` or `RuntimeError: Aborted()`
+ * (seen for TransMIL at N 24,000, D 1024), or an allocation error, deep
+ * inside a kernel, naming neither the model nor the bag.
  *
  * @module
  */
@@ -48,7 +49,9 @@ export function explainOutOfMemory(
   if (!wasm && !OUT_OF_MEMORY.test(message)) return error;
   return new Error(
     `Run "${c.run}": ${c.model} ran out of memory in the ${c.phase} of slide "${bag.slideId}" ` +
-      `(${bag.n} instances × ${bag.dim}): ${message}. The wasm backend's heap holds at most 4 GiB; ` +
+      `(${bag.n} instances × ${bag.dim}): ${
+        message.replace(/\.+$/, "")
+      }. The wasm backend's heap holds at most 4 GiB; ` +
       `bags this large need a lighter model configuration (for TransMIL: a smaller innerDim or ` +
       `landmarks), fewer instances per bag (a larger tile size or coarser level), or the ` +
       `tensorflow backend. The process's tensors may be corrupt now: start it again.`,
