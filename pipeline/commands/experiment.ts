@@ -16,6 +16,7 @@ import { listModels } from "../../models/all.ts";
 import { type BackendChoice, useBackend } from "../../models/backend/mod.ts";
 import { writeReport } from "../../stages/evaluate/report.ts";
 import type { CommandContext } from "../cli_context.ts";
+import { formatDuration } from "../progress.ts";
 import {
   experimentData,
   type ExperimentDataOptions,
@@ -158,7 +159,7 @@ export async function runExperiment(
           const id = experimentRunId(name, c, seed, fold);
           ctx.info(
             `experiment: run ${runs.length + 1}/${total} ${id} (${
-              minutes(performance.now() - t0)
+              formatDuration((performance.now() - t0) / 1000)
             } so far)`,
           );
           const trained = await trainRun(ctx, store, c, bags, {
@@ -219,9 +220,4 @@ export async function runExperiment(
   } finally {
     store.close();
   }
-}
-
-function minutes(ms: number): string {
-  const m = Math.floor(ms / 60_000), s = Math.round((ms % 60_000) / 1000);
-  return m > 0 ? `${m}m${String(s).padStart(2, "0")}s` : `${s}s`;
 }

@@ -110,28 +110,27 @@ export async function trainRun(
         ? false
         : { ...anchorOption(c.anchor), ...s.anchor },
     });
+    // The protocol goes to the trainer and into the run's recorded config.
+    const protocol = {
+      epochs: s.epochs,
+      lr: s.lr,
+      weightDecay: s.weightDecay,
+      clipNorm: s.clipNorm,
+      seed: s.seed,
+      fold: s.fold,
+    };
     try {
       for await (
         const _ of trainModel(model, bags, {
           runId: s.id,
-          epochs: s.epochs,
-          lr: s.lr,
-          weightDecay: s.weightDecay,
-          clipNorm: s.clipNorm,
-          seed: s.seed,
-          fold: s.fold,
+          ...protocol,
           store,
           outDir: s.outDir,
           config: {
             experiment: s.id.split(".")[1],
             model: { name: c.model, options: model.options },
             anchor: c.anchor,
-            epochs: s.epochs,
-            lr: s.lr,
-            weightDecay: s.weightDecay,
-            clipNorm: s.clipNorm,
-            seed: s.seed,
-            fold: s.fold,
+            ...protocol,
           },
           quiet: ctx.quiet,
           onLog: (m) => ctx.info(m),
