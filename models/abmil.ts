@@ -19,7 +19,7 @@ import type {
 import { registerModel } from "./registry.ts";
 import { checkBag } from "./bag_check.ts";
 import { applyLinear, type LinearParams, ParamScope } from "./weights_scope.ts";
-import { checkLabel, crossEntropy } from "./abmil_loss.ts";
+import { crossEntropyLoss } from "./abmil_loss.ts";
 
 /** Options of `abmil` and `gated_abmil`. */
 export interface AbmilOptions extends ModelOptions {
@@ -106,12 +106,7 @@ export class Abmil implements MilModel {
     label: number,
     options: ForwardOptions,
   ): LossOutput {
-    checkLabel(label, this.options.numClasses);
-    return tf.tidy(() => {
-      const { logits, attention } = this.forward(features, options);
-      const ce = crossEntropy(logits, label);
-      return { logits, attention, total: ce, parts: { ce } };
-    });
+    return crossEntropyLoss(this, features, label, options);
   }
 
   trainableVariables(): tf.Variable[] {

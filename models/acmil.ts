@@ -24,7 +24,7 @@ import type {
 } from "./mil_model.ts";
 import { registerModel } from "./registry.ts";
 import { checkBag } from "./bag_check.ts";
-import { checkLabel, crossEntropy } from "./abmil_loss.ts";
+import { checkLabel, crossEntropy, forwardOutput } from "./abmil_loss.ts";
 import { applyLinear, type LinearParams, ParamScope } from "./weights_scope.ts";
 import { GatedAttention } from "./layers/gated_attention.ts";
 import { ParallelLinear } from "./layers/parallel_linear.ts";
@@ -129,10 +129,7 @@ export class Acmil implements MilModel {
   }
 
   forward(features: tf.Tensor2D, options: ForwardOptions): ForwardOutput {
-    return tf.tidy(() => {
-      const { logits, attention } = this.#run(features, options);
-      return { logits, attention };
-    });
+    return forwardOutput(() => this.#run(features, options));
   }
 
   loss(

@@ -21,7 +21,7 @@ import type {
 } from "./mil_model.ts";
 import { registerModel } from "./registry.ts";
 import { checkBag } from "./bag_check.ts";
-import { checkLabel, crossEntropy } from "./abmil_loss.ts";
+import { checkLabel, crossEntropy, forwardOutput } from "./abmil_loss.ts";
 import { applyLinear, type LinearParams, ParamScope } from "./weights_scope.ts";
 import { CrossAttention } from "./layers/cross_attention.ts";
 import { ParallelLinear } from "./layers/parallel_linear.ts";
@@ -156,10 +156,7 @@ export class Asmil implements MilModel {
   }
 
   forward(features: tf.Tensor2D, options: ForwardOptions): ForwardOutput {
-    return tf.tidy(() => {
-      const { logits, attention } = this.#run(features, options);
-      return { logits, attention };
-    });
+    return forwardOutput(() => this.#run(features, options));
   }
 
   loss(

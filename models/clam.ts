@@ -26,7 +26,7 @@ import type {
 } from "./mil_model.ts";
 import { registerModel } from "./registry.ts";
 import { checkBag } from "./bag_check.ts";
-import { checkLabel, crossEntropy } from "./abmil_loss.ts";
+import { checkLabel, crossEntropy, forwardOutput } from "./abmil_loss.ts";
 import { applyLinear, type LinearParams, ParamScope } from "./weights_scope.ts";
 import { dropout } from "./layers/dropout.ts";
 import { checkIntegerOption, defaultInnerDim } from "./layers/options.ts";
@@ -140,10 +140,7 @@ export class Clam implements MilModel {
   }
 
   forward(features: tf.Tensor2D, options: ForwardOptions): ForwardOutput {
-    return tf.tidy(() => {
-      const { logits, attention } = this.#run(features, options);
-      return { logits, attention };
-    });
+    return forwardOutput(() => this.#run(features, options));
   }
 
   loss(

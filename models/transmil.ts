@@ -32,7 +32,7 @@ import type {
 } from "./mil_model.ts";
 import { registerModel } from "./registry.ts";
 import { checkBag } from "./bag_check.ts";
-import { checkLabel, crossEntropy } from "./abmil_loss.ts";
+import { crossEntropyLoss } from "./abmil_loss.ts";
 import { applyLinear, type LinearParams, ParamScope } from "./weights_scope.ts";
 import { checkIntegerOption, defaultInnerDim } from "./layers/options.ts";
 import { LayerNorm } from "./layers/layer_norm.ts";
@@ -246,12 +246,7 @@ export class TransMil implements MilModel {
     label: number,
     options: ForwardOptions,
   ): LossOutput {
-    checkLabel(label, this.options.numClasses);
-    return tf.tidy(() => {
-      const { logits, attention } = this.forward(features, options);
-      const ce = crossEntropy(logits, label);
-      return { logits, attention, total: ce, parts: { ce } };
-    });
+    return crossEntropyLoss(this, features, label, options);
   }
 
   /**
