@@ -2,9 +2,13 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { Dsmil } from "./dsmil.ts";
 import { createModel } from "./registry.ts";
-import { buildModel } from "./anchor_factory.ts";
 import { localName } from "./weights_scope.ts";
-import { assertLearned, easyBags, trainEasy } from "./layers/_easy_training.ts";
+import {
+  assertAnchoredTrainingWorks,
+  assertLearned,
+  easyBags,
+  trainEasy,
+} from "./layers/_easy_training.ts";
 import { Rng } from "../pipeline/random.ts";
 import { useBackendFromEnv } from "./backend/mod.ts";
 
@@ -96,20 +100,5 @@ Deno.test("dsmil reaches validation AUC ≥ 0.95 and accuracy ≥ 0.9 on an easy
 });
 
 Deno.test("dsmil with the anchor trains to validation AUC ≥ 0.95 and accuracy ≥ 0.9 and records attention over every instance", async () => {
-  const bags = easyBags();
-  const model = buildModel("dsmil", {
-    inputDim: 16,
-    numClasses: 2,
-    seed: 1,
-    anchor: true,
-  });
-  const run = await trainEasy(model, bags, { epochs: 4, withStore: true });
-  assertLearned(run);
-  assert.ok(run.events.every((e) => Number.isFinite(e.losses.anchor)));
-  for (const bag of bags.filter((b) => b.split !== "train")) {
-    const scores = run.attention.get(bag.slideId)!;
-    assert.equal(scores.length, bag.n);
-    assert.ok(Math.abs(scores.reduce((s, v) => s + v, 0) - 1) < 1e-4);
-  }
-  model.dispose();
+  await assertAnchoredTrainingWorks("dsmil");
 });

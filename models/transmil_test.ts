@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { TransMil } from "./transmil.ts";
 import { createModel } from "./registry.ts";
-import { buildModel } from "./anchor_factory.ts";
 import { localName, ParamScope } from "./weights_scope.ts";
 import {
   iterativePinv,
@@ -12,7 +11,12 @@ import {
 import { depthwiseConvSame } from "./layers/depthwise_conv.ts";
 import { headwiseSequenceConv } from "./layers/sequence_conv.ts";
 import { Ppeg } from "./layers/ppeg.ts";
-import { assertLearned, easyBags, trainEasy } from "./layers/_easy_training.ts";
+import {
+  assertAnchoredTrainingWorks,
+  assertLearned,
+  easyBags,
+  trainEasy,
+} from "./layers/_easy_training.ts";
 import { Rng } from "../pipeline/random.ts";
 import { useBackendFromEnv } from "./backend/mod.ts";
 
@@ -303,24 +307,5 @@ Deno.test("transmil reaches validation AUC ≥ 0.95 and accuracy ≥ 0.9 on an e
 });
 
 Deno.test("transmil with the anchor trains to validation AUC ≥ 0.95 and accuracy ≥ 0.9 and records attention over every instance", async () => {
-  const bags = easyBags();
-  const model = buildModel("transmil", {
-    inputDim: 16,
-    numClasses: 2,
-    seed: 1,
-    anchor: true,
-  });
-  const run = await trainEasy(model, bags, {
-    epochs: 4,
-    lr: 1e-3,
-    withStore: true,
-  });
-  assertLearned(run);
-  assert.ok(run.events.every((e) => Number.isFinite(e.losses.anchor)));
-  for (const bag of bags.filter((b) => b.split !== "train")) {
-    const scores = run.attention.get(bag.slideId)!;
-    assert.equal(scores.length, bag.n);
-    assert.ok(Math.abs(scores.reduce((s, v) => s + v, 0) - 1) < 1e-4);
-  }
-  model.dispose();
+  await assertAnchoredTrainingWorks("transmil", { lr: 1e-3 });
 });

@@ -12,6 +12,8 @@ import { Store } from "../../data/store.ts";
 import { type EpochEvent, trainModel } from "../../stages/train/trainer.ts";
 import type { Bag } from "../../pipeline/types.ts";
 import type { MilModel } from "../mil_model.ts";
+import { AnchoredModel } from "../anchor.ts";
+import { buildModel } from "../anchor_factory.ts";
 
 /** 60 bags of 20–60 instances, D = 16, witnesses shifted by 5 (30%); 60/20/20 splits. */
 export function easyBags(seed = 3): Bag[] {
@@ -94,4 +96,39 @@ export function assertLearned(run: EasyRun): void {
     `val AUC ${val?.auc}, accuracy ${val?.accuracy}, loss ${val?.loss}`;
   assert.ok(run.auc >= 0.95, seen);
   assert.ok((val?.accuracy ?? 0) >= 0.9, seen);
+}
+
+/**
+ * Trains model `name` wrapped in the anchor (the real trainer, a store)
+ * and asserts it learned the easy problem, reported a finite anchor loss
+ * every epoch, and recorded attention over every instance of every
+ * evaluated bag, summing to 1.
+ */
+export async function assertAnchoredTrainingWorks(
+  name: string,
+  options: { lr?: number } = {},
+): Promise<void> {
+  const bags = easyBags();
+  const model = buildModel(name, {
+    inputDim: 16,
+    numClasses: 2,
+    seed: 1,
+    anchor: true,
+  });
+  assert.ok(model instanceof AnchoredModel);
+  const run = await trainEasy(model, bags, {
+    epochs: 4,
+    withStore: true,
+    ...options,
+  });
+  assertLearned(run);
+  assert.ok(run.events.every((e) => Number.isFinite(e.losses.anchor)));
+  const evaluated = bags.filter((b) => b.split !== "train");
+  assert.equal(run.attention.size, evaluated.length);
+  for (const bag of evaluated) {
+    const scores = run.attention.get(bag.slideId)!;
+    assert.equal(scores.length, bag.n);
+    assert.ok(Math.abs(scores.reduce((s, v) => s + v, 0) - 1) < 1e-4);
+  }
+  model.dispose();
 }
