@@ -9,7 +9,10 @@
  */
 import type { Store } from "../../data/store.ts";
 import type { CurvePoint } from "../../stages/evaluate/plot_specs.ts";
-import { stabilitySpec } from "../../stages/evaluate/plot_specs.ts";
+import {
+  type SeriesEncoding,
+  stabilitySpec,
+} from "../../stages/evaluate/plot_specs.ts";
 import { renderSvg, svgToPng } from "../../stages/evaluate/render_plot.ts";
 import { shownEpoch } from "../../stages/evaluate/_format.ts";
 
@@ -65,7 +68,7 @@ export async function writeExperimentCurves(
   threshold?: number,
 ): Promise<{ svg: string; png: string }> {
   const { js, effective } = await experimentCurves(store, name);
-  const spec = colourByModel(stabilitySpec(js, effective, threshold));
+  const spec = stabilitySpec(js, effective, threshold, BY_MODEL_AND_ANCHOR);
   const svgText = await renderSvg(spec);
   const svg = `${outDir}/stability.svg`, png = `${outDir}/stability.png`;
   await Deno.writeTextFile(svg, svgText);
@@ -74,48 +77,24 @@ export async function writeExperimentCurves(
 }
 
 /**
- * Colour by model and dash by anchor variant, with one shared legend each:
- * an experiment over every model has 21 configurations, more than any
- * palette tells apart, while 10 models and 3 anchor variants are easy to
- * read. Rewrites the `series` colour encodings of a stability spec whose
- * points carry `model` and `anchor`.
- *
- * @example
- * ```ts
- * import { colourByModel } from "./experiment_curves.ts";
- * const spec = colourByModel({ encoding: { color: { field: "series", type: "nominal" } } });
- * if (spec.encoding.color.field !== "model") throw new Error();
- * ```
+ * Colour by model, shape and dash by anchor variant: an experiment over
+ * every model has 21 configurations, more than any palette tells apart,
+ * while 10 models and 3 anchor variants are easy to read. Points carry
+ * `model` and `anchor` ({@link ConfigurationPoint}).
  */
-export function colourByModel<T extends object>(spec: T): T {
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(walk);
-    if (!node || typeof node !== "object") return;
-    const o = node as Record<string, unknown>;
-    const encoding = o.encoding as Record<string, unknown> | undefined;
-    const color = encoding?.color as Record<string, unknown> | undefined;
-    if (encoding && color?.field === "series") {
-      encoding.color = {
-        field: "model",
-        type: "nominal",
-        title: "model",
-        scale: { scheme: "tableau10" },
-      };
-      encoding.strokeDash = {
-        field: "anchor",
-        type: "nominal",
-        title: "anchor",
-        sort: ["none", "ema", "released"],
-      };
-      encoding.shape = { field: "anchor", type: "nominal", title: "anchor" };
-      encoding.detail = { field: "series", type: "nominal" };
-    }
-    const resolve = o.resolve as
-      | { scale?: Record<string, unknown> }
-      | undefined;
-    if (resolve?.scale?.color) resolve.scale.color = "shared";
-    Object.values(o).forEach(walk);
-  };
-  walk(spec);
-  return spec;
-}
+export const BY_MODEL_AND_ANCHOR: SeriesEncoding = {
+  color: {
+    field: "model",
+    type: "nominal",
+    title: "model",
+    scale: { scheme: "tableau10" },
+  },
+  strokeDash: {
+    field: "anchor",
+    type: "nominal",
+    title: "anchor",
+    sort: ["none", "ema", "released"],
+  },
+  shape: { field: "anchor", type: "nominal", title: "anchor" },
+  detail: { field: "series", type: "nominal" },
+};

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { stabilitySpec } from "../../stages/evaluate/plot_specs.ts";
 import { renderSvg } from "../../stages/evaluate/render_plot.ts";
-import { colourByModel } from "./experiment_curves.ts";
+import { BY_MODEL_AND_ANCHOR } from "./experiment_curves.ts";
 
-Deno.test("colourByModel() colours the experiment's curves by model and marks anchor variants by shape and dash", async () => {
+Deno.test("BY_MODEL_AND_ANCHOR colours the experiment's curves by model and marks anchor variants by shape and dash", async () => {
   const models = ["abmil", "clam_sb", "transmil", "asmil"];
   const points = models.flatMap((model) =>
     (model === "asmil" ? ["ema", "released", "none"] : ["none", "ema"])
@@ -17,7 +17,7 @@ Deno.test("colourByModel() colours the experiment's curves by model and marks an
         }))
       )
   );
-  const spec = colourByModel(stabilitySpec(points, points, 0.01));
+  const spec = stabilitySpec(points, points, 0.01, BY_MODEL_AND_ANCHOR);
   const encodings: Record<string, { field?: string }>[] = [];
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) return node.forEach(walk);

@@ -89,11 +89,22 @@ export interface CurvePoint {
   value: number;
 }
 
+/**
+ * How lines are told apart: Vega-Lite encoding channels over fields of the
+ * points (default: colour by `series`).
+ */
+export type SeriesEncoding = Record<string, Record<string, unknown>>;
+
+const BY_SERIES: SeriesEncoding = {
+  color: { field: "series", type: "nominal", title: null },
+};
+
 function lineChart(
   title: string,
   values: readonly CurvePoint[],
   yTitle: string,
   yScale: Record<string, unknown> = {},
+  series: SeriesEncoding = BY_SERIES,
 ) {
   return {
     title,
@@ -114,7 +125,7 @@ function lineChart(
         title: yTitle,
         scale: yScale,
       },
-      color: { field: "series", type: "nominal" as const, title: null },
+      ...series,
     },
   };
 }
@@ -142,12 +153,14 @@ export function learningCurveSpec(
 /**
  * Mean JS divergence to the previous epoch per epoch, one line per run (or
  * run and split), on a log axis when every value is positive; a second
- * panel shows mean effective patches when given.
+ * panel shows mean effective patches when given. `series` replaces the
+ * colour-by-series encoding of both panels (with one shared legend).
  */
 export function stabilitySpec(
   meanJs: readonly CurvePoint[],
   effectivePatches: readonly CurvePoint[] = [],
   threshold?: number,
+  series?: SeriesEncoding,
 ): TopLevelSpec {
   const positive = meanJs.every((v) => v.value > 0);
   const js = lineChart(
@@ -155,6 +168,7 @@ export function stabilitySpec(
     meanJs,
     "JS divergence (nats)",
     positive ? { type: "log" } : {},
+    series,
   );
   const jsLayer = threshold === undefined ? js : {
     title: js.title,
@@ -175,8 +189,15 @@ export function stabilitySpec(
     title: "Attention stability",
     hconcat: [
       jsLayer,
-      lineChart("effective patches exp(H)", effectivePatches, "patches"),
+      lineChart(
+        "effective patches exp(H)",
+        effectivePatches,
+        "patches",
+        {},
+        series,
+      ),
     ],
-    resolve: { scale: { color: "independent" } },
+    // Both panels draw the same lines when the series are given: one legend.
+    resolve: { scale: { color: series ? "shared" : "independent" } },
   } as TopLevelSpec;
 }
