@@ -145,17 +145,11 @@ export class AnchoredModel implements MilModel {
    * (tfjs has no stop-gradient op).
    */
   anchorAttention(features: tf.Tensor2D): tf.Tensor2D {
-    const scores = this.anchor.attentionScores?.(features);
-    const out = scores === undefined
-      ? this.anchor.forward(features, { training: false })
-      : undefined;
-    const attention = scores ?? out!.attention;
-    const constant = tf.tensor2d(
-      attention.dataSync() as Float32Array,
-      attention.shape,
-    );
-    tf.dispose([attention, ...(out ? [out.logits] : [])]);
-    return constant;
+    return tf.tidy(() => {
+      const scores = this.anchor.attentionScores?.(features) ??
+        this.anchor.forward(features, { training: false }).attention;
+      return tf.tensor2d(scores.dataSync() as Float32Array, scores.shape);
+    });
   }
 
   /** EMA update of the anchor (no-op when frozen); call after each optimiser step. */
