@@ -21,7 +21,7 @@ import type {
   OptimisationGroup,
 } from "./mil_model.ts";
 import { anchorLoss } from "./anchor_loss.ts";
-import { liveValues } from "./backend/live_values.ts";
+import { readValues, replaceValues } from "./backend/live_values.ts";
 
 /** How the anchor is initialised, updated and weighted. */
 export interface AnchorOptions {
@@ -156,16 +156,18 @@ export class AnchoredModel implements MilModel {
   updateAnchor(): void {
     if (this.options.anchor.update === "frozen") return;
     const m = this.options.anchor.momentum;
-    for (const [a, o] of this.#pairs) {
-      // In place on the tensors' storage where reachable (no allocation).
-      const av = liveValues(a), ov = liveValues(o);
-      if (av && ov) {
-        for (let j = 0; j < av.length; j++) {
-          av[j] = m * av[j]! + (1 - m) * ov[j]!;
-        }
-      } else {
-        tf.tidy(() => a.assign(tf.add(tf.mul(a, m), tf.mul(o, 1 - m))));
+    const anchors = this.#pairs.map(([a]) => a);
+    // Fresh storage, not in place: kernels cache packed weights by data id.
+    const rest = replaceValues(anchors, (i, next, current) => {
+      const online = this.#pairs[i]![1];
+      const ov = readValues(online);
+      for (let j = 0; j < next.length; j++) {
+        next[j] = m * current[j]! + (1 - m) * ov[j]!;
       }
+    });
+    for (const i of rest) {
+      const [a, o] = this.#pairs[i]!;
+      tf.tidy(() => a.assign(tf.add(tf.mul(a, m), tf.mul(o, 1 - m))));
     }
   }
 

@@ -6,7 +6,11 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { liveValues } from "../../models/backend/live_values.ts";
+import {
+  liveValues,
+  readValues,
+  replaceValues,
+} from "../../models/backend/live_values.ts";
 
 /** Hyper-parameters of {@link AdamW}. */
 export interface AdamWOptions {
@@ -110,7 +114,8 @@ export class AdamW {
 
   /**
    * The update as one pass over the variables' storage (≈4× faster than
-   * the op-by-op path on wasm); returns the indices of variables whose
+   * the op-by-op path on wasm): moments in place, weights into fresh
+   * storage (see `replaceValues`); returns the indices of variables whose
    * storage is not reachable, for the op-by-op path.
    */
   #updateInPlace(
@@ -119,38 +124,39 @@ export class AdamW {
     c1: number,
     c2: number,
   ): number[] {
-    const rest: number[] = [];
     const b1 = this.#beta1, b2 = this.#beta2, eps = this.#epsilon;
     const decay = 1 - lr * this.#weightDecay, a = lr / c1, ic2 = 1 / c2;
-    // Gradients may need a copy out of shared storage: read them first,
-    // then take the views (no allocation happens while they are in use).
-    const gradValues = this.#variables.map((variable) => {
-      const g = grads[variable.name];
-      return g ? liveValues(g) ?? (g.dataSync() as Float32Array) : undefined;
+    const moments: number[] = [];
+    const reachable = this.#variables.filter((_, i) => {
+      const ok = liveValues(this.#m[i] as tf.Variable) !== undefined &&
+        liveValues(this.#v[i] as tf.Variable) !== undefined;
+      if (ok) moments.push(i);
+      return ok;
     });
-    this.#variables.forEach((variable, i) => {
-      const theta = liveValues(variable);
-      const m = liveValues(this.#m[i] as tf.Variable);
-      const v = liveValues(this.#v[i] as tf.Variable);
-      if (!theta || !m || !v) {
-        rest.push(i);
-        return;
-      }
-      const g = gradValues[i];
+    const unreached = replaceValues(reachable, (k, theta, current) => {
+      const i = moments[k]!;
+      const variable = this.#variables[i] as tf.Variable;
+      const g = grads[variable.name];
       if (!g) {
-        for (let j = 0; j < theta.length; j++) theta[j] = theta[j]! * decay;
+        for (let j = 0; j < theta.length; j++) theta[j] = current[j]! * decay;
         return;
       }
+      // Views only now, after replaceValues allocated (the heap may grow).
+      const gv = readValues(g);
+      const m = liveValues(this.#m[i] as tf.Variable)!;
+      const v = liveValues(this.#v[i] as tf.Variable)!;
       for (let j = 0; j < theta.length; j++) {
-        const gj = g[j]!;
+        const gj = gv[j]!;
         const mj = b1 * m[j]! + (1 - b1) * gj;
         const vj = b2 * v[j]! + (1 - b2) * gj * gj;
         m[j] = mj;
         v[j] = vj;
-        theta[j] = theta[j]! * decay - (a * mj) / (Math.sqrt(vj * ic2) + eps);
+        theta[j] = current[j]! * decay - (a * mj) / (Math.sqrt(vj * ic2) + eps);
       }
     });
-    return rest;
+    const done = new Set(moments);
+    for (const k of unreached) done.delete(moments[k]!);
+    return this.#variables.flatMap((_, i) => done.has(i) ? [] : [i]);
   }
 
   /** The optimiser state, copied out of tensors. */
