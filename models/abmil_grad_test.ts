@@ -5,6 +5,7 @@ import { type BackendChoice, useBackend } from "./backend/mod.ts";
 import { createModel } from "./all.ts";
 import type { MilModel } from "./mil_model.ts";
 import { localName } from "./weights_scope.ts";
+import { needs } from "../testing/system_libs.ts";
 
 // Small enough for finite differences, large enough that every matmul of
 // the forward and backward pass (incl. transposed operands) is exercised.
@@ -79,10 +80,18 @@ function assertGradientsMatch(
   }
 }
 
+const noBlas = () =>
+  needs("libopenblas0-pthread", "gradient checks on the blas backend").ignore;
+
 for (const name of ["abmil", "gated_abmil"]) {
-  Deno.test(`${name} gradients on the BLAS backend match stock tfjs cpu within 1e-4 relative`, async () => {
-    const cpu = await gradientsOn("cpu", name);
-    assertGradientsMatch(await gradientsOn("blas", name), cpu, 1e-4);
+  Deno.test({
+    name:
+      `${name} gradients on the BLAS backend match stock tfjs cpu within 1e-4 relative`,
+    ignore: noBlas(),
+    async fn() {
+      const cpu = await gradientsOn("cpu", name);
+      assertGradientsMatch(await gradientsOn("blas", name), cpu, 1e-4);
+    },
   });
 
   Deno.test(`${name} gradients on plain wasm match stock tfjs cpu within 1e-4 relative`, async () => {
@@ -110,30 +119,35 @@ function shiftedLoss(
   return loss;
 }
 
-Deno.test("gated_abmil gradients on the BLAS backend match central finite differences", async () => {
-  const { grads } = await gradientsOn("blas", "gated_abmil");
-  const model = createModel("gated_abmil", options);
-  const x = features();
-  const rng = new Rng(5);
-  const eps = 1e-2;
-  const worst: string[] = [];
-  for (const v of model.trainableVariables()) {
-    const g = grads.get(localName(v))!;
-    const scale = maxAbs(g);
-    for (let s = 0; s < 4; s++) {
-      const i = rng.int(v.size);
-      const fd =
-        (shiftedLoss(model, x, v, i, eps) - shiftedLoss(model, x, v, i, -eps)) /
-        (2 * eps);
-      const error = Math.abs(fd - g[i]!);
-      if (error > 1e-2 * scale + 2e-5) {
-        worst.push(
-          `${localName(v)}[${i}]: analytic ${g[i]}, finite difference ${fd}`,
-        );
+Deno.test({
+  name:
+    "gated_abmil gradients on the BLAS backend match central finite differences",
+  ignore: noBlas(),
+  fn: async () => {
+    const { grads } = await gradientsOn("blas", "gated_abmil");
+    const model = createModel("gated_abmil", options);
+    const x = features();
+    const rng = new Rng(5);
+    const eps = 1e-2;
+    const worst: string[] = [];
+    for (const v of model.trainableVariables()) {
+      const g = grads.get(localName(v))!;
+      const scale = maxAbs(g);
+      for (let s = 0; s < 4; s++) {
+        const i = rng.int(v.size);
+        const fd = (shiftedLoss(model, x, v, i, eps) -
+          shiftedLoss(model, x, v, i, -eps)) /
+          (2 * eps);
+        const error = Math.abs(fd - g[i]!);
+        if (error > 1e-2 * scale + 2e-5) {
+          worst.push(
+            `${localName(v)}[${i}]: analytic ${g[i]}, finite difference ${fd}`,
+          );
+        }
       }
     }
-  }
-  assert.deepEqual(worst, []);
-  x.dispose();
-  model.dispose();
+    assert.deepEqual(worst, []);
+    x.dispose();
+    model.dispose();
+  },
 });

@@ -2,13 +2,14 @@
  * Tests that need an optional system library (OpenBLAS, OpenSlide,
  * Chromium) skip with a one-line reason where it is missing, and are
  * required under CI (`CI=true`) or with `ASMIL_REQUIRE_SYSTEM_LIBS=1`, so a
- * missing package fails there instead of skipping.
+ * missing package fails there instead of skipping. `deno task test`
+ * (testing/run_tests.ts) ends with a summary of what was skipped and why.
  *
  * @module
  */
 import { OpenBlas } from "../models/backend/openblas.ts";
 import { openSlideAvailable } from "../stages/tile/openslide_reader.ts";
-import { findChromium } from "../stages/evaluate/screenshot.ts";
+import { SKIP_LOG_ENV } from "./run_tests.ts";
 
 /** The optional system packages, by their Debian names. */
 export type SystemLib = "libopenblas0-pthread" | "libopenslide0" | "chromium";
@@ -16,7 +17,35 @@ export type SystemLib = "libopenblas0-pthread" | "libopenslide0" | "chromium";
 /** Environment variable that makes every optional library required. */
 export const REQUIRE_SYSTEM_LIBS_ENV = "ASMIL_REQUIRE_SYSTEM_LIBS";
 
-const probes: Record<SystemLib, () => boolean | Promise<boolean>> = {
+function env(name: string): string {
+  try {
+    return Deno.env.get(name) ?? "";
+  } catch {
+    return "";
+  }
+}
+
+/** Chromium as `findChromium` (stages/evaluate/screenshot.ts) finds it. */
+function chromiumOnPath(): boolean {
+  if (env("CHROMIUM")) return true;
+  const names = [
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+  ];
+  return env("PATH").split(":").some((dir) =>
+    dir !== "" && names.some((name) => {
+      try {
+        return Deno.statSync(`${dir}/${name}`).isFile;
+      } catch {
+        return false;
+      }
+    })
+  );
+}
+
+const probes: Record<SystemLib, () => boolean> = {
   "libopenblas0-pthread": () => {
     try {
       OpenBlas.open();
@@ -26,7 +55,7 @@ const probes: Record<SystemLib, () => boolean | Promise<boolean>> = {
     }
   },
   "libopenslide0": openSlideAvailable,
-  "chromium": async () => (await findChromium()) !== null,
+  "chromium": chromiumOnPath,
 };
 
 const known = new Map<SystemLib, boolean>();
@@ -34,51 +63,54 @@ const announced = new Set<string>();
 
 /** Whether tests must have every optional library (CI, or asked to). */
 export function systemLibsRequired(): boolean {
-  const env = (name: string) => {
-    try {
-      return Deno.env.get(name) ?? "";
-    } catch {
-      return "";
-    }
-  };
-  return ["1", "true"].includes(env("CI").toLowerCase()) ||
-    ["1", "true"].includes(env(REQUIRE_SYSTEM_LIBS_ENV).toLowerCase());
+  const on = (name: string) => ["1", "true"].includes(env(name).toLowerCase());
+  return on("CI") || on(REQUIRE_SYSTEM_LIBS_ENV);
 }
 
 /** Whether `lib` is installed (probed once per process). */
-export async function hasSystemLib(lib: SystemLib): Promise<boolean> {
+export function hasSystemLib(lib: SystemLib): boolean {
   let present = known.get(lib);
   if (present === undefined) {
-    present = await probes[lib]();
+    present = probes[lib]();
     known.set(lib, present);
   }
   return present;
 }
 
 /**
- * The `ignore` flag for a test that needs `lib`: true (skip) when it is
- * missing and not required, after printing one line saying so for `what`;
- * false when it is present or required (a missing library then fails the
+ * Whether tests that need `lib` run here: it is installed, or required (and
+ * a missing library then fails them).
+ */
+export function testsNeedingRun(lib: SystemLib): boolean {
+  return hasSystemLib(lib) || systemLibsRequired();
+}
+
+/**
+ * Test options for one test that needs `lib`: `ignore` (skip) when it is
+ * missing and not required, after printing one line saying so for `what`
+ * (once per reason) and logging the skip for the run's summary; not
+ * ignored when it is present or required (a missing library then fails the
  * test, as it must in CI).
  *
  * @example
  * ```ts ignore
- * Deno.test({
- *   name: "training on blas matches cpu",
- *   ignore: await skipWithout("libopenblas0-pthread", "blas training parity"),
- *   fn() {},
- * });
+ * Deno.test(
+ *   "training on blas matches cpu",
+ *   needs("libopenblas0-pthread", "blas training parity"),
+ *   () => {},
+ * );
  * ```
  */
-export async function skipWithout(
-  lib: SystemLib,
-  what: string,
-): Promise<boolean> {
-  if ((await hasSystemLib(lib)) || systemLibsRequired()) return false;
+export function needs(lib: SystemLib, what: string): { ignore: boolean } {
+  if (testsNeedingRun(lib)) return { ignore: false };
   const line = `skipped: ${lib} not installed (${what})`;
   if (!announced.has(line)) {
     announced.add(line);
     console.error(line);
   }
-  return true;
+  const log = env(SKIP_LOG_ENV);
+  if (log) {
+    Deno.writeTextFileSync(log, `${lib}\t${what}\n`, { append: true });
+  }
+  return { ignore: true };
 }

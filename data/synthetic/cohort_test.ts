@@ -2,8 +2,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { synthCommand, writeSyntheticCohort } from "./cohort.ts";
 import { OpenSlideReader } from "../../stages/tile/openslide_reader.ts";
+import { needs } from "../../testing/system_libs.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
+const noOpenSlide = () =>
+  needs("libopenslide0", "reading synthetic slides with OpenSlide").ignore;
 
 async function digest(path: string): Promise<string> {
   const hash = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
@@ -15,6 +18,7 @@ async function digest(path: string): Promise<string> {
 
 Deno.test({
   ...opts,
+  ignore: noOpenSlide(),
   name:
     "writeSyntheticCohort() writes Aperio slides OpenSlide reads, labels.csv and ground truth, identically per seed and pool size",
   async fn() {

@@ -7,6 +7,10 @@ import {
   OPENBLAS_PATH_ENV,
 } from "./openblas.ts";
 import { BACKEND_ENV, useBackendFromEnv } from "./backend_from_env.ts";
+import { needs } from "../../testing/system_libs.ts";
+
+const noBlas = () =>
+  needs("libopenblas0-pthread", "backend selection with OpenBLAS").ignore;
 
 async function stderrOf(fn: () => Promise<unknown>): Promise<string[]> {
   const lines: string[] = [];
@@ -20,27 +24,37 @@ async function stderrOf(fn: () => Promise<unknown>): Promise<string[]> {
   return lines;
 }
 
-Deno.test("useBackend('auto') picks blas when OpenBLAS loads and logs one line saying why", async () => {
-  const lines = await stderrOf(() => useBackend("auto", { threads: 2 }));
-  const info = currentBackend();
-  assert.equal(info?.name, "blas");
-  assert.equal(info?.openblasPath, DEFAULT_OPENBLAS_PATH);
-  assert.equal(tf.getBackend(), "wasm");
-  assert.equal(lines.length, 1);
-  assert.match(
-    lines[0]!,
-    /^asmil backend: blas .*2 threads.*tfjs-node not importable.*OpenBLAS loaded/,
-  );
-});
+Deno.test(
+  "useBackend('auto') picks blas when OpenBLAS loads and logs one line saying why",
+  { ignore: noBlas() },
+  async () => {
+    const lines = await stderrOf(() => useBackend("auto", { threads: 2 }));
+    const info = currentBackend();
+    assert.equal(info?.name, "blas");
+    assert.equal(info?.openblasPath, DEFAULT_OPENBLAS_PATH);
+    assert.equal(tf.getBackend(), "wasm");
+    assert.equal(lines.length, 1);
+    assert.match(
+      lines[0]!,
+      /^asmil backend: blas .*2 threads.*tfjs-node not importable.*OpenBLAS loaded/,
+    );
+  },
+);
 
-Deno.test("useBackend() logs nothing when quiet", async () => {
-  assert.deepEqual(
-    await stderrOf(() => useBackend("blas", { quiet: true })),
-    [],
-  );
-});
+Deno.test(
+  "useBackend() logs nothing when quiet",
+  { ignore: noBlas() },
+  async () => {
+    assert.deepEqual(
+      await stderrOf(() => useBackend("blas", { quiet: true })),
+      [],
+    );
+  },
+);
 
-Deno.test("useBackend('blas') sets the OpenBLAS thread count", async () => {
+Deno.test("useBackend('blas') sets the OpenBLAS thread count", {
+  ignore: noBlas(),
+}, async () => {
   await useBackend("blas", { threads: 1, quiet: true });
   assert.equal(OpenBlas.open().threads(), 1);
   await useBackend("blas", { threads: 2, quiet: true });

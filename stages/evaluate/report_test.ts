@@ -5,7 +5,8 @@ import { Store } from "../../data/store.ts";
 import { withCi } from "./_format.ts";
 import { fakeSlides, syntheticSlides, writeFakeRun } from "./_fake_run.ts";
 import { writeReport } from "./report.ts";
-import { findChromium, screenshotPage } from "./screenshot.ts";
+import { screenshotPage } from "./screenshot.ts";
+import { needs } from "../../testing/system_libs.ts";
 
 async function fakeReport(outDir: string) {
   const store = await Store.open(":memory:");
@@ -119,12 +120,9 @@ Deno.test("writeReport() says which slides it could not draw when the store has 
   }
 });
 
-const chromium = await findChromium();
-if (!chromium) {
-  console.warn(
-    "report_test.ts: Chromium not found (apt-get install chromium, or set CHROMIUM): the browser screenshot test is skipped",
-  );
-}
+const noChromium = () =>
+  needs("chromium", "the report's browser screenshot test; or set CHROMIUM")
+    .ignore;
 
 async function colourCounts(html: string, png: string) {
   await screenshotPage(html, png, { width: 1200, height: 4200 });
@@ -148,7 +146,7 @@ async function colourCounts(html: string, png: string) {
 
 Deno.test({
   name: "A report opened in headless Chromium shows its plots and heatmaps",
-  ignore: !chromium,
+  ignore: noChromium(),
   async fn() {
     const dir = await Deno.makeTempDir();
     try {

@@ -11,7 +11,8 @@ import { type SlideReader, SlideReadError } from "./slide_reader.ts";
 import { tileFixtures } from "./_test_fixtures.ts";
 
 /**
- * Registers the reader tests for `open` under `name`.
+ * Registers the reader tests for `open` under `name`; `skip()` is asked
+ * once per test whether to skip it (e.g. the reader's library is missing).
  *
  * @example
  * ```ts ignore
@@ -23,10 +24,12 @@ import { tileFixtures } from "./_test_fixtures.ts";
 export function readerConformance(
   name: string,
   open: (path: string) => SlideReader,
+  options: { skip?: () => boolean } = {},
 ): void {
   const test = (title: string, fn: () => Promise<void>) =>
     Deno.test({
       name: `${name} ${title}`,
+      ignore: options.skip?.() ?? false,
       fn,
       sanitizeResources: false,
       sanitizeOps: false,

@@ -22,7 +22,7 @@ import {
 const readValues = (t: tf.Tensor) => t.dataSync() as Float32Array;
 import { featureBags } from "../../data/feature_bags.ts";
 import { Rng } from "../../pipeline/random.ts";
-import { skipWithout } from "../../testing/system_libs.ts";
+import { needs } from "../../testing/system_libs.ts";
 import { StepRunner } from "./train_step.ts";
 
 const STEPS = 6;
@@ -167,10 +167,8 @@ const backends: { backend: BackendChoice; ignore: boolean }[] = [
   { backend: "wasm", ignore: false },
   {
     backend: "blas",
-    ignore: await skipWithout(
-      "libopenblas0-pthread",
-      "training on the blas backend",
-    ),
+    ignore:
+      needs("libopenblas0-pthread", "training on the blas backend").ignore,
   },
 ];
 
