@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Store } from "./store.ts";
+import { storedAttention } from "./attention_quantise.ts";
 
 const EPS = 1e-8;
 const ln = Math.log;
@@ -100,7 +101,9 @@ Deno.test("attention_stability has one row per slide and epoch, uniform at the f
     ["r"],
   );
   assert.equal(rows.length, 4);
-  const f32 = (xs: number[]) => Array.from(new Float32Array(xs));
+  // As the store keeps them: 16-bit with a per-row scale, read as float32.
+  const f32 = (xs: number[]) =>
+    Array.from(storedAttention(new Float32Array(xs)));
   const expected = [
     js([1 / 3, 1 / 3, 1 / 3].map(Math.fround), f32(e0)),
     js(f32(e0), f32(e1)),

@@ -55,8 +55,11 @@ export interface EpochRecord {
   epoch: number;
   losses: Record<string, number>;
   lr: number;
+  /** Wall seconds of the whole epoch: steps, evaluation, writes, checkpoint. */
   seconds: number;
   metrics: Record<string, unknown>;
+  /** The epoch's seconds by part (e.g. train, evaluate, record, checkpoint). */
+  timing?: Record<string, number>;
 }
 
 /** A row of `attention`: one slide's attention at one epoch. */

@@ -10,6 +10,7 @@
  */
 import {
   type DuckDBConnection,
+  type DuckDBDataChunk,
   DuckDBInstance,
   type DuckDBValue,
 } from "@duckdb/node-api";
@@ -31,6 +32,28 @@ export type { Row } from "./plain_row.ts";
 export interface OpenStoreOptions {
   /** Open without write access (no migrations run). */
   readOnly?: boolean;
+  /**
+   * DuckDB's buffer-pool limit (e.g. `"2GB"`); default
+   * `$ASMIL_DUCKDB_MEMORY`, else {@link DEFAULT_MEMORY_LIMIT}. DuckDB's own
+   * default (80 % of RAM) would let a large store's cached blocks grow the
+   * process without bound; beyond the limit DuckDB evicts or spills.
+   */
+  memoryLimit?: string;
+}
+
+/** DuckDB memory limit of a store unless told otherwise. */
+export const DEFAULT_MEMORY_LIMIT = "1GB";
+
+/** Environment variable overriding {@link DEFAULT_MEMORY_LIMIT}. */
+export const MEMORY_LIMIT_ENV = "ASMIL_DUCKDB_MEMORY";
+
+function memoryLimit(options: OpenStoreOptions): string {
+  if (options.memoryLimit) return options.memoryLimit;
+  try {
+    return Deno.env.get(MEMORY_LIMIT_ENV) || DEFAULT_MEMORY_LIMIT;
+  } catch {
+    return DEFAULT_MEMORY_LIMIT; // no --allow-env
+  }
 }
 
 /**
@@ -73,7 +96,9 @@ export class Store {
     path: string,
     options: OpenStoreOptions = {},
   ): Promise<Store> {
-    const config: Record<string, string> = {};
+    const config: Record<string, string> = {
+      memory_limit: memoryLimit(options),
+    };
     if (options.readOnly) config.access_mode = "READ_ONLY";
     let instance: DuckDBInstance;
     try {
@@ -139,6 +164,29 @@ export class Store {
     return this.#serial(async () => {
       const reader = await this.#connection.runAndReadAll(sql, params);
       return reader.getRowObjectsJS().map((row) => plainRow(row) as T);
+    });
+  }
+
+  /**
+   * Runs `sql` and hands its result to `onChunk` one DuckDB data chunk at
+   * a time (about 2,048 rows), with the number of rows before it; returns
+   * the row count. For reading large columns without a JS value per
+   * element (data/column_reader.ts).
+   */
+  eachChunk(
+    sql: string,
+    params: Params | undefined,
+    onChunk: (chunk: DuckDBDataChunk, rowsBefore: number) => void,
+  ): Promise<number> {
+    return this.#serial(async () => {
+      const result = await this.#connection.stream(sql, params);
+      let rows = 0;
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) return rows;
+        onChunk(chunk, rows);
+        rows += chunk.rowCount;
+      }
     });
   }
 

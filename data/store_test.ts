@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { openStore, Store } from "./store.ts";
-import { SCHEMA_VERSION } from "./schema.ts";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
 
 async function tempDb(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "asmil-store-" });
@@ -156,13 +157,25 @@ Deno.test("a read-only open of an empty file explains what is wrong", async () =
 
 Deno.test("a store at schema version 1 is migrated forward on open, its rows kept", async () => {
   const path = await tempDb();
-  const old = await Store.open(path);
-  await old.exec(
-    "INSERT INTO failures (stage, slide, error) VALUES ('tile', 's1', 'x')",
-  );
-  await old.exec("DROP TABLE encoders");
-  await old.exec("UPDATE meta SET value = '1' WHERE key = 'schema_version'");
-  old.close();
+  // A real version-1 store: its migration only, plus rows in every table
+  // the later migrations rebuild.
+  const instance = await DuckDBInstance.create(path);
+  const old = await instance.connect();
+  await old.run(MIGRATIONS[0]!.sql);
+  await old.run(`
+    CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+    INSERT INTO meta VALUES ('schema_version', '1');
+    INSERT INTO failures (stage, slide, error) VALUES ('tile', 's1', 'x');
+    INSERT INTO tiles VALUES ('s1', 0, 0, 0, 256, 0, 0.9, 1),
+      ('s1', 1, 256, 0, 256, 0, 0.8, NULL);
+    INSERT INTO embeddings VALUES ('s1', 0, 'enc', [0.5, -1.25]),
+      ('s1', 1, 'enc', [2.0, 3.5]);
+    INSERT INTO attention VALUES
+      ('r', 0, 's1', 'val', [0.25, 0.75], [[0.5, 0.5], [0.0, 1.0]]),
+      ('r', 1, 's1', 'val', [0.4, 0.6], NULL);
+    INSERT INTO predictions VALUES ('r', 0, 's1', 'val', [0.1, 0.9], 1);`);
+  old.closeSync();
+  instance.closeSync();
   await assert.rejects(
     Store.open(path, { readOnly: true }),
     /schema version 1, expected .*open it once for writing/,
@@ -175,5 +188,27 @@ Deno.test("a store at schema version 1 is migrated forward on open, its rows kep
   assert.deepEqual(await store.query("SELECT slide FROM failures"), [
     { slide: "s1" },
   ]);
+  assert.deepEqual(
+    await store.query("SELECT tile, x, label FROM tiles ORDER BY tile"),
+    [{ tile: 0, x: 0, label: 1 }, { tile: 1, x: 256, label: null }],
+  );
+  assert.deepEqual(
+    await store.query("SELECT features FROM embeddings ORDER BY tile"),
+    [{ features: [0.5, -1.25] }, { features: [2, 3.5] }],
+  );
+  const attention = await store.query(
+    "SELECT epoch, scores, heads FROM attention ORDER BY epoch",
+  );
+  assert.equal(attention.length, 2);
+  const close = (a: unknown, b: number[]) =>
+    (a as number[]).every((x, i) => Math.abs(x - b[i]!) < 1e-4);
+  assert.ok(close(attention[0]!.scores, [0.25, 0.75]));
+  assert.ok(close((attention[0]!.heads as number[][])[1], [0, 1]));
+  assert.ok(close(attention[1]!.scores, [0.4, 0.6]));
+  assert.equal(attention[1]!.heads, null);
+  assert.deepEqual(
+    await store.query("SELECT probabilities, label FROM predictions"),
+    [{ probabilities: [0.10000000149011612, 0.8999999761581421], label: 1 }],
+  );
   store.close();
 });

@@ -14,6 +14,7 @@ import {
   INTEGER,
   LIST,
   listValue,
+  USMALLINT,
   VARCHAR,
 } from "@duckdb/node-api";
 import type {
@@ -28,6 +29,7 @@ import type {
 } from "./records.ts";
 import type { Params } from "./store.ts";
 import { plainRow, type Row } from "./plain_row.ts";
+import { quantiseAttention } from "./attention_quantise.ts";
 
 /** Writes inside one transaction of a {@link Store}. */
 export class StoreWriter {
@@ -156,11 +158,25 @@ export class StoreWriter {
     );
   }
 
+  /**
+   * Deletes what run `run` recorded for epochs after `afterEpoch` (all of
+   * it with the default -1): epoch rows, attention and predictions.
+   */
+  async deleteRunHistory(run: string, afterEpoch = -1): Promise<void> {
+    for (const table of ["epochs", "attention_history", "predictions"]) {
+      await this.#connection.run(
+        `DELETE FROM ${table} WHERE run = ? AND epoch > ?`,
+        [run, afterEpoch],
+      );
+    }
+  }
+
   /** Inserts or replaces an epoch row. */
   async upsertEpoch(e: EpochRecord): Promise<void> {
     await this.#connection.run(
-      `INSERT OR REPLACE INTO epochs (run, epoch, losses, lr, seconds, metrics)
-       VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO epochs
+         (run, epoch, losses, lr, seconds, metrics, timing)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
       [
         e.run,
         e.epoch,
@@ -168,24 +184,47 @@ export class StoreWriter {
         e.lr,
         e.seconds,
         JSON.stringify(e.metrics),
+        e.timing ? JSON.stringify(e.timing) : null,
       ],
     );
   }
 
-  /** Appends attention rows (one per slide and epoch). */
+  /**
+   * Appends attention rows (one per slide and epoch), quantised to 16 bits
+   * per value with a per-row scale (see data/schema.ts, version 3).
+   */
   async appendAttention(rows: readonly AttentionRecord[]): Promise<void> {
     await this.#appendColumns(
-      "attention",
-      [VARCHAR, INTEGER, VARCHAR, VARCHAR, FLOAT_LIST, LIST(FLOAT_LIST)],
-      rows,
-      (r) => [
-        r.run,
-        r.epoch,
-        r.slide,
-        r.split ?? null,
-        floats(r.scores),
-        r.heads ? listValue(r.heads.map(floats)) : null,
+      "attention_history",
+      [
+        VARCHAR,
+        INTEGER,
+        VARCHAR,
+        VARCHAR,
+        FLOAT,
+        USMALLINT_LIST,
+        FLOAT,
+        LIST(USMALLINT_LIST),
       ],
+      rows,
+      (r) => {
+        const mean = quantiseAttention([r.scores]);
+        const heads = r.heads ? quantiseAttention(r.heads) : null;
+        return [
+          r.run,
+          r.epoch,
+          r.slide,
+          r.split ?? null,
+          mean.scale,
+          listValue(mean.rows[0] as unknown as DuckDBValue[]),
+          heads?.scale ?? null,
+          heads
+            ? listValue(
+              heads.rows.map((q) => listValue(q as unknown as DuckDBValue[])),
+            )
+            : null,
+        ];
+      },
     );
   }
 
@@ -267,6 +306,7 @@ export class StoreWriter {
 /** Rows per data chunk (DuckDB's vector size). */
 const CHUNK_ROWS = 2048;
 const FLOAT_LIST = LIST(FLOAT);
+const USMALLINT_LIST = LIST(USMALLINT);
 
 /**
  * A float list value over `values` without copying them element by element

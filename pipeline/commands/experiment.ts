@@ -114,7 +114,7 @@ export async function runExperiment(
       source,
       options,
     );
-    const stored = new Set(data.bags.map((b) => b.split));
+    const stored = new Set(data.source.infos.map((b) => b.split));
     const fixedSplit = config.split !== undefined ||
       (stored.has("train") && (stored.has("val") || stored.has("test")));
     if (fixedSplit && folds.length > 1) {
@@ -154,7 +154,7 @@ export async function runExperiment(
     for (let s = 0; s < seeds; s++) {
       const seed = config.seed + s;
       for (const fold of folds) {
-        const bags = await splitBags(ctx, data.bags, seed, k, fold);
+        const bags = await splitBags(ctx, data.source, seed, k, fold);
         for (const c of configurations) {
           const id = experimentRunId(name, c, seed, fold);
           ctx.info(

@@ -21,7 +21,9 @@
 import { featureBags } from "../../data/feature_bags.ts";
 import { mnistBags } from "../../data/mnist_bags.ts";
 import type { Store } from "../../data/store.ts";
-import { bagsFromStore } from "../../stages/bag/bags_from_store.ts";
+import { memoryBagSource } from "../../stages/bag/bag_source.ts";
+import type { BagSource } from "../../stages/bag/bag_source.ts";
+import { storeBagSource } from "./train.ts";
 import { readLabelsCsv } from "../../stages/bag/labels.ts";
 import type { CommandContext } from "../cli_context.ts";
 import type { Bag } from "../types.ts";
@@ -69,7 +71,8 @@ export interface ExperimentDataOptions {
 export interface ExperimentData {
   /** Short stable id of the data set (source + hash of its options). */
   id: string;
-  bags: Bag[];
+  /** The bags (generated ones in memory; a store's read one at a time). */
+  source: BagSource;
   /** One line saying what the bags are. */
   description: string;
 }
@@ -139,7 +142,7 @@ export async function prepareExperimentSource(
  * @example
  * ```ts ignore
  * const data = await experimentData(ctx, store, "mnist-bags", { bags: 100 });
- * console.log(data.description, data.bags.length);
+ * console.log(data.description, data.source.infos.length);
  * ```
  */
 export async function experimentData(
@@ -161,7 +164,7 @@ export async function experimentData(
     const positive = bags.filter((b) => b.label > 0).length;
     return {
       id,
-      bags,
+      source: memoryBagSource(bags),
       description: `${source}: ${bags.length} bags (${positive} positive), ${
         Math.min(...sizes)
       }–${Math.max(...sizes)} instances of dimension ${bags[0]!.dim}; ${
@@ -169,38 +172,22 @@ export async function experimentData(
       }`,
     };
   }
-  const bags = await storeBags(ctx, store);
-  return {
-    id: `${source}-${
-      shortHash(bags.map((b) => [b.slideId, b.n, b.label])).slice(0, 6)
-    }`,
-    bags,
-    description: `${source}: ${bags.length} slides from ${store.path} (${
-      bags.filter((b) => b.label > 0).length
-    } positive), ${bags[0]!.dim}-dimensional embeddings`,
-  };
-}
-
-async function storeBags(ctx: CommandContext, store: Store): Promise<Bag[]> {
-  const { config } = ctx;
-  const options: Parameters<typeof bagsFromStore>[1] = {
-    defaultSplit: "train",
-  };
-  const encoder = config.train.encoder ?? config.embed.encoder;
-  const encoders = (await store.query(
-    "SELECT DISTINCT encoder FROM embeddings",
-  )).map((r) => String(r.encoder));
-  if (encoders.includes(encoder)) options.encoder = encoder;
-  if (config.labels) {
-    options.labels = (await readLabelsCsv(config.labels)).labels;
-  }
-  const bags = await bagsFromStore(store, options);
-  if (bags.length < 3) {
+  const bags = await storeBagSource(ctx, store);
+  const infos = bags.infos;
+  if (infos.length < 3) {
     throw new Error(
-      `An experiment needs at least 3 labelled slides with embeddings in ${store.path}: found ${bags.length}`,
+      `An experiment needs at least 3 labelled slides with embeddings in ${store.path}: found ${infos.length}`,
     );
   }
-  return bags;
+  return {
+    id: `${source}-${
+      shortHash(infos.map((b) => [b.slideId, b.n, b.label])).slice(0, 6)
+    }`,
+    source: bags,
+    description: `${source}: ${infos.length} slides from ${store.path} (${
+      infos.filter((b) => b.label > 0).length
+    } positive), ${infos[0]!.dim}-dimensional embeddings`,
+  };
 }
 
 /**

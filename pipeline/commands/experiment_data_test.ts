@@ -2,21 +2,26 @@ import assert from "node:assert/strict";
 import { Store } from "../../data/store.ts";
 import { commandContext } from "../cli_context.ts";
 import { experimentData } from "./experiment_data.ts";
+import type { BagSource } from "../../stages/bag/bag_source.ts";
+
+const allBags = (source: BagSource) =>
+  Promise.all(source.infos.map((i) => source.read(i.slideId)));
 
 Deno.test("experimentData() writes MNIST bags once as pseudo-slides whose tiles carry the instance labels", async () => {
   const ctx = await commandContext({ db: ":memory:", quiet: true, seed: 4 });
   const store = await Store.open(":memory:");
   const data = await experimentData(ctx, store, "mnist-bags", { bags: 12 });
   assert.match(data.id, /^mnist-bags-[0-9a-f]{6}$/);
-  assert.equal(data.bags.length, 12);
-  assert.ok(data.bags.every((b) => b.split === "train" && b.dim === 784));
+  const bags = await allBags(data.source);
+  assert.equal(bags.length, 12);
+  assert.ok(bags.every((b) => b.split === "train" && b.dim === 784));
   const tiles = await store.query(
     `SELECT slide, count(*) AS n, sum(label) AS nines FROM tiles
      GROUP BY slide ORDER BY slide`,
   );
   assert.deepEqual(
     tiles.map((t) => [t.slide, Number(t.n), Number(t.nines)]),
-    data.bags.map((b) => [
+    bags.map((b) => [
       b.slideId,
       b.n,
       b.tileLabels!.reduce((s, x) => s + x, 0),
@@ -24,7 +29,10 @@ Deno.test("experimentData() writes MNIST bags once as pseudo-slides whose tiles 
   );
   const again = await experimentData(ctx, store, "mnist-bags", { bags: 12 });
   assert.equal(again.id, data.id);
-  assert.deepEqual(again.bags[3]!.features, data.bags[3]!.features);
+  assert.deepEqual(
+    (await allBags(again.source))[3]!.features,
+    bags[3]!.features,
+  );
   const [slides] = await store.query("SELECT count(*) AS n FROM slides");
   assert.equal(Number(slides!.n), 12);
   store.close();
@@ -47,8 +55,10 @@ Deno.test("experimentData() reads the store's own embedded slides, and says when
     });
   }
   const data = await experimentData(ctx, store, "store");
-  assert.equal(data.bags.length, 4);
-  assert.deepEqual(data.bags.map((b) => b.label), [0, 1, 0, 1]);
+  const bags = await allBags(data.source);
+  assert.equal(bags.length, 4);
+  assert.deepEqual(bags.map((b) => b.label), [0, 1, 0, 1]);
+  assert.deepEqual(Array.from(bags[2]!.features), [2, 1, 2, 0, 2, 1]);
   assert.match(
     data.description,
     /^store: 4 slides .*2 positive.*3-dimensional/,

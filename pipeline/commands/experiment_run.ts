@@ -11,27 +11,26 @@ import type { AnchorOptions } from "../../models/anchor.ts";
 import { evaluateRun } from "../../stages/evaluate/evaluate_run.ts";
 import { trainModel } from "../../stages/train/trainer.ts";
 import type { CommandContext } from "../cli_context.ts";
-import type { Bag } from "../types.ts";
+import type { BagSource } from "../../stages/bag/bag_source.ts";
 import {
   anchorOption,
   type ExperimentConfiguration,
 } from "./experiment_plan.ts";
-import { assignSplits } from "./train.ts";
+import { splitSource } from "./train.ts";
 
 /**
- * Copies of `bags` with the splits of `seed` and `fold`: a split file or
- * splits stored with the slides win, else fold `fold` of a seeded
- * stratified `folds`-fold split.
+ * `source` with the splits of `seed` and `fold`: a split file or splits
+ * stored with the slides win, else fold `fold` of a seeded stratified
+ * `folds`-fold split.
  */
 export async function splitBags(
   ctx: CommandContext,
-  bags: readonly Bag[],
+  source: BagSource,
   seed: number,
   folds: number,
   fold: number,
-): Promise<Bag[]> {
-  const copies = bags.map((b) => ({ ...b }));
-  const { bags: split } = await assignSplits(copies, {
+): Promise<BagSource> {
+  const { source: split } = await splitSource(source, {
     ...ctx,
     config: {
       ...ctx.config,
@@ -79,7 +78,7 @@ export async function trainRun(
   ctx: CommandContext,
   store: Store,
   c: ExperimentConfiguration,
-  bags: readonly Bag[],
+  bags: BagSource,
   s: RunSettings,
 ): Promise<boolean> {
   const [existing] = await store.query(
@@ -96,14 +95,12 @@ export async function trainRun(
     const checkpoint = join(s.outDir, s.id, "checkpoint.bin");
     if (existing && !(await exists(checkpoint))) {
       // Killed before its first checkpoint: start the run afresh.
-      for (const t of ["epochs", "attention", "predictions"]) {
-        await store.exec(`DELETE FROM ${t} WHERE run = ?`, [s.id]);
-      }
+      await store.transaction((tx) => tx.deleteRunHistory(s.id));
     }
-    const numClasses = Math.max(2, ...bags.map((b) => b.label + 1));
+    const numClasses = Math.max(2, ...bags.infos.map((b) => b.label + 1));
     const model = buildModel(c.model, {
       ...s.modelOptions[c.model],
-      inputDim: bags[0]!.dim,
+      inputDim: bags.infos[0]!.dim,
       numClasses,
       seed: s.seed,
       anchor: c.anchor === "none"

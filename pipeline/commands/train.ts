@@ -9,11 +9,21 @@ import { featureBags } from "../../data/feature_bags.ts";
 import { buildModel, type BuildOptions } from "../../models/anchor_factory.ts";
 import "../../models/all.ts";
 import { type BackendChoice, useBackend } from "../../models/backend/mod.ts";
-import { bagsFromStore } from "../../stages/bag/bags_from_store.ts";
+import {
+  type BagsFromStoreOptions,
+  StoreBagSource,
+} from "../../stages/bag/bags_from_store.ts";
+import {
+  type BagInfo,
+  type BagSource,
+  memoryBagSource,
+  withSplits,
+} from "../../stages/bag/bag_source.ts";
+import { embeddingEncoders } from "../../data/bag_queries.ts";
 import { stratifiedKFold } from "../../stages/bag/kfold.ts";
 import { parseSplitJson, readLabelsCsv } from "../../stages/bag/labels.ts";
 import { type EpochEvent, trainModel } from "../../stages/train/trainer.ts";
-import type { Bag, Split } from "../types.ts";
+import type { Split } from "../types.ts";
 import type { CommandContext } from "../cli_context.ts";
 
 /** What `asmil train` takes beyond the configuration file. */
@@ -52,35 +62,34 @@ export function defaultRunId(
 }
 
 /**
- * Assigns splits: a split file wins, then splits stored with the slides,
- * else a seeded stratified k-fold (fold `fold` of `folds`).
+ * The splits to train with: a split file wins, then splits stored with the
+ * slides (`splits` undefined: keep them), else a seeded stratified k-fold
+ * (fold `fold` of `folds`).
  */
 export async function assignSplits(
-  bags: Bag[],
+  infos: readonly BagInfo[],
   ctx: CommandContext,
-): Promise<{ bags: Bag[]; fold?: number }> {
+): Promise<{ splits?: Map<string, Split>; fold?: number }> {
   const { config } = ctx;
   if (config.split) {
     const splits = parseSplitJson(
       await Deno.readTextFile(config.split),
       config.split,
     );
-    for (const bag of bags) {
-      const s = splits.get(bag.slideId);
-      if (!s) {
+    for (const info of infos) {
+      if (!splits.has(info.slideId)) {
         throw new Error(
-          `Slide "${bag.slideId}" is in no list of split file ${config.split}`,
+          `Slide "${info.slideId}" is in no list of split file ${config.split}`,
         );
       }
-      bag.split = s;
     }
-    return { bags };
+    return { splits };
   }
-  const stored = new Set(bags.map((b) => b.split));
+  const stored = new Set(infos.map((b) => b.split));
   if (stored.has("train") && (stored.has("val") || stored.has("test"))) {
-    return { bags };
+    return {};
   }
-  const labels = new Map(bags.map((b) => [b.slideId, b.label]));
+  const labels = new Map(infos.map((b) => [b.slideId, b.label]));
   const { folds, fold } = config.train;
   const splits: Map<string, Split> = stratifiedKFold(
     labels,
@@ -91,31 +100,52 @@ export async function assignSplits(
   ctx.info(
     `splits: stratified ${folds}-fold, fold ${fold} (seed ${config.seed})`,
   );
-  for (const bag of bags) bag.split = splits.get(bag.slideId) as Split;
-  return { bags, fold };
+  return { splits, fold };
 }
 
-async function loadBags(
+/** The bags to train on, with their splits; see {@link assignSplits}. */
+export async function splitSource(
+  source: BagSource,
+  ctx: CommandContext,
+): Promise<{ source: BagSource; fold?: number }> {
+  const { splits, fold } = await assignSplits(source.infos, ctx);
+  return {
+    source: splits ? withSplits(source, splits) : source,
+    ...(fold === undefined ? {} : { fold }),
+  };
+}
+
+/**
+ * The bags of the configured encoder (labels from the labels CSV when
+ * given, else from the store), one slide per read.
+ */
+export async function storeBagSource(
   ctx: CommandContext,
   store: Store,
-  data: "store" | "generated",
-): Promise<Bag[]> {
-  if (data === "generated") {
-    return featureBags({ count: 60, dim: 64, seed: ctx.config.seed });
-  }
+): Promise<StoreBagSource> {
   const { config } = ctx;
-  const options: Parameters<typeof bagsFromStore>[1] = {
-    defaultSplit: "train",
-  };
+  const options: BagsFromStoreOptions = { defaultSplit: "train" };
   const encoder = config.train.encoder ?? config.embed.encoder;
-  const encoders = await store.query(
-    "SELECT DISTINCT encoder FROM embeddings",
-  );
-  if (encoders.some((r) => r.encoder === encoder)) options.encoder = encoder;
+  if ((await embeddingEncoders(store)).includes(encoder)) {
+    options.encoder = encoder;
+  }
   if (config.labels) {
     options.labels = (await readLabelsCsv(config.labels)).labels;
   }
-  return await bagsFromStore(store, options);
+  return await StoreBagSource.open(store, options);
+}
+
+async function loadSource(
+  ctx: CommandContext,
+  store: Store,
+  data: "store" | "generated",
+): Promise<BagSource> {
+  if (data === "generated") {
+    return memoryBagSource(
+      featureBags({ count: 60, dim: 64, seed: ctx.config.seed }),
+    );
+  }
+  return await storeBagSource(ctx, store);
 }
 
 /** Trains one model as the configuration says; returns its events. */
@@ -130,13 +160,17 @@ export async function runTrain(
   });
   const store = await ctx.openStore();
   try {
-    const loaded = await loadBags(ctx, store, options.data ?? "store");
-    const { bags, fold } = await assignSplits(loaded, ctx);
-    const numClasses = Math.max(2, ...bags.map((b) => b.label + 1));
+    const loaded = await loadSource(ctx, store, options.data ?? "store");
+    const { source: bags, fold } = await splitSource(loaded, ctx);
+    const infos = bags.infos;
+    if (infos.length === 0) {
+      throw new Error(`No bags to train on in ${store.path}`);
+    }
+    const numClasses = Math.max(2, ...infos.map((b) => b.label + 1));
     const t = config.train;
     const build: BuildOptions = {
       ...t.modelOptions,
-      inputDim: bags[0]!.dim,
+      inputDim: infos[0]!.dim,
       numClasses,
       seed: config.seed,
     };
@@ -153,11 +187,11 @@ export async function runTrain(
       defaultRunId(t.model, anchored && t.model !== "asmil", config.seed, fold);
     const outDir = options.outDir ?? `${ctx.dir}/runs`;
     ctx.info(
-      `train ${run}: ${bags.length} bags (${
+      `train ${run}: ${infos.length} bags (${
         ["train", "val", "test"].map((s) =>
-          `${bags.filter((b) => b.split === s).length} ${s}`
+          `${infos.filter((b) => b.split === s).length} ${s}`
         ).join(", ")
-      }), D ${bags[0]!.dim}, ${numClasses} classes`,
+      }), D ${infos[0]!.dim}, ${numClasses} classes`,
     );
     const events: EpochEvent[] = [];
     try {

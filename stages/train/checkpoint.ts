@@ -60,11 +60,17 @@ export function captureCheckpoint(
   };
 }
 
-/** Writes a checkpoint atomically. */
+/** Writes a checkpoint atomically (temporary file, then rename). */
 export async function writeCheckpoint(
   path: string,
   c: Checkpoint,
 ): Promise<void> {
+  await Deno.writeFile(`${path}.tmp`, encodeCheckpoint(c));
+  await Deno.rename(`${path}.tmp`, path);
+}
+
+/** The bytes of a checkpoint file. */
+export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   const arrays: Header["arrays"] = [];
   const blobs: Float32Array[] = [];
   let offset = 0;
@@ -114,8 +120,7 @@ export async function writeCheckpoint(
       start + (arrays[i]?.offset ?? 0),
     );
   }
-  await Deno.writeFile(`${path}.tmp`, bytes);
-  await Deno.rename(`${path}.tmp`, path);
+  return bytes;
 }
 
 /** Reads a checkpoint; undefined when the file does not exist. */

@@ -27,6 +27,19 @@ export interface TrainOptions {
   outDir?: string;
   /** Also record attention and predictions of training slides. */
   recordTrainAttention?: boolean;
+  /**
+   * Also record per-head attention distributions (ASMIL: heads × tokens per
+   * slide and epoch, ~32× the mean's size); default false.
+   */
+  recordHeads?: boolean;
+  /** Bags read ahead of the one being trained or evaluated; default 2. */
+  prefetch?: number;
+  /**
+   * Bytes of bags a bag source may keep in memory after reading them
+   * (nothing is evicted; bags beyond the budget are read each time);
+   * default 512 MiB. Arrays of bags are in memory already.
+   */
+  cacheBytes?: number;
   /** Resolved configuration stored with the run. */
   config?: unknown;
   /** No progress output. */
@@ -36,6 +49,21 @@ export interface TrainOptions {
   /** Stop after this (0-based) epoch, as if killed; for tests of resume. */
   stopAfterEpoch?: number;
 }
+
+/** The trainer's defaults (the reference protocol), in one place. */
+export const TRAIN_DEFAULTS = {
+  epochs: 50,
+  lr: 1e-4,
+  weightDecay: 1e-5,
+  clipNorm: 5 as number | null,
+  seed: 0,
+  fold: null as number | null,
+  recordTrainAttention: false,
+  recordHeads: false,
+  prefetch: 2,
+  cacheBytes: 512 * 2 ** 20,
+  quiet: false,
+} as const;
 
 /** Metrics of one split at one epoch. */
 export interface SplitMetrics {
@@ -54,10 +82,15 @@ export interface EpochEvent {
   epochs: number;
   /** Learning rate at the epoch's last step. */
   lr: number;
-  /** Seconds for training and evaluation (without the store write). */
+  /**
+   * Wall seconds of the whole epoch: steps, evaluation, checkpoint capture
+   * (and waiting for the previous epoch's files), store writes.
+   */
   seconds: number;
   /** Seconds spent writing attention, predictions and the epoch row. */
   attentionSeconds: number;
+  /** `seconds` by part: train, evaluate, checkpoint, record. */
+  timing: Record<string, number>;
   /** Mean over training bags of the loss and each named part. */
   losses: Record<string, number>;
   val?: SplitMetrics;

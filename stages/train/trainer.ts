@@ -6,31 +6,53 @@
  * weights saved, attention and predictions written to the store every epoch,
  * and a checkpoint per epoch so a killed run resumes where it stopped.
  *
+ * Bags come from a {@link BagSource}, one at a time with a small prefetch,
+ * so memory is bounded by a few bags whatever the cohort's size; an array
+ * of bags is wrapped as a source. Checkpoint and weight files of an epoch
+ * are written while the next one trains.
+ *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
-import type { AttentionRecord, PredictionRecord } from "../../data/records.ts";
 import type { MilModel } from "../../models/mil_model.ts";
-import { saveWeights } from "../../models/weights.ts";
+import { encodeWeights } from "../../models/weights.ts";
 import { Rng } from "../../pipeline/random.ts";
 import type { Bag, Split } from "../../pipeline/types.ts";
 import { formatDuration, Progress } from "../../pipeline/progress.ts";
-import { classificationMetrics } from "../evaluate/metrics.ts";
+import {
+  type BagInfo,
+  type BagSource,
+  BagSourceStream,
+  cachedBagSource,
+  memoryBagSource,
+} from "../bag/bag_source.ts";
+import { jsDivergence } from "../evaluate/attention_measures.ts";
+import { storedAttention } from "../../data/attention_quantise.ts";
 import { cosineLr } from "./adamw.ts";
 import { StepRunner } from "./train_step.ts";
-import { attentionSnapshot } from "./attention_snapshot.ts";
 import { explainOutOfMemory } from "./out_of_memory.ts";
-import { jsDivergence } from "../evaluate/attention_measures.ts";
+import {
+  bagTensor,
+  evaluateBags,
+  type SplitEvaluation,
+} from "./evaluate_bags.ts";
 import {
   captureCheckpoint,
+  encodeCheckpoint,
   readCheckpoint,
   restoreVariables,
-  writeCheckpoint,
 } from "./checkpoint.ts";
-import type {
-  EpochEvent,
-  SplitMetrics,
-  TrainOptions,
+import { BackgroundWrites } from "./background_writes.ts";
+import {
+  recordEpoch,
+  recordResume,
+  recordRunEnd,
+  recordRunStart,
+} from "./run_record.ts";
+import {
+  type EpochEvent,
+  type SplitMetrics,
+  TRAIN_DEFAULTS,
+  type TrainOptions,
 } from "./train_options.ts";
 
 export type {
@@ -39,128 +61,56 @@ export type {
   TrainOptions,
 } from "./train_options.ts";
 
-/** Mean of `values` (NaN for none). */
-function mean(values: readonly number[]): number {
-  return values.length
-    ? values.reduce((s, x) => s + x, 0) / values.length
-    : NaN;
-}
-
-function bagTensor(bag: Bag): tf.Tensor2D {
-  return tf.tensor2d(bag.features, [bag.n, bag.dim], "float32");
-}
-
-interface Evaluated {
-  metrics: SplitMetrics;
-  attention: Map<string, { mean: Float32Array; heads?: Float32Array[] }>;
-  probabilities: Map<string, Float32Array>;
-}
-
-function evaluate(
-  model: MilModel,
-  bags: readonly Bag[],
-  run: string,
-): Evaluated {
-  const attention: Evaluated["attention"] = new Map();
-  const probabilities = new Map<string, Float32Array>();
-  const losses: number[] = [];
-  for (const bag of bags) {
-    const x = bagTensor(bag);
-    let out;
-    try {
-      out = model.forward(x, { training: false });
-    } catch (error) {
-      x.dispose();
-      throw explainOutOfMemory(
-        error,
-        { run, model: model.name, phase: "evaluation" },
-        bag,
-      );
-    }
-    const probs = tf.tidy(() => tf.softmax(out.logits));
-    const p = probs.dataSync() as Float32Array;
-    losses.push(-Math.log(Math.max(p[bag.label] as number, 1e-12)));
-    probabilities.set(bag.slideId, p);
-    attention.set(
-      bag.slideId,
-      attentionSnapshot(out.attention, model.attentionNormalisation),
-    );
-    tf.dispose([x, out.logits, out.attention, probs]);
-  }
-  const m = bags.length > 0
-    ? classificationMetrics({
-      probabilities: bags.map((b) => probabilities.get(b.slideId)!),
-      labels: bags.map((b) => b.label),
-    }, model.options.numClasses)
-    : undefined;
-  return {
-    metrics: {
-      n: bags.length,
-      loss: mean(losses),
-      accuracy: m?.accuracy ?? NaN,
-      auc: m?.auc ?? NaN,
-      macroF1: m?.macroF1 ?? NaN,
-    },
-    attention,
-    probabilities,
-  };
-}
-
 /** Validation score that picks the best epoch (NaN counts as 0). */
-function selectionScore(m: SplitMetrics): number {
+export function selectionScore(m: SplitMetrics): number {
   return (Number.isNaN(m.macroF1) ? 0 : m.macroF1) +
     (Number.isNaN(m.auc) ? 0 : m.auc);
 }
 
+function isSource(bags: readonly Bag[] | BagSource): bags is BagSource {
+  return !Array.isArray(bags);
+}
+
 /**
- * Trains `model` on the bags' train split, yielding one {@link EpochEvent}
- * per epoch. With a store, the run, every epoch's metrics, attention and
- * predictions are recorded; with `outDir`, weights and checkpoints are
- * written under `outDir/<run>/` and a run with an existing checkpoint
- * continues after its last completed epoch.
+ * Trains `model` on the train split of `bags`, yielding one
+ * {@link EpochEvent} per epoch. With a store, the run, every epoch's
+ * metrics, attention and predictions are recorded; with `outDir`, weights
+ * and checkpoints are written under `outDir/<run>/` and a run with an
+ * existing checkpoint continues after its last completed epoch.
  *
  * @example
  * ```ts ignore
- * for await (const e of trainModel(model, bags, { epochs: 20, seed: 1, store })) {
+ * const source = await StoreBagSource.open(store);
+ * for await (const e of trainModel(model, source, { runId: "r1", epochs: 20, seed: 1, store })) {
  *   console.log(e.epoch, e.val?.auc);
  * }
  * ```
  */
 export async function* trainModel(
   model: MilModel,
-  bags: readonly Bag[],
+  bags: readonly Bag[] | BagSource,
   options: TrainOptions,
 ): AsyncGenerator<EpochEvent, void> {
-  const epochs = options.epochs ?? 50;
-  const baseLr = options.lr ?? 1e-4;
-  const clipNorm = options.clipNorm === undefined ? 5 : options.clipNorm;
-  const seed = options.seed ?? 0;
+  const o = { ...TRAIN_DEFAULTS, ...withoutUndefined(options) };
+  const { epochs, store } = o;
   const run = options.runId;
-  const store = options.store;
-  const bySplit = (s: Split) => bags.filter((b) => b.split === s);
+  const source = isSource(bags)
+    ? cachedBagSource(bags, o.cacheBytes)
+    : memoryBagSource(bags);
+  const bySplit = (s: Split) => source.infos.filter((b) => b.split === s);
   const train = bySplit("train"), val = bySplit("val");
-  if (train.length === 0) {
-    throw new Error(
-      `Run "${run}" has no training bags: every bag is in val or test`,
-    );
-  }
-  for (const b of bags) {
-    if (b.dim !== model.options.inputDim) {
-      throw new Error(
-        `Slide "${b.slideId}" has ${b.dim}-dimensional features, the model expects ${model.options.inputDim}`,
-      );
-    }
-  }
-  const runDir = options.outDir ? `${options.outDir}/${run}` : undefined;
+  checkBags(run, model, source.infos, train);
+  const runDir = o.outDir ? `${o.outDir}/${run}` : undefined;
   if (runDir) await Deno.mkdir(runDir, { recursive: true });
   const checkpointPath = runDir ? `${runDir}/checkpoint.bin` : undefined;
 
   const steps = new StepRunner(model, {
-    weightDecay: options.weightDecay ?? 1e-5,
-    clipNorm,
+    weightDecay: o.weightDecay,
+    clipNorm: o.clipNorm,
   });
   const stateVariables = model.stateVariables?.() ?? model.trainableVariables();
-  const rng = new Rng(seed);
+  const rng = new Rng(o.seed);
+  const writes = new BackgroundWrites();
   let best = { epoch: -1, score: -Infinity };
   let start = 0;
   let previous = new Map<string, Float32Array>();
@@ -174,68 +124,53 @@ export async function* trainModel(
     rng.state = checkpoint.rngState;
     best = checkpoint.best;
     start = checkpoint.epoch + 1;
-    if (store) {
-      // Rows of epochs after the checkpoint (a crash between the store
-      // commit and the checkpoint) are redone.
-      await store.transaction(async (tx) => {
-        for (const t of ["epochs", "attention", "predictions"]) {
-          await tx.exec(`DELETE FROM ${t} WHERE run = ? AND epoch > ?`, [
-            run,
-            checkpoint.epoch,
-          ]);
-        }
-        await tx.setRunStatus(run, "running");
-      });
-      const rows = await store.query(
-        "SELECT slide, scores FROM attention WHERE run = ? AND epoch = ? AND split = 'val'",
-        [run, checkpoint.epoch],
-      );
-      previous = new Map(
-        rows.map((
-          r,
-        ) => [String(r.slide), Float32Array.from(r.scores as number[])]),
-      );
-    }
+    if (store) previous = await recordResume(store, run, checkpoint.epoch);
     options.onLog?.(
       `resuming run ${run} after epoch ${checkpoint.epoch + 1}/${epochs}`,
     );
   } else if (store) {
-    await store.transaction((tx) =>
-      tx.upsertRun({
-        id: run,
-        model: model.name,
-        config: options.config ??
-          {
-            model: model.name,
-            options: model.options,
-            epochs,
-            lr: baseLr,
-            seed,
-          },
-        seed,
-        fold: options.fold ?? null,
-      })
-    );
+    await recordRunStart(store, {
+      id: run,
+      model: model.name,
+      config: o.config ??
+        {
+          model: model.name,
+          options: model.options,
+          epochs,
+          lr: o.lr,
+          seed: o.seed,
+        },
+      seed: o.seed,
+      fold: o.fold,
+    });
   }
 
+  const evaluatedSplits: Split[] = o.recordTrainAttention
+    ? ["val", "test", "train"]
+    : ["val", "test"];
+  const evaluatedBags = evaluatedSplits
+    .reduce((n, s) => n + bySplit(s).length, 0);
   const progress = new Progress(`train ${run}`, {
-    total: (epochs - start) * train.length,
+    total: (epochs - start) * (train.length + evaluatedBags),
     unit: "bags",
-    quiet: options.quiet ?? false,
+    quiet: o.quiet,
   });
   const stepFailure = { run, model: model.name, phase: "training step" };
-  const recordSplits = new Set<Split>(["val", "test"]);
-  if (options.recordTrainAttention) recordSplits.add("train");
-
   try {
     for (let epoch = start; epoch < epochs; epoch++) {
       const t0 = performance.now();
+      const label = `epoch ${epoch + 1}/${epochs}`;
       const order = rng.shuffle(train.map((_, i) => i));
       const partSums = new Map<string, number>();
-      let lr = baseLr;
-      for (let it = 0; it < order.length; it++) {
-        const bag = train[order[it] as number] as Bag;
-        lr = cosineLr(baseLr, epoch + it / order.length, epochs);
+      let lr = o.lr, it = 0;
+      const trainBags = new BagSourceStream(
+        source,
+        order.map((i) => train[i]!.slideId),
+        { prefetch: o.prefetch },
+      );
+      for await (const bag of trainBags) {
+        lr = cosineLr(o.lr, epoch + it / order.length, epochs);
+        it++;
         const x = bagTensor(bag);
         let step;
         try {
@@ -256,30 +191,33 @@ export async function* trainModel(
         for (const [name, value] of Object.entries(step.parts)) {
           partSums.set(name, (partSums.get(name) ?? 0) + value);
         }
-        progress.tick(1, `epoch ${epoch + 1}/${epochs}`);
+        progress.tick(1, label);
       }
       const losses = Object.fromEntries(
         [...partSums].map(([k, v]) => [k, v / order.length]),
       );
+      const t1 = performance.now();
 
-      const evaluated = new Map<Split, Evaluated>();
-      for (const split of ["val", "test", "train"] as const) {
-        if (split === "train" && !recordSplits.has("train")) continue;
-        evaluated.set(split, evaluate(model, bySplit(split), run));
+      const evaluated = new Map<Split, SplitEvaluation>();
+      for (const split of evaluatedSplits) {
+        evaluated.set(
+          split,
+          await evaluateBags(model, source, bySplit(split), {
+            run,
+            heads: o.recordHeads,
+            prefetch: o.prefetch,
+            onBag: () => progress.tick(1, label),
+          }),
+        );
       }
       const valEval = evaluated.get("val");
-      const js = valEval
-        ? mean([...valEval.attention].flatMap(([slide, a]) => {
-          const prev = previous.get(slide);
-          const p = prev ??
-            new Float32Array(a.mean.length).fill(1 / a.mean.length);
-          return [jsDivergence(p, a.mean)];
-        }))
-        : NaN;
+      const js = valEval ? meanJs(valEval, previous) : NaN;
       if (valEval) {
-        previous = new Map([...valEval.attention].map(([s, a]) => [s, a.mean]));
+        // As stored (16-bit), so a resumed run compares the same values.
+        previous = new Map(
+          [...valEval.attention].map(([s, a]) => [s, storedAttention(a.mean)]),
+        );
       }
-
       let isBest = false;
       const score = valEval && val.length > 0
         ? selectionScore(valEval.metrics)
@@ -287,57 +225,58 @@ export async function* trainModel(
       if (score > best.score) {
         best = { epoch, score };
         isBest = true;
-        if (runDir) await saveWeights(`${runDir}/best.weights`, model);
+      }
+      const t2 = performance.now();
+
+      // The previous epoch's files must be on disk before this epoch's
+      // record (resume reads the checkpoint, then trusts the store).
+      await writes.settle();
+      const captured = checkpointPath
+        ? encodeCheckpoint(captureCheckpoint(
+          { run, epoch, rngState: rng.state, best },
+          stateVariables,
+          steps.getState(),
+        ))
+        : undefined;
+      const weights = runDir ? encodeWeights(model) : undefined;
+      const t3 = performance.now();
+      const timing = {
+        train: (t1 - t0) / 1000,
+        evaluate: (t2 - t1) / 1000,
+        checkpoint: (t3 - t2) / 1000,
+        record: 0,
+      };
+      if (store) {
+        await recordEpoch(store, {
+          run,
+          epoch,
+          losses,
+          lr,
+          seconds: (t3 - t0) / 1000,
+          timing,
+          jsDivergence: js,
+          evaluated,
+          infos: bySplit,
+        });
+      }
+      const t4 = performance.now();
+      timing.record = (t4 - t3) / 1000;
+      // Files after the store commit: a checkpoint never runs ahead of it.
+      if (runDir && weights && captured && checkpointPath) {
+        if (isBest) writes.write(`${runDir}/best.weights`, weights);
+        writes.write(`${runDir}/last.weights`, weights);
+        writes.write(checkpointPath, captured);
+      }
+      if (o.stopAfterEpoch !== undefined && epoch >= o.stopAfterEpoch) {
+        timing.checkpoint += await writes.settle();
       }
       const seconds = (performance.now() - t0) / 1000;
-
-      let attentionSeconds = 0;
       if (store) {
-        const w0 = performance.now();
-        const attentionRows: AttentionRecord[] = [];
-        const predictionRows: PredictionRecord[] = [];
-        for (const [split, e] of evaluated) {
-          for (const bag of bySplit(split)) {
-            const a = e.attention.get(bag.slideId)!;
-            const row: AttentionRecord = {
-              run,
-              epoch,
-              slide: bag.slideId,
-              split,
-              scores: a.mean,
-            };
-            if (a.heads) row.heads = a.heads;
-            attentionRows.push(row);
-            predictionRows.push({
-              run,
-              epoch,
-              slide: bag.slideId,
-              split,
-              probabilities: e.probabilities.get(bag.slideId)!,
-              label: bag.label,
-            });
-          }
-        }
-        const metrics: Record<string, unknown> = { jsDivergence: js };
-        for (const [split, e] of evaluated) metrics[split] = e.metrics;
-        await store.transaction(async (tx) => {
-          await tx.upsertEpoch({ run, epoch, losses, lr, seconds, metrics });
-          await tx.appendAttention(attentionRows);
-          await tx.appendPredictions(predictionRows);
-        });
-        attentionSeconds = (performance.now() - w0) / 1000;
-      }
-      if (checkpointPath) {
-        await writeCheckpoint(
-          checkpointPath,
-          captureCheckpoint(
-            { run, epoch, rngState: rng.state, best },
-            stateVariables,
-            steps.getState(),
-          ),
+        await store.exec(
+          "UPDATE epochs SET seconds = ?, timing = ? WHERE run = ? AND epoch = ?",
+          [seconds, JSON.stringify(timing), run, epoch],
         );
       }
-      if (runDir) await saveWeights(`${runDir}/last.weights`, model);
 
       const event: EpochEvent = {
         run,
@@ -345,7 +284,8 @@ export async function* trainModel(
         epochs,
         lr,
         seconds,
-        attentionSeconds,
+        attentionSeconds: timing.record,
+        timing,
         losses,
         jsDivergence: js,
         best: isBest,
@@ -354,45 +294,81 @@ export async function* trainModel(
       if (valEval) event.val = valEval.metrics;
       const testEval = evaluated.get("test");
       if (testEval) event.test = testEval.metrics;
-      const left = (epochs - epoch - 1) * seconds;
-      progress.log(
-        `epoch ${epoch + 1}/${epochs}  loss ${
-          losses.total?.toFixed(4)
-        }  val AUC ${fmt(event.val?.auc)}  val macro-F1 ${
-          fmt(event.val?.macroF1)
-        }  JS ${Number.isNaN(js) ? "–" : js.toExponential(2)}  ${
-          seconds.toFixed(1)
-        }s  ETA ${formatDuration(left)}${isBest ? "  *best" : ""}`,
-      );
+      progress.log(epochLine(event, epochs));
       yield event;
-      if (
-        options.stopAfterEpoch !== undefined && epoch >= options.stopAfterEpoch
-      ) {
+      if (o.stopAfterEpoch !== undefined && epoch >= o.stopAfterEpoch) {
         progress.done("stopped early");
         return;
       }
     }
+    await writes.settle();
     progress.done();
-    if (store) {
-      await store.transaction((tx) => tx.setRunStatus(run, "finished"));
-    }
+    if (store) await recordRunEnd(store, run);
   } catch (error) {
     progress.done("failed");
-    if (store) {
-      await store.transaction((tx) =>
-        tx.setRunStatus(
-          run,
-          "failed",
-          error instanceof Error ? error.message : String(error),
-        )
-      );
-    }
+    await writes.settle().catch(() => {});
+    if (store) await recordRunEnd(store, run, error);
     throw error;
   } finally {
     steps.dispose();
   }
 }
 
+function checkBags(
+  run: string,
+  model: MilModel,
+  infos: readonly BagInfo[],
+  train: readonly BagInfo[],
+): void {
+  if (train.length === 0) {
+    throw new Error(
+      `Run "${run}" has no training bags: every bag is in val or test`,
+    );
+  }
+  for (const b of infos) {
+    if (b.dim !== model.options.inputDim) {
+      throw new Error(
+        `Slide "${b.slideId}" has ${b.dim}-dimensional features, the model expects ${model.options.inputDim}`,
+      );
+    }
+  }
+}
+
+/** Mean JS divergence of validation attention to the previous epoch's (uniform at first). */
+function meanJs(
+  valEval: SplitEvaluation,
+  previous: ReadonlyMap<string, Float32Array>,
+): number {
+  const values = [...valEval.attention].map(([slide, a]) => {
+    const p = previous.get(slide) ??
+      new Float32Array(a.mean.length).fill(1 / a.mean.length);
+    return jsDivergence(p, a.mean);
+  });
+  return values.length
+    ? values.reduce((s, x) => s + x, 0) / values.length
+    : NaN;
+}
+
+function epochLine(e: EpochEvent, epochs: number): string {
+  const js = Number.isNaN(e.jsDivergence)
+    ? "–"
+    : e.jsDivergence.toExponential(2);
+  const left = (epochs - e.epoch - 1) * e.seconds;
+  return `epoch ${e.epoch + 1}/${epochs}  loss ${
+    e.losses.total?.toFixed(4)
+  }  val AUC ${fmt(e.val?.auc)}  val macro-F1 ${
+    fmt(e.val?.macroF1)
+  }  JS ${js}  ${e.seconds.toFixed(1)}s  ETA ${formatDuration(left)}${
+    e.best ? "  *best" : ""
+  }`;
+}
+
 function fmt(x: number | undefined): string {
   return x === undefined || Number.isNaN(x) ? "–" : x.toFixed(3);
+}
+
+function withoutUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(o).filter(([, v]) => v !== undefined),
+  ) as Partial<T>;
 }
