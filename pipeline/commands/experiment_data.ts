@@ -24,7 +24,6 @@ import type { Store } from "../../data/store.ts";
 import { memoryBagSource } from "../../stages/bag/bag_source.ts";
 import type { BagSource } from "../../stages/bag/bag_source.ts";
 import { storeBagSource } from "./train.ts";
-import { readLabelsCsv } from "../../stages/bag/labels.ts";
 import type { CommandContext } from "../cli_context.ts";
 import type { Bag } from "../types.ts";
 import { shortHash } from "./experiment_plan.ts";
