@@ -17,6 +17,7 @@ import { parseInteger } from "./cli_args.ts";
 import { registerTrain } from "./commands/train_command.ts";
 import { registerPipeline } from "./commands/pipeline_command.ts";
 import { registerStageCommands } from "./commands/stage_commands.ts";
+import { registerSynthFeatures } from "./commands/synth_features_command.ts";
 import { registerEvaluate } from "./commands/evaluate_command.ts";
 import { registerExperiment } from "./commands/experiment_command.ts";
 
@@ -72,6 +73,7 @@ export function buildCli() {
 
   registerPipeline(program, globals);
   registerStageCommands(program, globals);
+  registerSynthFeatures(program, globals);
   registerEvaluate(program, globals);
   registerExperiment(program, globals);
 
