@@ -17,7 +17,13 @@
 
 import * as h5wasm from "h5wasm";
 import type { Store } from "../../data/store.ts";
-import { dataset, readMatrix, scalarAttr, withH5File } from "./h5_file.ts";
+import {
+  dataset,
+  readMatrix,
+  readRows,
+  scalarAttr,
+  withH5File,
+} from "./h5_file.ts";
 import { type LabelRow, readLabelRows } from "../bag/labels.ts";
 import { claimEncoderName, IMPORTED_FINGERPRINT } from "./encoder_registry.ts";
 
@@ -238,24 +244,18 @@ async function importSlide(
 ): Promise<void> {
   const where = `${p.file}: slide ${p.id}`;
   const group = p.group === "/" ? h5 : h5.get(p.group) as h5wasm.Group;
-  const feats = await readMatrix(
+  // Rows come in blocks of a few MB; a non-finite value stops the read there.
+  const feats = await readRows(
     dataset(group, p.features, where),
     `${where}: "${p.features}"`,
+    0,
+    p.n,
+    { onBlock: (data, from, to) => checkFinite(data, from, to, p.dim, where) },
   );
   const coords = await readMatrix(
     dataset(group, "coords", where),
     `${where}: "coords"`,
   );
-  for (let i = 0; i < feats.data.length; i++) {
-    if (!Number.isFinite(feats.data[i]!)) {
-      const row = Math.floor(i / p.dim), col = i % p.dim;
-      throw new RangeError(
-        `${where}: feature [${row}, ${col}] is ${
-          feats.data[i]
-        }: expected finite numbers`,
-      );
-    }
-  }
   if (!coords.data.every(Number.isFinite)) {
     throw new RangeError(`${where}: "coords" holds non-finite values`);
   }
@@ -294,10 +294,29 @@ async function importSlide(
       encoder,
       Array.from({ length: p.n }, (_, tile) => ({
         tile,
-        features: feats.data.subarray(tile * p.dim, (tile + 1) * p.dim),
+        features: feats.subarray(tile * p.dim, (tile + 1) * p.dim),
       })),
     );
   });
+}
+
+function checkFinite(
+  data: Float32Array,
+  from: number,
+  to: number,
+  dim: number,
+  where: string,
+): void {
+  for (let i = from * dim; i < to * dim; i++) {
+    if (!Number.isFinite(data[i]!)) {
+      const row = Math.floor(i / dim), col = i % dim;
+      throw new RangeError(
+        `${where}: feature [${row}, ${col}] is ${
+          data[i]
+        }: expected finite numbers`,
+      );
+    }
+  }
 }
 
 function defaultEncoderName(format: FeatureFormat, file: string): string {
