@@ -16,7 +16,7 @@ import type {
   MilModel,
   ModelOptions,
 } from "./mil_model.ts";
-import { registerModel } from "./registry.ts";
+import { type ModelOptionSpec, registerModel } from "./registry.ts";
 import { checkBag } from "./bag_check.ts";
 import { applyLinear, type LinearParams, ParamScope } from "./weights_scope.ts";
 import { crossEntropyLoss } from "./abmil_loss.ts";
@@ -118,10 +118,25 @@ export class Abmil implements MilModel {
   }
 }
 
+/** The options of `abmil` and `gated_abmil` and their ranges. */
+const ABMIL_OPTIONS: Readonly<Record<string, ModelOptionSpec>> = {
+  innerDim: {
+    about: "width after dimension reduction (D_inner)",
+    type: "integer",
+    min: 1,
+  },
+  attentionDim: {
+    about: "hidden width of the attention MLP",
+    type: "integer",
+    min: 1,
+  },
+};
+
 registerModel({
   name: "abmil",
   description: "Attention MIL (Ilse 2018): tanh attention MLP, softmax pooling",
   defaults: ABMIL_DEFAULTS,
+  options: ABMIL_OPTIONS,
   factory: (options) => new Abmil(options, false),
 });
 
@@ -129,5 +144,6 @@ registerModel({
   name: "gated_abmil",
   description: "Gated attention MIL (Ilse 2018): tanh(Vh)⊙σ(Uh) attention",
   defaults: ABMIL_DEFAULTS,
+  options: ABMIL_OPTIONS,
   factory: (options) => new Abmil(options, true),
 });

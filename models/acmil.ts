@@ -22,7 +22,7 @@ import type {
   MilModel,
   ModelOptions,
 } from "./mil_model.ts";
-import { registerModel } from "./registry.ts";
+import { type ModelOptionSpec, registerModel } from "./registry.ts";
 import { checkBag } from "./bag_check.ts";
 import { checkLabel, crossEntropy, forwardOutput } from "./abmil_loss.ts";
 import { applyLinear, type LinearParams, ParamScope } from "./weights_scope.ts";
@@ -207,10 +207,43 @@ export class Acmil implements MilModel {
   }
 }
 
+/** The options of `acmil` and their ranges. */
+const ACMIL_OPTIONS: Readonly<Record<string, ModelOptionSpec>> = {
+  innerDim: {
+    about: "width after dimension reduction",
+    type: "integer",
+    min: 1,
+    derivedDefault: "≈ inputDim/2",
+  },
+  attentionDim: {
+    about: "hidden width of the gated attention",
+    type: "integer",
+    min: 1,
+  },
+  nToken: { about: "attention branches K", type: "integer", min: 1 },
+  topK: {
+    about: "STKIM: top-scoring instances per branch that are candidates",
+    type: "integer",
+    min: 0,
+  },
+  maskFraction: {
+    about: "STKIM: fraction of the top-k that is masked",
+    type: "number",
+    min: 0,
+    max: 1,
+  },
+  branchLossWeight: {
+    about: "weight of the mean branch cross-entropy",
+    type: "number",
+  },
+  diversityWeight: { about: "weight of the diversity term", type: "number" },
+};
+
 registerModel({
   name: "acmil",
   description:
     "ACMIL (Zhang 2024): K gated-attention branches, STKIM top-k masking, branch + diversity losses",
   defaults: ACMIL_DEFAULTS,
+  options: ACMIL_OPTIONS,
   factory: (options) => new Acmil(options),
 });

@@ -19,7 +19,7 @@ import type {
   MilModel,
   ModelOptions,
 } from "./mil_model.ts";
-import { registerModel } from "./registry.ts";
+import { type ModelOptionSpec, registerModel } from "./registry.ts";
 import { checkBag } from "./bag_check.ts";
 import { checkLabel, crossEntropy, forwardOutput } from "./abmil_loss.ts";
 import { applyLinear, type LinearParams, ParamScope } from "./weights_scope.ts";
@@ -216,10 +216,52 @@ export class Asmil implements MilModel {
   }
 }
 
+/** The options of `asmil` and their ranges. */
+const ASMIL_OPTIONS: Readonly<Record<string, ModelOptionSpec>> = {
+  innerDim: {
+    about: "width after dimension reduction",
+    type: "integer",
+    min: 1,
+    also: "a multiple of heads",
+    derivedDefault: "≈ inputDim/2, a multiple of heads, ≥ 4·heads",
+  },
+  nToken: { about: "learnable query tokens", type: "integer", min: 1 },
+  nDrop: {
+    about: "token features dropped at random in training",
+    type: "integer",
+    min: 0,
+    also: "< nToken",
+  },
+  heads: {
+    about: "attention heads per token and for the CLS query",
+    type: "integer",
+    min: 1,
+    also: "divides innerDim",
+  },
+  dropout: {
+    about: "dropout after each attention's out-projection",
+    type: "number",
+    min: 0,
+    max: 1,
+    maxExclusive: true,
+  },
+  queryInitStd: {
+    about: "standard deviation of the initial query tokens and CLS query",
+    type: "number",
+  },
+  tokenLossWeight: {
+    about:
+      "weight of the mean per-token cross-entropy (0: no per-token classifiers)",
+    type: "number",
+    min: 0,
+  },
+};
+
 registerModel({
   name: "asmil",
   description:
     "ASMIL token attention (Ma 2026): n_token queries × 8-head cross-attention, token dropping, CLS aggregation; wrap with the anchor for full ASMIL",
   defaults: ASMIL_DEFAULTS,
+  options: ASMIL_OPTIONS,
   factory: (options) => new Asmil(options),
 });

@@ -24,7 +24,7 @@ import type {
   MilModel,
   ModelOptions,
 } from "./mil_model.ts";
-import { registerModel } from "./registry.ts";
+import { type ModelOptionSpec, registerModel } from "./registry.ts";
 import { checkBag } from "./bag_check.ts";
 import { checkLabel, crossEntropy, forwardOutput } from "./abmil_loss.ts";
 import { applyLinear, type LinearParams, ParamScope } from "./weights_scope.ts";
@@ -218,11 +218,51 @@ export class Clam implements MilModel {
   }
 }
 
+/** The options of `clam_sb` and `clam_mb` and their ranges. */
+const CLAM_OPTIONS: Readonly<Record<string, ModelOptionSpec>> = {
+  innerDim: {
+    about: "width after dimension reduction",
+    type: "integer",
+    min: 1,
+    derivedDefault: "≈ inputDim/2 (512 for 1024)",
+  },
+  attentionDim: {
+    about: "hidden width of the gated attention",
+    type: "integer",
+    min: 1,
+    derivedDefault: "innerDim/2",
+  },
+  dropout: {
+    about: "dropout after the reduction and in the attention branches",
+    type: "number",
+    min: 0,
+    max: 1,
+    maxExclusive: true,
+  },
+  kSample: {
+    about: "instances per pseudo-label set (top-k and bottom-k), clamped to N",
+    type: "integer",
+    min: 1,
+  },
+  bagWeight: {
+    about: "weight w of the slide loss (the instance loss gets 1 − w)",
+    type: "number",
+    min: 0,
+    max: 1,
+  },
+  subtyping: {
+    about: "out-of-class instance losses too (subtyping problems)",
+    type: "boolean",
+    derivedDefault: "numClasses > 2",
+  },
+};
+
 registerModel({
   name: "clam_sb",
   description:
     "CLAM-SB (Lu 2021): gated attention, one branch, top/bottom-k instance clustering loss",
   defaults: CLAM_DEFAULTS,
+  options: CLAM_OPTIONS,
   factory: (options) => new Clam(options, "sb"),
 });
 
@@ -231,5 +271,6 @@ registerModel({
   description:
     "CLAM-MB (Lu 2021): gated attention with one branch per class, instance clustering loss",
   defaults: CLAM_DEFAULTS,
+  options: CLAM_OPTIONS,
   factory: (options) => new Clam(options, "mb"),
 });

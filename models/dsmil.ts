@@ -25,7 +25,7 @@ import type {
   MilModel,
   ModelOptions,
 } from "./mil_model.ts";
-import { registerModel } from "./registry.ts";
+import { type ModelOptionSpec, registerModel } from "./registry.ts";
 import { checkBag } from "./bag_check.ts";
 import { checkLabel, crossEntropy } from "./abmil_loss.ts";
 import { applyLinear, type LinearParams, ParamScope } from "./weights_scope.ts";
@@ -193,10 +193,26 @@ function averagedLogits(s: DsmilStreams): tf.Tensor1D {
   return tf.sub(tf.logSumExp(both, 0), Math.LN2) as tf.Tensor1D;
 }
 
+/** The options of `dsmil` and their ranges. */
+const DSMIL_OPTIONS: Readonly<Record<string, ModelOptionSpec>> = {
+  queryDim: {
+    about: "width of the query embedding q",
+    type: "integer",
+    min: 1,
+  },
+  maxWeight: {
+    about: "weight of the max-instance cross-entropy (the bag one gets 1 − it)",
+    type: "number",
+    min: 0,
+    max: 1,
+  },
+};
+
 registerModel({
   name: "dsmil",
   description:
     "DSMIL (Li 2021): instance classifier + critical-instance distance attention, 0.5/0.5 max-instance and bag losses",
   defaults: DSMIL_DEFAULTS,
+  options: DSMIL_OPTIONS,
   factory: (options) => new Dsmil(options),
 });

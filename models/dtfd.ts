@@ -36,7 +36,7 @@ import type {
   ModelOptions,
   OptimisationGroup,
 } from "./mil_model.ts";
-import { registerModel } from "./registry.ts";
+import { type ModelOptionSpec, registerModel } from "./registry.ts";
 import { checkBag } from "./bag_check.ts";
 import { checkLabel, crossEntropy, forwardOutput } from "./abmil_loss.ts";
 import { applyLinear, type LinearParams, ParamScope } from "./weights_scope.ts";
@@ -245,6 +245,26 @@ function roundRobinPartition(n: number, g: number): Float32Array {
   return membership;
 }
 
+/** The options of `dtfd_maxmins` and `dtfd_afs` and their ranges (`distill` is set by the name). */
+const DTFD_OPTIONS: Readonly<Record<string, ModelOptionSpec>> = {
+  innerDim: {
+    about: "width after dimension reduction",
+    type: "integer",
+    min: 1,
+    derivedDefault: "≈ inputDim/2 (512 for 1024)",
+  },
+  attentionDim: {
+    about: "hidden width of both gated attentions",
+    type: "integer",
+    min: 1,
+  },
+  groups: {
+    about: "pseudo-bags per bag (fewer when N is smaller)",
+    type: "integer",
+    min: 1,
+  },
+};
+
 for (const distill of ["maxmins", "afs"] as const) {
   registerModel({
     name: `dtfd_${distill}`,
@@ -253,6 +273,7 @@ for (const distill of ["maxmins", "afs"] as const) {
         distill === "afs" ? "AFS" : "MaxMinS"
       } distillation, two optimisers`,
     defaults: DTFD_DEFAULTS,
+    options: DTFD_OPTIONS,
     factory: (options) => new Dtfd(options, distill),
   });
 }

@@ -30,7 +30,7 @@ import type {
   MilModel,
   ModelOptions,
 } from "./mil_model.ts";
-import { registerModel } from "./registry.ts";
+import { type ModelOptionSpec, registerModel } from "./registry.ts";
 import { checkBag } from "./bag_check.ts";
 import { crossEntropyLoss } from "./abmil_loss.ts";
 import { applyLinear, type LinearParams, ParamScope } from "./weights_scope.ts";
@@ -289,10 +289,53 @@ function dropoutMask(shape: number[], rate: number, rng: Rng): tf.Tensor {
   return tf.tensor(dropoutMaskValues(size, rate, rng), shape);
 }
 
+/** The options of `transmil` and their ranges. */
+const TRANSMIL_OPTIONS: Readonly<Record<string, ModelOptionSpec>> = {
+  innerDim: {
+    about: "token width",
+    type: "integer",
+    min: 1,
+    also: "a multiple of heads",
+    derivedDefault: "≈ inputDim/2, a multiple of heads",
+  },
+  heads: { about: "attention heads", type: "integer", min: 1 },
+  landmarks: {
+    about: "Nyström landmarks",
+    type: "integer",
+    min: 1,
+    derivedDefault: "innerDim/2",
+  },
+  pinvIterations: {
+    about: "pseudo-inverse iterations",
+    type: "integer",
+    min: 0,
+  },
+  residualKernel: {
+    about: "length of the depthwise conv of V",
+    type: "integer",
+    min: 1,
+    also: "odd",
+  },
+  dropout: {
+    about: "dropout after each attention's output projection",
+    type: "number",
+    min: 0,
+    max: 1,
+    maxExclusive: true,
+  },
+  lowMemoryAbove: {
+    about:
+      "tokens × innerDim above which every stage is recomputed in the backward pass",
+    type: "integer",
+    min: 0,
+  },
+};
+
 registerModel({
   name: "transmil",
   description:
     "TransMIL (Shao 2021): square padding, class token, two Nyström attention layers with PPEG between",
   defaults: TRANSMIL_DEFAULTS,
+  options: TRANSMIL_OPTIONS,
   factory: (options) => new TransMil(options),
 });
