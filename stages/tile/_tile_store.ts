@@ -2,11 +2,13 @@
  * What the tile stage reads from and writes to the run store, in one place:
  * a slide's previous status and parameters (for rerun skip), its stored
  * tiles (to re-emit them), and per-slide all-or-nothing writes of a tiled,
- * empty or failed slide.
+ * empty or failed slide. Slide paths are stored absolute, so the store
+ * works from any working directory.
  *
  * @module
  */
 
+import { resolve } from "node:path";
 import type { Store } from "../../data/store.ts";
 import type { SlideRecord, TileRecord } from "../../data/records.ts";
 
@@ -63,7 +65,7 @@ export async function saveTiledSlide(
   tiles: readonly TileRecord[],
 ): Promise<void> {
   await store.slideTransaction(slide.id, async (tx) => {
-    await tx.upsertSlide(slide);
+    await tx.upsertSlide({ ...slide, path: storedPath(slide.path) });
     await tx.replaceTiles(slide.id, tiles);
   });
 }
@@ -78,8 +80,18 @@ export async function saveFailedSlide(
   error: string,
 ): Promise<void> {
   await store.slideTransaction(slide.id, async (tx) => {
-    await tx.upsertSlide({ ...slide, status: "failed", error });
+    await tx.upsertSlide({
+      ...slide,
+      path: storedPath(slide.path),
+      status: "failed",
+      error,
+    });
     await tx.replaceTiles(slide.id, []);
     await tx.recordFailure("tile", slide.id, error);
   });
+}
+
+/** The path stored for a slide: absolute (against the working directory). */
+function storedPath(path: string): string {
+  return resolve(path);
 }
