@@ -109,6 +109,15 @@ export interface FeatureSlideTruth {
   tumourFraction: number;
 }
 
+/** A slide's metadata, known without generating it. */
+export interface FeatureSlideInfo {
+  slideId: string;
+  n: number;
+  dim: number;
+  label: number;
+  split: Split;
+}
+
 /** One generated slide: a {@link Bag} with coordinates, tile labels and truth. */
 export interface FeatureSlide extends Bag {
   coords: Int32Array;
@@ -187,7 +196,7 @@ export class FeatureCohort implements Iterable<FeatureSlide> {
       );
     }
     const rng = new Rng(mix32(this.#salt, index));
-    const n = o.minTiles + rng.int(o.maxTiles - o.minTiles + 1);
+    const n = this.#tiles(rng);
     const grid = tissueGrid(n, rng);
     const label = this.labels[index]!;
     const weights = dirichlet(rng, o.clusters, o.concentration);
@@ -248,9 +257,41 @@ export class FeatureCohort implements Iterable<FeatureSlide> {
     };
   }
 
+  /**
+   * What is known of every slide without generating it (id, N, dim, label,
+   * split): with {@link FeatureCohort.read}, the cohort serves as a bag
+   * source that makes each bag when it is read.
+   */
+  get infos(): FeatureSlideInfo[] {
+    return this.ids.map((slideId, index) => ({
+      slideId,
+      n: this.#tiles(new Rng(mix32(this.#salt, index))),
+      dim: this.options.dim,
+      label: this.labels[index]!,
+      split: this.splits[index]!,
+    }));
+  }
+
+  /** Generates the slide with id `slideId`. */
+  read(slideId: string): Promise<FeatureSlide> {
+    const index = this.ids.indexOf(slideId);
+    if (index < 0) {
+      return Promise.reject(
+        new Error(`No slide "${slideId}" in this feature cohort`),
+      );
+    }
+    return Promise.resolve(this.slide(index));
+  }
+
   /** Slides in index order, one generated per step. */
   *[Symbol.iterator](): Iterator<FeatureSlide> {
     for (let i = 0; i < this.options.slides; i++) yield this.slide(i);
+  }
+
+  /** A slide's tile count: the first draw of its generator. */
+  #tiles(rng: Rng): number {
+    const o = this.options;
+    return o.minTiles + rng.int(o.maxTiles - o.minTiles + 1);
   }
 
   /** Tumour blobs: a log-uniform fraction of `n` split into 1…maxBlobs blobs. */

@@ -208,3 +208,26 @@ Deno.test("FeatureCohort() names the option that is out of range and its value",
     /index must be an integer in \[0, 2\): current value is 2/,
   );
 });
+
+Deno.test("FeatureCohort() serves as a bag source: infos without generating, read() by slide id", async () => {
+  const made: number[] = [];
+  class Counting extends FeatureCohort {
+    override slide(index: number): FeatureSlide {
+      made.push(index);
+      return super.slide(index);
+    }
+  }
+  const cohort = new Counting(SMALL);
+  const infos = cohort.infos;
+  assert.deepEqual(made, []);
+  const bag = await cohort.read(cohort.ids[4]!);
+  assert.deepEqual(made, [4]);
+  assert.deepEqual(infos[4], {
+    slideId: bag.slideId,
+    n: bag.n,
+    dim: bag.dim,
+    label: bag.label,
+    split: bag.split,
+  });
+  await assert.rejects(() => cohort.read("nope"), /No slide "nope"/);
+});
