@@ -9,11 +9,19 @@ import { Command, Option } from "@commander-js/extra-typings";
 import denoJson from "../deno.json" with { type: "json" };
 import {
   commandContext,
+  DEFAULT_DB,
   type GlobalOptions,
   NotImplementedError,
 } from "./cli_context.ts";
 import { runSql } from "./commands/sql.ts";
-import { parseInteger } from "./cli_args.ts";
+import {
+  described,
+  optionHelp,
+  parseInteger,
+  showDefaults,
+} from "./cli_args.ts";
+import { CONFIG_DEFAULTS } from "./config.ts";
+import { registerModels } from "./commands/models_command.ts";
 import { registerTrain } from "./commands/train_command.ts";
 import { registerPipeline } from "./commands/pipeline_command.ts";
 import { registerStageCommands } from "./commands/stage_commands.ts";
@@ -29,11 +37,21 @@ export function buildCli() {
       "Whole-slide images to an attention-MIL slide classifier, with every epoch's attention in DuckDB.",
     )
     .version(denoJson.version)
-    .option("--db <path>", "run store (DuckDB file)")
+    // Before any subcommand is added: they copy the help settings.
+    .configureHelp({ optionDescription: optionHelp })
+    .option(
+      "--db <path>",
+      "run store (DuckDB file); runs, reports and QC images go beside it",
+    )
     .option("--config <file>", "JSON configuration file")
     .option("--seed <n>", "random seed", parseInteger("--seed"))
     .option("-q, --quiet", "no progress output")
     .showHelpAfterError();
+  showDefaults(program, {
+    db: DEFAULT_DB,
+    config: described("none"),
+    seed: CONFIG_DEFAULTS.seed,
+  });
 
   const globals = (): GlobalOptions => {
     const o = program.opts();
@@ -61,15 +79,7 @@ export function buildCli() {
 
   registerTrain(program, globals);
 
-  program
-    .command("models")
-    .description("list the registered MIL models")
-    .action(async () => {
-      const { listModels, modelEntry } = await import("../models/all.ts");
-      for (const name of listModels()) {
-        console.log(`${name.padEnd(14)} ${modelEntry(name).description}`);
-      }
-    });
+  registerModels(program);
 
   registerPipeline(program, globals);
   registerStageCommands(program, globals);

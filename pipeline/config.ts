@@ -5,9 +5,17 @@
  *
  * @module
  */
+import { dirname, join } from "node:path";
 import { z } from "zod";
+import {
+  DEFAULT_SETTLING_THRESHOLD,
+  DEFAULT_TOPK,
+} from "../stages/evaluate/stability.ts";
 
 const positiveInt = z.number().int().positive();
+
+/** Target microns per pixel of the tiles when neither `mpp` nor `magnification` is set. */
+export const DEFAULT_TILE_MPP = 0.5;
 
 /** Tiling parameters. */
 export const TileConfigSchema = z.strictObject({
@@ -17,19 +25,29 @@ export const TileConfigSchema = z.strictObject({
   overlap: z.number().int().nonnegative().default(0),
   minTissue: z.number().min(0).max(1).default(0.5),
   reader: z.enum(["auto", "openslide", "sharp"]).default("auto"),
+  /**
+   * Tissue-mask QC images (`<id>.mask.png`, `<id>.overlay.png`): `true`
+   * writes them to `qc/` beside the run store, a string to that folder,
+   * `false` not at all.
+   */
+  qc: z.union([z.boolean(), z.string().min(1)]).default(true),
 });
 
 /** Embedding parameters. */
 export const EmbedConfigSchema = z.strictObject({
   encoder: z.string().default("mobilenet_v2"),
   batchSize: positiveInt.default(32),
-  threads: positiveInt.optional(),
+  /** ONNX Runtime intra-op threads. */
+  threads: positiveInt.default(2),
+  /** Input side of an ONNX encoder given by path (the built-in one knows its own). */
+  inputSize: positiveInt.default(224),
 });
 
 /** Training parameters (the reference protocol's defaults). */
 export const TrainConfigSchema = z.strictObject({
   model: z.string().default("asmil"),
-  modelOptions: z.record(z.string(), z.unknown()).default({}),
+  // A fresh object per parse: zod hands a plain default out by reference.
+  modelOptions: z.record(z.string(), z.unknown()).default(() => ({})),
   /** true/false, or anchor options (init, update, momentum, tau, weight). */
   anchor: z.union([
     z.boolean(),
@@ -52,6 +70,18 @@ export const TrainConfigSchema = z.strictObject({
   recordTrainAttention: z.boolean().default(false),
 });
 
+/** Evaluation and report parameters. */
+export const EvaluateConfigSchema = z.strictObject({
+  /** Bootstrap resamples of the confidence intervals. */
+  resamples: positiveInt.default(1000),
+  /** Settling threshold on the mean JS divergence between epochs. */
+  threshold: z.number().positive().default(DEFAULT_SETTLING_THRESHOLD),
+  /** k of the top-k attention overlap. */
+  k: positiveInt.default(DEFAULT_TOPK),
+  /** Report heatmaps: slides drawn from each end of the stability ranking. */
+  heatmapSlides: z.number().int().nonnegative().default(2),
+});
+
 /** The whole configuration file. */
 export const ConfigSchema = z.strictObject({
   db: z.string().optional(),
@@ -64,13 +94,32 @@ export const ConfigSchema = z.strictObject({
   labels: z.string().optional(),
   split: z.string().optional(),
   out: z.string().optional(),
-  tile: TileConfigSchema.default(TileConfigSchema.parse({})),
-  embed: EmbedConfigSchema.default(EmbedConfigSchema.parse({})),
-  train: TrainConfigSchema.default(TrainConfigSchema.parse({})),
+  tile: TileConfigSchema.default(() => TileConfigSchema.parse({})),
+  embed: EmbedConfigSchema.default(() => EmbedConfigSchema.parse({})),
+  train: TrainConfigSchema.default(() => TrainConfigSchema.parse({})),
+  evaluate: EvaluateConfigSchema.default(() => EvaluateConfigSchema.parse({})),
 });
 
 /** A resolved configuration. */
 export type Config = z.infer<typeof ConfigSchema>;
+
+/**
+ * The folder tissue QC images go to under `tile.qc` for the run store `db`:
+ * `qc/` beside it when `true` (none for an in-memory store), the folder
+ * given, or undefined when turned off.
+ *
+ * @example
+ * ```ts
+ * import { qcFolder } from "./config.ts";
+ * if (qcFolder(true, "runs/asmil.duckdb") !== "runs/qc") throw new Error();
+ * if (qcFolder(false, "runs/asmil.duckdb") !== undefined) throw new Error();
+ * ```
+ */
+export function qcFolder(qc: boolean | string, db: string): string | undefined {
+  if (qc === false) return undefined;
+  if (qc !== true) return qc;
+  return db === ":memory:" ? undefined : join(dirname(db), "qc");
+}
 
 /**
  * Validates a configuration object; throws listing each bad key.
@@ -97,6 +146,22 @@ export function parseConfig(value: unknown, source: string): Config {
   });
   throw new Error(`Invalid configuration in ${source}: ${problems.join("; ")}`);
 }
+
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (value !== null && typeof value === "object") {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * The defaults of every key, frozen: what `--help` shows, so a default is
+ * written once, in the schema above.
+ */
+export const CONFIG_DEFAULTS: Readonly<Config> = deepFreeze(
+  parseConfig({}, "defaults"),
+);
 
 /** Reads and validates a JSON configuration file. */
 export async function loadConfig(path: string): Promise<Config> {

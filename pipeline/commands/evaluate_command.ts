@@ -5,17 +5,23 @@
  */
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { commandContext, type GlobalOptions } from "../cli_context.ts";
-import { parseInteger, parseNumber } from "../cli_args.ts";
+import {
+  described,
+  parseInteger,
+  parseNumber,
+  showDefaults,
+} from "../cli_args.ts";
+import { type Config, CONFIG_DEFAULTS } from "../config.ts";
 
 const EPOCH_HELP =
-  "best (default: best validation macro-F1 + AUC), last, or an epoch number (1 = the first)";
+  "best (the best validation macro-F1 + AUC), last, or an epoch number (1 = the first)";
 
 /** Adds `evaluate` and `report` to `program`. */
 export function registerEvaluate(
   program: CommandUnknownOpts,
   globals: () => GlobalOptions,
 ): void {
-  program
+  const evaluate = program
     .command("evaluate")
     .description(
       "metrics with confidence intervals and attention-stability analysis of a run",
@@ -38,10 +44,10 @@ export function registerEvaluate(
       const { evaluateCommand } = await import(
         "../../stages/evaluate/commands.ts"
       );
-      await evaluateCommand(ctx, run, defined(o));
+      await evaluateCommand(ctx, run, withConfig(o, ctx.config.evaluate));
     });
 
-  program
+  const report = program
     .command("report")
     .description("HTML and Markdown report of one run, or comparing runs")
     .argument("<runs...>", "run ids")
@@ -68,8 +74,24 @@ export function registerEvaluate(
       const { reportCommand } = await import(
         "../../stages/evaluate/commands.ts"
       );
-      await reportCommand(ctx, runs, defined(o));
+      await reportCommand(ctx, runs, withConfig(o, ctx.config.evaluate));
     });
+  const e = CONFIG_DEFAULTS.evaluate;
+  const shared = { resamples: e.resamples, threshold: e.threshold, k: e.k };
+  showDefaults(evaluate, shared);
+  showDefaults(report, {
+    ...shared,
+    out: described("<config out, else out>/report-<runs>"),
+    heatmapSlides: e.heatmapSlides,
+  });
+}
+
+/** The flags given, over the configuration's evaluation settings. */
+function withConfig<T extends Record<string, unknown>>(
+  flags: T,
+  config: Config["evaluate"],
+) {
+  return { ...config, ...defined(flags) };
 }
 
 /** Drops undefined values (for exact optional property types). */

@@ -15,6 +15,7 @@ import { EmbedStream } from "../../stages/embed/embed_stream.ts";
 import { openEncoder } from "../../stages/embed/open_encoder.ts";
 import { labelSlides, readLabelsCsv } from "../../stages/bag/labels.ts";
 import type { CommandContext } from "../cli_context.ts";
+import { qcFolder } from "../config.ts";
 import type { SlideRef } from "../types.ts";
 import { runTrain, type TrainSummary } from "./train.ts";
 import {
@@ -139,6 +140,7 @@ export async function tileAndEmbed(
         total: todo.length,
         unit: "slides",
       });
+      const qcDir = qcFolder(config.tile.qc, ctx.db);
       const tile = new TileStream({
         tileSize: config.tile.tileSize,
         overlap: config.tile.overlap,
@@ -150,7 +152,7 @@ export async function tileAndEmbed(
           : {}),
         store,
         rerun: "reuse",
-        qcDir: join(ctx.dir, "qc"),
+        ...(qcDir !== undefined ? { qcDir } : {}),
         onSlide: (r) => {
           if (r.status === "failed") {
             failed.push({ slideId: r.slideId, error: r.error ?? "" });

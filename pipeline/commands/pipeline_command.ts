@@ -5,7 +5,13 @@
  */
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { commandContext, type GlobalOptions } from "../cli_context.ts";
-import { parseInteger } from "../cli_args.ts";
+import {
+  described,
+  parseInteger,
+  showDefaults,
+  showDefaultsWhenRun,
+} from "../cli_args.ts";
+import { CONFIG_DEFAULTS } from "../config.ts";
 import type { PipelineSummary } from "./pipeline.ts";
 import { shownEpoch } from "../../stages/evaluate/_format.ts";
 
@@ -17,7 +23,7 @@ export function registerPipeline(
   program: CommandUnknownOpts,
   globals: () => GlobalOptions,
 ): void {
-  program
+  const pipeline = program
     .command("pipeline")
     .description(
       "tile → embed → bag → train → evaluate, end to end (the synthetic cohort when no slides are given)",
@@ -29,7 +35,7 @@ export function registerPipeline(
       "size of the synthetic cohort",
       parseInteger("--synthetic-slides"),
     )
-    .option("--model <name>", "model to train (default asmil)")
+    .option("--model <name>", "model to train")
     .option("--epochs <n>", "epochs", parseInteger("--epochs"))
     .option("--run <id>", "run id (resumes when it has a checkpoint)")
     .option(
@@ -42,6 +48,7 @@ export function registerPipeline(
       if (o.slides !== undefined) ctx.config.slides = o.slides;
       if (o.labels !== undefined) ctx.config.labels = o.labels;
       if (o.model !== undefined) ctx.config.train.model = o.model;
+      if (o.threads !== undefined) ctx.config.embed.threads = o.threads;
       if (o.epochs !== undefined) ctx.config.train.epochs = o.epochs;
       else if (!globals().config && !ctx.config.slides) {
         // The built-in demo: fewer epochs than the reference protocol's 50,
@@ -59,6 +66,25 @@ export function registerPipeline(
       });
       console.log(pipelineSummary(summary));
     });
+  const t = CONFIG_DEFAULTS.train;
+  showDefaults(pipeline, {
+    slides: described(
+      "the built-in synthetic cohort, written to <store folder>/synthetic",
+    ),
+    labels: described("the synthetic cohort's"),
+    model: t.model,
+    epochs: described(
+      `${t.epochs}; ${DEMO_EPOCHS} on the built-in cohort without --config`,
+    ),
+    run: described("<model>[+anchor]-s<seed>-f<fold>-<time>"),
+    threads: described(
+      `all cores for training, ${CONFIG_DEFAULTS.embed.threads} for the encoder`,
+    ),
+  });
+  showDefaultsWhenRun(program, pipeline, async () => ({
+    syntheticSlides: (await import("../../data/synthetic/cohort.ts"))
+      .DEFAULT_COHORT_SLIDES,
+  }));
 }
 
 function interval(i: { value: number; lo: number; hi: number } | undefined) {

@@ -6,25 +6,27 @@
  */
 import { type CommandUnknownOpts, Option } from "@commander-js/extra-typings";
 import { commandContext, type GlobalOptions } from "../cli_context.ts";
-import { parseInteger, parseNumber } from "../cli_args.ts";
-import type { SlideRef } from "../types.ts";
+import {
+  described,
+  parseInteger,
+  showDefaults,
+  showDefaultsWhenRun,
+} from "../cli_args.ts";
+import { CONFIG_DEFAULTS } from "../config.ts";
+import { registerTile } from "./tile_command.ts";
 
 /** Adds the stage commands to `program`. */
 export function registerStageCommands(
   program: CommandUnknownOpts,
   globals: () => GlobalOptions,
 ): void {
-  program
+  const synth = program
     .command("synth")
     .description(
       "write the synthetic slide cohort (TIFF slides, labels.csv, ground truth)",
     )
     .requiredOption("--out <dir>", "output folder")
-    .option(
-      "--slides <n>",
-      "number of slides (default 28)",
-      parseInteger("--slides"),
-    )
+    .option("--slides <n>", "number of slides", parseInteger("--slides"))
     .option("--force", "rewrite even when a matching cohort exists")
     .action(async (o) => {
       const ctx = await commandContext(globals());
@@ -37,123 +39,19 @@ export function registerStageCommands(
         log: (line) => ctx.info(line),
       });
     });
+  showDefaultsWhenRun(program, synth, async () => ({
+    slides: (await import("../../data/synthetic/cohort.ts"))
+      .DEFAULT_COHORT_SLIDES,
+  }));
 
-  program
-    .command("tile")
-    .description(
-      "tile slides into the run store (tissue detection, grid, QC images)",
-    )
-    .requiredOption(
-      "--slides <dir|csv>",
-      "a folder of slides or a CSV (slide_id[,path,label,split,mpp])",
-    )
-    .option(
-      "--labels <csv>",
-      "labels CSV (slide_id,label[,split]) stored with the slides",
-    )
-    .option(
-      "--tile-size <px>",
-      "tile side in output pixels",
-      parseInteger("--tile-size"),
-    )
-    .option(
-      "--mpp <x>",
-      "target microns per pixel of the tiles",
-      parseNumber("--mpp"),
-    )
-    .option(
-      "--magnification <x>",
-      "target magnification instead of --mpp",
-      parseNumber("--magnification"),
-    )
-    .option(
-      "--overlap <px>",
-      "overlap between tiles",
-      parseInteger("--overlap"),
-    )
-    .option(
-      "--min-tissue <f>",
-      "minimum tissue fraction of a kept tile",
-      parseNumber("--min-tissue"),
-    )
-    .addOption(
-      new Option("--reader <kind>", "slide reader").choices(
-        ["auto", "openslide", "sharp"] as const,
-      ),
-    )
-    .option(
-      "--slide-mpp <x>",
-      "level-0 MPP for slides whose file has none",
-      parseNumber("--slide-mpp"),
-    )
-    .option("--mpp-csv <csv>", "per-slide level-0 MPP (slide_id,mpp)")
-    .option("--qc <dir>", "folder for tissue-mask QC images")
-    .option("--fail-fast", "stop at the first failed slide")
-    .addOption(
-      new Option(
-        "--rerun <mode>",
-        "slides already tiled with the same parameters",
-      ).choices(["skip", "reuse", "redo"] as const),
-    )
-    .action(async (o) => {
-      const ctx = await commandContext(globals());
-      const t = ctx.config.tile;
-      const { tileSlides } = await import("../../stages/tile/tile_slides.ts");
-      const { listSlides } = await import("../../stages/tile/slide_list.ts");
-      const slides = await withLabels(
-        await listSlides(o.slides),
-        o.labels ?? ctx.config.labels,
-      );
-      const store = await ctx.openStore();
-      const progress = ctx.progress("tile", {
-        total: slides.length,
-        unit: "slides",
-      });
-      try {
-        const summary = await tileSlides({
-          slides,
-          db: store,
-          tileSize: o.tileSize ?? t.tileSize,
-          overlap: o.overlap ?? t.overlap,
-          minTissue: o.minTissue ?? t.minTissue,
-          reader: o.reader ?? t.reader,
-          ...(o.magnification ?? t.magnification
-            ? { magnification: (o.magnification ?? t.magnification) as number }
-            : { mpp: o.mpp ?? t.mpp ?? 0.5 }),
-          ...(o.slideMpp !== undefined ? { mppOverride: o.slideMpp } : {}),
-          ...(o.mppCsv !== undefined ? { mppCsv: o.mppCsv } : {}),
-          ...(o.qc !== undefined ? { qcDir: o.qc } : {}),
-          ...(o.rerun !== undefined ? { rerun: o.rerun } : {}),
-          failFast: o.failFast ?? false,
-          onSlide: (r) => {
-            if (r.status === "failed") progress.log(`tile: ${r.error}`);
-            progress.tick(1, `${r.slideId}: ${r.status} (${r.tiles} tiles)`);
-          },
-          warn: (m) => progress.log(m),
-        });
-        progress.done();
-        const by = (s: string) =>
-          summary.results.filter((r) => r.status === s).length;
-        console.log(
-          `${summary.tiles} tiles from ${slides.length} slides (${
-            by("tiled")
-          } tiled, ${by("skipped")} skipped, ${
-            by("empty")
-          } without tissue, ${summary.failed} failed) at ${
-            summary.tilesPerSecond.toFixed(0)
-          } tiles/s`,
-        );
-      } finally {
-        store.close();
-      }
-    });
+  registerTile(program, globals);
 
-  program
+  const embed = program
     .command("embed")
     .description("embed the tiles of every tiled slide in the store")
     .option(
       "--encoder <name|onnx>",
-      "mobilenet_v2 (default) or an ONNX image model",
+      "mobilenet_v2 (built in, offline) or the path of an ONNX image model",
     )
     .option(
       "--batch-size <n>",
@@ -163,13 +61,15 @@ export function registerStageCommands(
     .option("--threads <n>", "inference threads", parseInteger("--threads"))
     .option(
       "--input-size <px>",
-      "ONNX model input side",
+      "ONNX model input side (the built-in encoder knows its own)",
       parseInteger("--input-size"),
     )
     .option("--name <name>", "name to store an ONNX encoder's embeddings under")
     .action(async (o) => {
       const ctx = await commandContext(globals());
       const e = ctx.config.embed;
+      const threads = o.threads ?? e.threads;
+      const inputSize = o.inputSize ?? e.inputSize;
       const { embedSlides } = await import(
         "../../stages/embed/embed_slides.ts"
       );
@@ -177,10 +77,9 @@ export function registerStageCommands(
         "../../stages/embed/open_encoder.ts"
       );
       const { TileStream } = await import("../../stages/tile/tile_stream.ts");
-      const threads = o.threads ?? e.threads;
       const encoder = await openEncoder(o.encoder ?? e.encoder, {
-        ...(threads ? { threads } : {}),
-        ...(o.inputSize !== undefined ? { inputSize: o.inputSize } : {}),
+        threads,
+        inputSize,
         ...(o.name !== undefined ? { name: o.name } : {}),
       });
       const store = await ctx.openStore();
@@ -214,16 +113,12 @@ export function registerStageCommands(
             warn: (m) => progress.log(m),
           }),
         );
+        // The encoder opened above, not a second session of the same model.
         const summary = await embedSlides({
           tiles,
           store,
-          encoder: o.encoder ?? e.encoder,
+          encoder,
           batchSize: o.batchSize ?? e.batchSize,
-          ...(o.threads ?? e.threads
-            ? { threads: (o.threads ?? e.threads) as number }
-            : {}),
-          ...(o.inputSize !== undefined ? { inputSize: o.inputSize } : {}),
-          ...(o.name !== undefined ? { name: o.name } : {}),
           onSlide: (ev) => {
             if (ev.status === "failed") progress.log(`embed: ${ev.error}`);
             progress.tick(1, `${ev.slideId}: ${ev.status}`);
@@ -242,8 +137,16 @@ export function registerStageCommands(
         await encoder.close();
       }
     });
+  const e = CONFIG_DEFAULTS.embed;
+  showDefaults(embed, {
+    encoder: e.encoder,
+    batchSize: e.batchSize,
+    threads: e.threads,
+    inputSize: e.inputSize,
+    name: described("the model file's stem"),
+  });
 
-  program
+  const importer = program
     .command("import-features")
     .description(
       "import CLAM / TRIDENT per-slide .h5 or the ACMIL/ASMIL single .h5 into the store",
@@ -287,8 +190,13 @@ export function registerStageCommands(
         store.close();
       }
     });
+  showDefaults(importer, {
+    labels: described("none: labels in the files, if any"),
+    encoder: described("the TRIDENT folder's encoder, else the format"),
+    patchSize: described("the file's, else 256"),
+  });
 
-  program
+  const exporter = program
     .command("export-features")
     .description("export stored embeddings")
     .requiredOption("--out <file>", "output file")
@@ -316,16 +224,5 @@ export function registerStageCommands(
         store.close();
       }
     });
-}
-
-/** Attaches labels (and splits) from a labels CSV to slide refs. */
-async function withLabels(
-  slides: SlideRef[],
-  labelsPath: string | undefined,
-): Promise<SlideRef[]> {
-  if (!labelsPath) return slides;
-  const { labelSlides, readLabelsCsv } = await import(
-    "../../stages/bag/labels.ts"
-  );
-  return labelSlides(slides, await readLabelsCsv(labelsPath));
+  showDefaults(exporter, { encoder: described("every encoder") });
 }

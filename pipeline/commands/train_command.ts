@@ -5,7 +5,15 @@
  */
 import { type CommandUnknownOpts, Option } from "@commander-js/extra-typings";
 import { commandContext, type GlobalOptions } from "../cli_context.ts";
-import { parseInteger, parseJsonOption, parseNumber } from "../cli_args.ts";
+import {
+  described,
+  parseInteger,
+  parseJsonOption,
+  parseNumber,
+  showDefaults,
+  showDefaultsWhenRun,
+} from "../cli_args.ts";
+import { CONFIG_DEFAULTS } from "../config.ts";
 import { shownEpoch } from "../../stages/evaluate/_format.ts";
 
 /** Adds `train` to `program`. */
@@ -13,11 +21,14 @@ export function registerTrain(
   program: CommandUnknownOpts,
   globals: () => GlobalOptions,
 ): void {
-  program
+  const train = program
     .command("train")
     .description("train a MIL model, recording attention every epoch")
     .option("--model <name>", "model (see `asmil models`)")
-    .option("--anchor", "add the ASMIL anchor to the model")
+    .option(
+      "--anchor",
+      "add the ASMIL anchor to the model (asmil has it unless --no-anchor)",
+    )
     .option("--no-anchor", "train without the anchor (also for asmil)")
     .addOption(
       new Option("--anchor-init <init>", "anchor initialisation")
@@ -129,4 +140,32 @@ export function registerTrain(
         }`,
       );
     });
+  const t = CONFIG_DEFAULTS.train;
+  showDefaults(train, {
+    model: t.model,
+    modelOptions: described("the model's, see `asmil models --options`"),
+    epochs: t.epochs,
+    lr: t.lr,
+    weightDecay: t.weightDecay,
+    labels: described("the labels stored with the slides"),
+    split: described("a seeded stratified k-fold (--folds, --fold)"),
+    folds: t.folds,
+    fold: t.fold,
+    encoder: described("embed.encoder's if stored, else the store's only one"),
+    run: described("<model>[+anchor]-s<seed>-f<fold>-<time>"),
+    out: described("<store folder>/runs"),
+    backend: CONFIG_DEFAULTS.backend,
+    threads: described("all cores"),
+  });
+  // The anchor's defaults live with the anchor, which training loads anyway.
+  showDefaultsWhenRun(program, train, async () => {
+    const { ANCHOR_DEFAULTS: a } = await import("../../models/anchor.ts");
+    return {
+      anchorInit: a.init,
+      anchorUpdate: a.update,
+      anchorMomentum: a.momentum,
+      anchorTau: a.tau,
+      anchorWeight: a.weight,
+    };
+  });
 }

@@ -1,0 +1,52 @@
+/**
+ * For tests: runs the real `asmil` command line in a child process, with
+ * the permissions `deno task asmil` grants.
+ *
+ * @module
+ */
+
+const CLI = new URL("../cli.ts", import.meta.url).pathname;
+
+/** What a finished `asmil` process printed and returned. */
+export interface AsmilResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `asmil …args` (in `cwd` when given) and collects its output.
+ *
+ * @example
+ * ```ts ignore
+ * const r = await asmil(["--db", ":memory:", "sql", "select 1"]);
+ * if (r.code !== 0) throw new Error(r.stderr);
+ * ```
+ */
+export async function asmil(
+  args: string[],
+  options: { cwd?: string } = {},
+): Promise<AsmilResult> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-ffi",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      CLI,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    env: { ASMIL_DEBUG: "0", NO_COLOR: "1" },
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+  }).output();
+  const text = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: text.decode(out.stdout),
+    stderr: text.decode(out.stderr),
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * Registers `asmil tile`: slides into the run store, with tissue QC images
+ * beside it unless turned off.
+ *
+ * @module
+ */
+import { type CommandUnknownOpts, Option } from "@commander-js/extra-typings";
+import { commandContext, type GlobalOptions } from "../cli_context.ts";
+import {
+  described,
+  parseInteger,
+  parseNumber,
+  showDefaults,
+} from "../cli_args.ts";
+import { CONFIG_DEFAULTS, DEFAULT_TILE_MPP, qcFolder } from "../config.ts";
+import type { SlideRef } from "../types.ts";
+
+/** Adds `tile` to `program`. */
+export function registerTile(
+  program: CommandUnknownOpts,
+  globals: () => GlobalOptions,
+): void {
+  const tile = program
+    .command("tile")
+    .description(
+      "tile slides into the run store (tissue detection, grid, QC images beside the store)",
+    )
+    .requiredOption(
+      "--slides <dir|csv>",
+      "a folder of slides or a CSV (slide_id[,path,label,split,mpp])",
+    )
+    .option(
+      "--labels <csv>",
+      "labels CSV (slide_id,label[,split]) stored with the slides",
+    )
+    .option(
+      "--tile-size <px>",
+      "tile side in output pixels",
+      parseInteger("--tile-size"),
+    )
+    .option(
+      "--mpp <x>",
+      "target microns per pixel of the tiles",
+      parseNumber("--mpp"),
+    )
+    .option(
+      "--magnification <x>",
+      "target magnification instead of --mpp",
+      parseNumber("--magnification"),
+    )
+    .option(
+      "--overlap <px>",
+      "overlap between tiles",
+      parseInteger("--overlap"),
+    )
+    .option(
+      "--min-tissue <f>",
+      "minimum tissue fraction of a kept tile",
+      parseNumber("--min-tissue"),
+    )
+    .addOption(
+      new Option("--reader <kind>", "slide reader").choices(
+        ["auto", "openslide", "sharp"] as const,
+      ),
+    )
+    .option(
+      "--slide-mpp <x>",
+      "level-0 MPP for slides whose file has none",
+      parseNumber("--slide-mpp"),
+    )
+    .option("--mpp-csv <csv>", "per-slide level-0 MPP (slide_id,mpp)")
+    .option(
+      "--qc <dir>",
+      "folder for tissue QC images (<id>.mask.png, <id>.overlay.png)",
+    )
+    .option("--no-qc", "write no QC images")
+    .option("--fail-fast", "stop at the first failed slide")
+    .addOption(
+      new Option(
+        "--rerun <mode>",
+        "slides already tiled with the same parameters",
+      ).choices(["skip", "reuse", "redo"] as const).default("skip" as const),
+    )
+    .action(async (o) => {
+      const ctx = await commandContext(globals());
+      const t = ctx.config.tile;
+      const { tileSlides } = await import("../../stages/tile/tile_slides.ts");
+      const { listSlides } = await import("../../stages/tile/slide_list.ts");
+      const slides = await withLabels(
+        await listSlides(o.slides),
+        o.labels ?? ctx.config.labels,
+      );
+      const qcDir = qcFolder(o.qc ?? t.qc, ctx.db);
+      const magnification = o.magnification ?? t.magnification;
+      const store = await ctx.openStore();
+      const progress = ctx.progress("tile", {
+        total: slides.length,
+        unit: "slides",
+      });
+      try {
+        const summary = await tileSlides({
+          slides,
+          db: store,
+          tileSize: o.tileSize ?? t.tileSize,
+          overlap: o.overlap ?? t.overlap,
+          minTissue: o.minTissue ?? t.minTissue,
+          reader: o.reader ?? t.reader,
+          ...(magnification
+            ? { magnification }
+            : { mpp: o.mpp ?? t.mpp ?? DEFAULT_TILE_MPP }),
+          ...(o.slideMpp !== undefined ? { mppOverride: o.slideMpp } : {}),
+          ...(o.mppCsv !== undefined ? { mppCsv: o.mppCsv } : {}),
+          ...(qcDir !== undefined ? { qcDir } : {}),
+          rerun: o.rerun,
+          failFast: o.failFast ?? false,
+          onSlide: (r) => {
+            if (r.status === "failed") progress.log(`tile: ${r.error}`);
+            progress.tick(1, `${r.slideId}: ${r.status} (${r.tiles} tiles)`);
+          },
+          warn: (m) => progress.log(m),
+        });
+        progress.done();
+        const by = (s: string) =>
+          summary.results.filter((r) => r.status === s).length;
+        console.log(
+          `${summary.tiles} tiles from ${slides.length} slides (${
+            by("tiled")
+          } tiled, ${by("skipped")} skipped, ${
+            by("empty")
+          } without tissue, ${summary.failed} failed) at ${
+            summary.tilesPerSecond.toFixed(0)
+          } tiles/s; QC images ${qcDir === undefined ? "off" : `in ${qcDir}`}`,
+        );
+      } finally {
+        store.close();
+      }
+    });
+  const t = CONFIG_DEFAULTS.tile;
+  showDefaults(tile, {
+    labels: described("the slide CSV's, or the folder's labels.csv"),
+    tileSize: t.tileSize,
+    mpp: DEFAULT_TILE_MPP,
+    magnification: described("none, --mpp applies"),
+    overlap: t.overlap,
+    minTissue: t.minTissue,
+    reader: t.reader,
+    slideMpp: described("read from the slide file"),
+    mppCsv: described("none"),
+    qc: described("<store folder>/qc; none with --db :memory:"),
+  });
+}
+
+/** Attaches labels (and splits) from a labels CSV to slide refs. */
+async function withLabels(
+  slides: SlideRef[],
+  labelsPath: string | undefined,
+): Promise<SlideRef[]> {
+  if (!labelsPath) return slides;
+  const { labelSlides, readLabelsCsv } = await import(
+    "../../stages/bag/labels.ts"
+  );
+  return labelSlides(slides, await readLabelsCsv(labelsPath));
+}
