@@ -22,6 +22,7 @@ import {
 } from "./cli_args.ts";
 import { CONFIG_DEFAULTS } from "./config.ts";
 import { registerModels } from "./commands/models_command.ts";
+import { registerDoctor } from "./commands/doctor_command.ts";
 import { registerTrain } from "./commands/train_command.ts";
 import { registerPipeline } from "./commands/pipeline_command.ts";
 import { registerStageCommands } from "./commands/stage_commands.ts";
@@ -86,6 +87,7 @@ export function buildCli() {
   registerSynthFeatures(program, globals);
   registerEvaluate(program, globals);
   registerExperiment(program, globals);
+  registerDoctor(program, globals);
 
   const pending: [string, string][] = [];
   for (const [name, description] of pending) {
