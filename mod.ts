@@ -125,7 +125,17 @@ export {
 export {
   bagsFromStore,
   type BagsFromStoreOptions,
+  StoreBagSource,
 } from "./stages/bag/bags_from_store.ts";
+export {
+  type BagInfo,
+  type BagSource,
+  BagSourceStream,
+  type BagSourceStreamOptions,
+  cachedBagSource,
+  memoryBagSource,
+  withSplits,
+} from "./stages/bag/bag_source.ts";
 export {
   type LabelTable,
   parseLabelsCsv,
@@ -135,10 +145,16 @@ export {
 export { stratifiedKFold } from "./stages/bag/kfold.ts";
 export {
   type EpochEvent,
+  selectionScore,
   type SplitMetrics,
   trainModel,
   type TrainOptions,
 } from "./stages/train/trainer.ts";
+export { TRAIN_DEFAULTS } from "./stages/train/train_options.ts";
+export {
+  evaluateBags,
+  type SplitEvaluation,
+} from "./stages/train/evaluate_bags.ts";
 export {
   TrainStream,
   type TrainStreamOptions,

@@ -30,6 +30,7 @@ import type {
 import type { Params } from "./store.ts";
 import { plainRow, type Row } from "./plain_row.ts";
 import { quantiseAttention } from "./attention_quantise.ts";
+import { setListColumn } from "./column_writer.ts";
 
 /** Writes inside one transaction of a {@link Store}. */
 export class StoreWriter {
@@ -278,9 +279,17 @@ export class StoreWriter {
       for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
         const part = rows.slice(start, start + CHUNK_ROWS).map(toRow);
         const chunk = DuckDBDataChunk.create(types, part.length);
-        types.forEach((_, c) =>
-          chunk.setColumnValues(c, part.map((r) => r[c] as DuckDBValue))
-        );
+        types.forEach((type, c) => {
+          const values = part.map((r) => r[c] as DuckDBValue);
+          const element = type === FLOAT_LIST
+            ? "float"
+            : type === USMALLINT_LIST
+            ? "usmallint"
+            : undefined;
+          const lists = element ? listItems(values) : undefined;
+          if (element && lists) setListColumn(chunk, c, lists, element);
+          else chunk.setColumnValues(c, values);
+        });
         appender.appendDataChunk(chunk);
       }
       appender.flushSync();
@@ -307,6 +316,22 @@ export class StoreWriter {
 const CHUNK_ROWS = 2048;
 const FLOAT_LIST = LIST(FLOAT);
 const USMALLINT_LIST = LIST(USMALLINT);
+
+/**
+ * The items of non-null list values (as {@link floats} makes them), for
+ * the bulk column write; undefined when one is null.
+ */
+function listItems(
+  values: readonly DuckDBValue[],
+): ArrayLike<number>[] | undefined {
+  const lists: ArrayLike<number>[] = [];
+  for (const v of values) {
+    const items = (v as { items?: ArrayLike<number> } | null)?.items;
+    if (items === undefined) return undefined;
+    lists.push(items);
+  }
+  return lists;
+}
 
 /**
  * A float list value over `values` without copying them element by element
