@@ -68,6 +68,8 @@ export const TrainConfigSchema = z.strictObject({
   fold: z.number().int().nonnegative().default(0),
   encoder: z.string().optional(),
   recordTrainAttention: z.boolean().default(false),
+  /** Also record per-head attention (ASMIL: ~32× the mean's size). */
+  recordHeads: z.boolean().default(false),
 });
 
 /** Evaluation and report parameters. */

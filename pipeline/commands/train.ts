@@ -207,6 +207,7 @@ export async function runTrain(
           store,
           outDir,
           recordTrainAttention: t.recordTrainAttention,
+          recordHeads: t.recordHeads,
           config: {
             ...config,
             model: { name: t.model, options: model.options },

@@ -87,6 +87,10 @@ export function registerTrain(
       "--record-train-attention",
       "also record training slides' attention",
     )
+    .option(
+      "--record-heads",
+      "also record per-head attention distributions (ASMIL: 32 per slide and epoch; by default only their mean is kept)",
+    )
     .addOption(
       new Option("--backend <name>", "tensor backend")
         .choices(["auto", "blas", "wasm", "cpu", "tensorflow"] as const),
@@ -118,6 +122,7 @@ export function registerTrain(
       if (o.fold !== undefined) t.fold = o.fold;
       if (o.encoder !== undefined) t.encoder = o.encoder;
       if (o.recordTrainAttention) t.recordTrainAttention = true;
+      if (o.recordHeads) t.recordHeads = true;
       if (o.labels !== undefined) ctx.config.labels = o.labels;
       if (o.split !== undefined) ctx.config.split = o.split;
       if (o.backend !== undefined) ctx.config.backend = o.backend;
