@@ -154,6 +154,11 @@ export async function importFeatures(
     skipped: [],
     tiles: 0,
   };
+  // One buffer for every slide's features: reused, so memory stays at the
+  // largest slide (and no fresh pages to fault in per slide).
+  const scratch = new Float32Array(
+    plans.reduce((m, p) => done.has(p.id) ? m : Math.max(m, p.n * p.dim), 0),
+  );
   for (const file of files) {
     const todo = plans.filter((p) => p.file === file && !done.has(p.id));
     summary.skipped.push(
@@ -171,6 +176,7 @@ export async function importFeatures(
           encoder,
           labels?.get(p.id),
           known.has(p.id),
+          scratch.subarray(0, p.n * p.dim),
         );
         summary.imported.push(p.id);
         summary.tiles += p.n;
@@ -241,6 +247,7 @@ async function importSlide(
   encoder: string,
   csv: LabelRow | undefined,
   known: boolean,
+  into: Float32Array,
 ): Promise<void> {
   const where = `${p.file}: slide ${p.id}`;
   const group = p.group === "/" ? h5 : h5.get(p.group) as h5wasm.Group;
@@ -250,7 +257,10 @@ async function importSlide(
     `${where}: "${p.features}"`,
     0,
     p.n,
-    { onBlock: (data, from, to) => checkFinite(data, from, to, p.dim, where) },
+    {
+      into,
+      onBlock: (data, from, to) => checkFinite(data, from, to, p.dim, where),
+    },
   );
   const coords = await readMatrix(
     dataset(group, "coords", where),

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { Store } from "../../data/store.ts";
 import { Rng } from "../../pipeline/random.ts";
+import {
+  fixtureCoords,
+  fixtureFeatures,
+  writeAcmilFile,
+  writeClamFolder,
+} from "../../testing/h5_fixtures.ts";
 import { writeH5File } from "./h5_file.ts";
 import { importFeatures } from "./import_features.ts";
 
@@ -307,6 +313,80 @@ Deno.test("importFeatures() rejects unknown slide ids, coordinate mismatches and
     await assert.rejects(
       importFeatures({ files: [`${dir}/unk/text.h5`], format: "clam", store }),
       /Cannot read .*text.h5 as HDF5/,
+    );
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("importFeatures() imports a multi-slide float16 ACMIL cohort slide by slide, every value and coordinate as written", async () => {
+  const store = await Store.open(":memory:");
+  try {
+    const file = `${dir}/cohort16.h5`;
+    const ids = await writeAcmilFile(file, { slides: 4, tiles: 150, dim: 16 });
+    const s = await importFeatures({ files: [file], format: "acmil", store });
+    assert.deepEqual(s.imported, ids);
+    assert.equal(s.tiles, 600);
+    for (const [i, id] of ids.entries()) {
+      assert.deepEqual(
+        await storedFeatures(store, id, "acmil"),
+        new Float32Array(new Float16Array(fixtureFeatures(i, 150, 16))),
+      );
+      const tiles = await store.query(
+        "SELECT x, y FROM tiles WHERE slide = ? ORDER BY tile",
+        [id],
+      );
+      assert.deepEqual(
+        tiles.flatMap((t) => [t.x, t.y]),
+        Array.from(fixtureCoords(150)),
+      );
+    }
+    assert.deepEqual(
+      (await store.query("SELECT label FROM slides ORDER BY id")).map((r) =>
+        r.label
+      ),
+      ["0", "1", "0", "1"],
+    );
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("importFeatures() reads a CLAM slide larger than one read block in blocks, byte-identical, and names a NaN in a later block by its row", async () => {
+  const store = await Store.open(":memory:");
+  try {
+    // 2500 × 1024 float32 is 10 MB: two 8 MiB blocks (2048 + 452 rows)
+    const [file] = await writeClamFolder(`${dir}/big`, {
+      slides: 1,
+      tiles: 2500,
+      dim: 1024,
+    });
+    await Deno.writeTextFile(
+      `${dir}/big.csv`,
+      "slide_id,label\nslide_000,1\nbad_big,0\n",
+    );
+    await importFeatures({
+      files: [file!],
+      format: "clam",
+      labels: `${dir}/big.csv`,
+      store,
+    });
+    const stored = await storedFeatures(store, "slide_000", "clam");
+    assert.deepEqual(
+      new Uint8Array(stored.buffer),
+      new Uint8Array(fixtureFeatures(0, 2500, 1024).buffer),
+    );
+    const bad = fixtureFeatures(0, 2500, 1024);
+    bad[2300 * 1024 + 5] = Infinity;
+    await slideFile(`${dir}/big/bad_big.h5`, bad, 2500, 1024);
+    await assert.rejects(
+      importFeatures({
+        files: [`${dir}/big/bad_big.h5`],
+        format: "clam",
+        labels: `${dir}/big.csv`,
+        store,
+      }),
+      /bad_big.h5: slide bad_big: feature \[2300, 5\] is Infinity: expected finite numbers/,
     );
   } finally {
     store.close();
