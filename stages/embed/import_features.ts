@@ -10,7 +10,10 @@
  *   float32 [N, D]), `coords` and the attribute `label`.
  *
  * Every file's shapes, dimensions and slide ids are checked before anything
- * is written; then each slide's tiles and embeddings go in one transaction.
+ * is written (from metadata only); then each slide's tiles and embeddings go
+ * in one transaction. Files are read from disk slide by slide, features in
+ * row blocks of a few MB into one buffer reused for every slide, so memory
+ * follows the largest slide, not the file (see h5_file.ts).
  *
  * @module
  */
