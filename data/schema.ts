@@ -19,10 +19,11 @@ export interface Migration {
  * Attention rows hold `scores`: the attention distribution over the slide's
  * tiles (normalised, mean over heads/branches/tokens, sums to 1) and `heads`:
  * the same per head, in the model's head order. From version 3 they are
- * stored in `attention_history` as 16-bit integers with a per-row scale
- * (value = q · scale, scale = row maximum / 65535: 2 bytes per tile and
- * epoch, relative error ≤ 1/131070 of the row's maximum), and `attention`
- * is a view that gives them back as `FLOAT[]`.
+ * stored in `attention_history` as 16-bit levels on a logarithmic scale
+ * below the row's maximum (`scale`): value = scale · 2^((q − 65535) / 2048),
+ * q = 0 for zero (data/attention_quantise.ts: 2 bytes per tile and epoch,
+ * relative error ≤ 1.7e-4 over 32 octaves), and `attention` is a view that
+ * gives them back as `FLOAT[]`.
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -186,21 +187,23 @@ CREATE TABLE attention_history (
 );
 INSERT INTO attention_history
   SELECT run, epoch, slide, split,
-    list_max(scores) / 65535,
-    list_transform(scores, x -> round(x / list_max(scores) * 65535)::USMALLINT),
-    CASE WHEN heads IS NOT NULL
-      THEN list_max(list_transform(heads, h -> list_max(h))) / 65535 END,
-    CASE WHEN heads IS NOT NULL THEN list_transform(heads, h ->
-      list_transform(h, x -> round(
-        x / list_max(list_transform(heads, g -> list_max(g))) * 65535
-      )::USMALLINT)) END
+    list_max(scores),
+    list_transform(scores, x -> CASE WHEN x <= 0 THEN 0 ELSE greatest(0,
+      65535 + round(2048 * log2(x / list_max(scores)))) END::USMALLINT),
+    list_max(list_transform(heads, h -> list_max(h))),
+    list_transform(heads, h -> list_transform(h, x ->
+      CASE WHEN x <= 0 THEN 0 ELSE greatest(0, 65535 + round(2048 * log2(
+        x / list_max(list_transform(heads, g -> list_max(g)))))) END::USMALLINT))
   FROM attention;
 DROP TABLE attention;
+CREATE MACRO attention_level(x, scale) AS
+  CASE WHEN x = 0 THEN 0
+    ELSE scale * pow(2, (x::INTEGER - 65535) / 2048) END::FLOAT;
 CREATE VIEW attention AS
   SELECT run, epoch, slide, split,
-    list_transform(q, x -> (x * scale)::FLOAT) AS scores,
-    list_transform(head_q, h -> list_transform(h, x -> (x * head_scale)::FLOAT))
-      AS heads
+    list_transform(q, x -> attention_level(x, scale)) AS scores,
+    list_transform(head_q, h -> list_transform(h, x ->
+      attention_level(x, head_scale))) AS heads
   FROM attention_history;
 
 ALTER TABLE epochs ADD COLUMN timing JSON;

@@ -15,6 +15,7 @@ import type {
 } from "../../data/records.ts";
 import type { Split } from "../../pipeline/types.ts";
 import type { BagInfo } from "../bag/bag_source.ts";
+import { dequantiseRow } from "../../data/attention_quantise.ts";
 import type { SplitEvaluation } from "./evaluate_bags.ts";
 
 /** Records the start of a fresh run. */
@@ -39,12 +40,18 @@ export async function recordResume(
     await tx.deleteRunHistory(run, epoch);
     await tx.setRunStatus(run, "running");
   });
+  // Decoded here rather than by the attention view, so the values are the
+  // ones an uninterrupted run computed (storedAttention) to the last bit.
   const rows = await store.query(
-    "SELECT slide, scores FROM attention WHERE run = ? AND epoch = ? AND split = 'val'",
+    `SELECT slide, scale, q FROM attention_history
+     WHERE run = ? AND epoch = ? AND split = 'val'`,
     [run, epoch],
   );
   return new Map(
-    rows.map((r) => [String(r.slide), Float32Array.from(r.scores as number[])]),
+    rows.map((r) => [
+      String(r.slide),
+      dequantiseRow(r.q as number[], Number(r.scale)),
+    ]),
   );
 }
 
