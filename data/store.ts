@@ -42,7 +42,7 @@ export interface OpenStoreOptions {
 }
 
 /** DuckDB memory limit of a store unless told otherwise. */
-export const DEFAULT_MEMORY_LIMIT = "1GB";
+export const DEFAULT_MEMORY_LIMIT = "512MB";
 
 /** Environment variable overriding {@link DEFAULT_MEMORY_LIMIT}. */
 export const MEMORY_LIMIT_ENV = "ASMIL_DUCKDB_MEMORY";

@@ -103,17 +103,17 @@ export function withSplits(
   };
 }
 
-/** Bytes a bag's arrays take. */
-export function bagBytes(bag: Bag): number {
-  return bag.features.byteLength + (bag.coords?.byteLength ?? 0) +
-    (bag.tileLabels?.byteLength ?? 0);
+/** Bytes the bags of `infos` take in memory (features, coordinates, tile labels). */
+export function cohortBytes(infos: readonly BagInfo[]): number {
+  return infos.reduce((sum, i) => sum + i.n * (4 * i.dim + 8 + 1), 0);
 }
 
 /**
- * `source` with the bags it has read kept in memory until `maxBytes` are
- * held; later bags are read from `source` every time (nothing is evicted,
- * so a cohort larger than the budget does not churn it). A small cohort is
- * then read once; a large one costs at most `maxBytes`.
+ * `source` with every bag kept in memory after its first read when the
+ * whole cohort fits in `maxBytes` ({@link cohortBytes}); otherwise `source`
+ * itself, read every time. All or nothing: a partial cache of a cohort
+ * read in a new random order each epoch saves little and holds memory a
+ * large cohort needs for its bags in flight.
  *
  * @example
  * ```ts ignore
@@ -129,18 +129,17 @@ export function cachedBagSource(
       `Cannot cache bags as maxBytes must be non-negative: current value is ${maxBytes}`,
     );
   }
-  const kept = new Map<string, Bag>();
-  let held = 0;
+  if (cohortBytes(source.infos) > maxBytes) return source;
+  const kept = new Map<string, Promise<Bag>>();
   return {
     infos: source.infos,
-    async read(slideId) {
-      const hit = kept.get(slideId);
-      if (hit) return hit;
-      const bag = await source.read(slideId);
-      const bytes = bagBytes(bag);
-      if (held + bytes <= maxBytes) {
+    read(slideId) {
+      let bag = kept.get(slideId);
+      if (!bag) {
+        bag = source.read(slideId);
         kept.set(slideId, bag);
-        held += bytes;
+        // A failed read is not kept: the next one tries again.
+        bag.catch(() => kept.delete(slideId));
       }
       return bag;
     },

@@ -5,6 +5,7 @@ import {
   type BagSource,
   BagSourceStream,
   cachedBagSource,
+  cohortBytes,
   memoryBagSource,
   withSplits,
 } from "./bag_source.ts";
@@ -67,15 +68,21 @@ Deno.test("BagSourceStream surfaces a failed read in order and rejects a bad pre
   );
 });
 
-Deno.test("cachedBagSource() keeps bags up to its byte budget and reads the rest each time", async () => {
+Deno.test("cachedBagSource() keeps a cohort that fits its budget after one read, and streams one that does not", async () => {
   const bags = [bag("a", 2, 3), bag("b", 2, 3), bag("c", 2, 3)];
-  const { source, stats } = countingSource(bags, 0);
-  const cached = cachedBagSource(source, 2 * 24); // two bags of 6 floats
-  for (let round = 0; round < 3; round++) {
-    for (const id of ["a", "b", "c"]) await cached.read(id);
+  const bytes = cohortBytes(memoryBagSource(bags).infos);
+  for (const [budget, reads] of [[bytes, 3], [bytes - 1, 9]] as const) {
+    const { source, stats } = countingSource(bags, 0);
+    const cached = cachedBagSource(source, budget);
+    for (let round = 0; round < 3; round++) {
+      for (const id of ["a", "b", "c"]) await cached.read(id);
+    }
+    assert.equal(stats.reads, reads, `budget ${budget} of ${bytes} bytes`);
   }
-  assert.equal(stats.reads, 3 + 2 * 1, "a and b once, c every round");
-  assert.throws(() => cachedBagSource(source, -1), /non-negative/);
+  assert.throws(
+    () => cachedBagSource(memoryBagSource(bags), -1),
+    /non-negative/,
+  );
 });
 
 Deno.test("withSplits() changes splits in the metadata and in the bags read", async () => {

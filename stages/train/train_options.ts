@@ -35,9 +35,9 @@ export interface TrainOptions {
   /** Bags read ahead of the one being trained or evaluated; default 2. */
   prefetch?: number;
   /**
-   * Bytes of bags a bag source may keep in memory after reading them
-   * (nothing is evicted; bags beyond the budget are read each time);
-   * default 512 MiB. Arrays of bags are in memory already.
+   * A bag source whose whole cohort fits in this many bytes is kept in
+   * memory after its first read; a larger one is read from its source
+   * every epoch. Default 512 MiB. Arrays of bags are in memory already.
    */
   cacheBytes?: number;
   /** Resolved configuration stored with the run. */
