@@ -221,7 +221,7 @@ export async function run(args: string[]): Promise<void> {
     } GB of features, file ${fileGB.toFixed(2)} GB`,
   );
   console.log(
-    "model          features GB  peak RSS GB  s/epoch  bags/s  first bag s  epoch parts (s)",
+    "model          features GB  peak RSS GB  s/epoch  first 5 / last 5  bags/s  first bag s  last epoch's parts (s)",
   );
   for (const model of o.models) {
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
@@ -242,13 +242,16 @@ export async function run(args: string[]): Promise<void> {
     }
     const lines = new TextDecoder().decode(stdout).trim().split("\n");
     const r = JSON.parse(lines.at(-1)!) as ChildReport;
-    const perEpoch = r.epochSeconds.reduce((s, x) => s + x, 0) /
-      r.epochSeconds.length;
+    const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+    const perEpoch = mean(r.epochSeconds);
+    const ends = `${mean(r.epochSeconds.slice(0, 5)).toFixed(2)} / ${
+      mean(r.epochSeconds.slice(-5)).toFixed(2)
+    }`;
     const parts = r.timing.at(-1) ?? {};
     console.log(
       `${model.padEnd(14)} ${featuresGB.toFixed(2).padStart(11)}  ${
         (r.peakRssMiB / 1024).toFixed(2).padStart(11)
-      }  ${perEpoch.toFixed(1).padStart(7)}  ${
+      }  ${perEpoch.toFixed(2).padStart(7)}  ${ends.padStart(16)}  ${
         (r.bags / perEpoch).toFixed(2).padStart(6)
       }  ${r.firstBagSeconds.toFixed(2).padStart(11)}  ${
         Object.entries(parts).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(

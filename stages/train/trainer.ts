@@ -159,7 +159,15 @@ export async function* trainModel(
   try {
     for (let epoch = start; epoch < epochs; epoch++) {
       const t0 = performance.now();
-      const label = `epoch ${epoch + 1}/${epochs}`;
+      // The count and ETA cover the whole run (steps and evaluation); the
+      // note says where this epoch is.
+      const perEpoch = train.length + evaluatedBags;
+      let inEpoch = 0;
+      const tick = () =>
+        progress.tick(
+          1,
+          `epoch ${epoch + 1}/${epochs} ${++inEpoch}/${perEpoch} bags`,
+        );
       const order = rng.shuffle(train.map((_, i) => i));
       const partSums = new Map<string, number>();
       let lr = o.lr, it = 0;
@@ -191,7 +199,7 @@ export async function* trainModel(
         for (const [name, value] of Object.entries(step.parts)) {
           partSums.set(name, (partSums.get(name) ?? 0) + value);
         }
-        progress.tick(1, label);
+        tick();
       }
       const losses = Object.fromEntries(
         [...partSums].map(([k, v]) => [k, v / order.length]),
@@ -206,7 +214,7 @@ export async function* trainModel(
             run,
             heads: o.recordHeads,
             prefetch: o.prefetch,
-            onBag: () => progress.tick(1, label),
+            onBag: tick,
           }),
         );
       }
