@@ -12,16 +12,10 @@
 import { Buffer } from "node:buffer";
 import sharp from "sharp";
 import type { Store } from "../../data/store.ts";
-import { tumourMaskPath } from "../tile/ground_truth.ts";
-import { openSlide } from "../tile/open_slide.ts";
 import type { SlideReader } from "../tile/slide_reader.ts";
+import { openSlideBase } from "./_slide_base.ts";
 import { topkIndices } from "./attention_measures.ts";
-import {
-  type HeatmapBase,
-  percentileNormalise,
-  renderHeatmap,
-  tileMask,
-} from "./heatmap.ts";
+import { percentileNormalise, renderHeatmap } from "./heatmap.ts";
 
 /** Options of {@link slideHeatmap}. */
 export interface SlideHeatmapOptions {
@@ -65,36 +59,6 @@ export interface SlideHeatmap {
   topTiles: TopTile[];
   /** Why the slide file was not used, when it was not. */
   note?: string;
-}
-
-type TileRow = {
-  tile: number;
-  x: number;
-  y: number;
-  size: number;
-  level: number;
-  label: number | null;
-};
-
-async function groundTruthMask(slidePath: string): Promise<string | null> {
-  const path = tumourMaskPath(slidePath);
-  return await Deno.stat(path).then(
-    (info) => (info.isFile ? path : null),
-    () => null,
-  );
-}
-
-async function maskAt(
-  path: string,
-  width: number,
-  height: number,
-): Promise<Uint8Array> {
-  const grey = await sharp(path).greyscale().resize(width, height, {
-    fit: "fill",
-    kernel: "nearest",
-  })
-    .raw().toBuffer();
-  return Uint8Array.from(grey, (v) => (v > 127 ? 1 : 0));
 }
 
 async function gallery(
@@ -170,55 +134,18 @@ export async function slideHeatmap(
       `Cannot draw a heatmap: expected attention for run "${run}", epoch ${epoch}, slide "${slide}"; found none`,
     );
   }
-  const tiles = await store.query<TileRow>(
-    "SELECT tile, x, y, size, level, label FROM tiles WHERE slide = ? ORDER BY tile",
-    [slide],
-  );
-  if (tiles.length !== attention.scores.length) {
-    throw new Error(
-      `Cannot draw a heatmap of slide "${slide}": its attention has ${attention.scores.length} entries but it has ${tiles.length} tiles`,
-    );
-  }
-  const [info] = await store.query<
-    { path: string; width: number | null; height: number | null }
-  >(
-    "SELECT path, width, height FROM slides WHERE id = ?",
-    [slide],
-  );
-  const maxSide = options.maxSide ?? 768;
-  let reader: SlideReader | undefined,
-    note: string | undefined,
-    base: HeatmapBase;
+  const { tiles, base, background, tumour, outline, reader, note } =
+    await openSlideBase({
+      store,
+      slide,
+      ...(options.maxSide === undefined ? {} : { maxSide: options.maxSide }),
+      ...(options.open ? { open: options.open } : {}),
+    });
   try {
-    if (!info) throw new Error(`slide "${slide}" is not in the slides table`);
-    reader = (options.open ?? openSlide)(info.path);
-    const dims = reader.levelDimensions[0]!;
-    base = await reader.thumbnail(
-      Math.max(1, Math.max(dims.width, dims.height) / maxSide),
-    );
-  } catch (error) {
-    note = error instanceof Error ? error.message : String(error);
-    const w = info?.width ?? Math.max(...tiles.map((t) => t.x + t.size));
-    const h = info?.height ?? Math.max(...tiles.map((t) => t.y + t.size));
-    const scale = Math.max(1, Math.max(w, h) / maxSide);
-    const width = Math.round(w / scale), height = Math.round(h / scale);
-    base = {
-      rgb: new Uint8Array(width * height * 3).fill(242),
-      width,
-      height,
-      downsampleX: w / width,
-      downsampleY: h / height,
-    };
-  }
-  try {
-    const maskPath = reader ? await groundTruthMask(reader.path) : null;
-    let tumour: Uint8Array | undefined, outline: SlideHeatmap["outline"] = null;
-    if (maskPath) {
-      tumour = await maskAt(maskPath, base.width, base.height);
-      outline = tumour.includes(1) ? "mask" : null;
-    } else if (tiles.some((t) => (t.label ?? 0) > 0)) {
-      tumour = tileMask(tiles.filter((t) => (t.label ?? 0) > 0), base);
-      outline = "tiles";
+    if (tiles.length !== attention.scores.length) {
+      throw new Error(
+        `Cannot draw a heatmap of slide "${slide}": its attention has ${attention.scores.length} entries but it has ${tiles.length} tiles`,
+      );
     }
     const png = await renderHeatmap(
       base,
@@ -245,7 +172,7 @@ export async function slideHeatmap(
       png,
       width: base.width,
       height: base.height,
-      background: reader ? "slide" : "blank",
+      background,
       outline,
       gallery: reader && topTiles.length > 0
         ? await gallery(reader, topTiles, levels, options.cell ?? 160)
