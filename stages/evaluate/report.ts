@@ -19,12 +19,17 @@ import {
   runHeatmaps,
   runPlots,
 } from "./report_figures.ts";
+import {
+  type EpochFigureOptions,
+  epochPanelId,
+  runEpochFigures,
+} from "./report_epochs.ts";
 import { renderReportHtml, type ReportContent } from "./report_html.ts";
 import { renderReportMarkdown } from "./report_markdown.ts";
 import { svgToPng } from "./render_plot.ts";
 
 /** Options of {@link writeReport}. */
-export interface WriteReportOptions extends FigureOptions {
+export interface WriteReportOptions extends FigureOptions, EpochFigureOptions {
   store: Store;
   /** Run ids, in the order shown. */
   runs: readonly string[];
@@ -83,11 +88,16 @@ export async function writeReport(
   };
   for (const evaluation of evaluations) {
     const heatmaps = await runHeatmaps(store, evaluation, options);
+    const selectSplit = options.selectSplit ?? options.evaluate?.selectSplit;
     content.runs.push({
       evaluation,
       plots: await runPlots(evaluation),
       heatmaps: heatmaps.figures,
       ...(heatmaps.note === undefined ? {} : { heatmapNote: heatmaps.note }),
+      epochs: await runEpochFigures(store, evaluation, heatmaps.figures, {
+        ...options,
+        ...(selectSplit === undefined ? {} : { selectSplit }),
+      }),
     });
   }
   const assetsDir = join(outDir, "assets");
@@ -112,6 +122,13 @@ export async function writeReport(
   for (const h of content.runs.flatMap((r) => r.heatmaps)) {
     await write(`${fileSafe(h.id)}.png`, h.png);
     if (h.gallery) await write(`${fileSafe(h.id)}-top.png`, h.gallery);
+  }
+  // The small multiples (not the stepped view's frames: HTML only).
+  for (const f of content.runs.flatMap((r) => r.epochs?.slides ?? [])) {
+    for (const p of f.maps.panels) {
+      await write(`${fileSafe(epochPanelId(f.id, p.epoch))}.png`, p.png);
+    }
+    await write(`${fileSafe(f.plot.id)}.svg`, f.plot.svg);
   }
   const html = join(outDir, "report.html");
   const markdown = join(outDir, "report.md");

@@ -8,6 +8,14 @@
 import { Buffer } from "node:buffer";
 import { escapeHtml, fileSafe, shownEpoch, small } from "./_format.ts";
 import type { RunEvaluation } from "./evaluate_run.ts";
+import { scopeSvgIds } from "./_svg_ids.ts";
+import type { RunEpochFigures } from "./report_epochs.ts";
+import {
+  EPOCH_STYLE,
+  epochSlidesHtml,
+  epochStepHtml,
+  STEPPER_SCRIPT,
+} from "./report_epochs_html.ts";
 import type { HeatmapFigure, PlotFigure } from "./report_figures.ts";
 import {
   comparisonTable,
@@ -25,6 +33,8 @@ export interface RunSection {
   heatmaps: HeatmapFigure[];
   /** Why some or all slides have no heatmap. */
   heatmapNote?: string;
+  /** The heatmap slides over epochs (small multiples, stepped view). */
+  epochs?: RunEpochFigures;
 }
 
 /** Everything a report shows. */
@@ -46,7 +56,9 @@ figure{margin:1rem 0;display:inline-block;vertical-align:top}figcaption{font-siz
 .plot svg{max-width:100%;height:auto}.heatmaps{display:flex;flex-direction:column;gap:1rem}.heatmap{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start}
 .heatmap img{display:block;max-width:640px;border:1px solid #ccc}.gallery img{max-width:640px}
 pre{background:#f6f6f6;padding:.6rem;overflow:auto;font-size:.85rem}.muted{color:#666}
-`;
+${EPOCH_STYLE}`;
+
+export { scopeSvgIds };
 
 function table(t: Table): string {
   const row = (cells: string[], tag: string) =>
@@ -61,25 +73,6 @@ function table(t: Table): string {
 
 function png(bytes: Uint8Array): string {
   return `data:image/png;base64,${Buffer.from(bytes).toString("base64")}`;
-}
-
-/**
- * Prefixes every id of an SVG (and its `url(#…)`/`href="#…"` references) so
- * that several inline SVGs on one page do not share clip paths.
- */
-export function scopeSvgIds(svg: string, prefix: string): string {
-  const ids = new Set([...svg.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]!));
-  if (ids.size === 0) return svg;
-  return svg
-    .replace(/\bid="([^"]+)"/g, (_, id) => `id="${prefix}-${id}"`)
-    .replace(
-      /url\(#([^)]+)\)/g,
-      (m, id) => (ids.has(id) ? `url(#${prefix}-${id})` : m),
-    )
-    .replace(
-      /href="#([^"]+)"/g,
-      (m, id) => (ids.has(id) ? `href="#${prefix}-${id}"` : m),
-    );
 }
 
 function plot(p: PlotFigure): string {
@@ -98,7 +91,9 @@ function heatmap(h: HeatmapFigure, epoch: number): string {
     h.split ?? "no split"
   }), ${h.group} stable: mean JS over the last half ${
     small(h.meanJsLastHalf)
-  }; epoch ${shownEpoch(epoch)}; ${outline}.`;
+  }; epoch ${
+    shownEpoch(epoch)
+  }; ${outline}. Colour: each tile's percentile rank of attention within this slide at this epoch (the bar's 0–100%), not the attention value; the panels over epochs below show values.`;
   return `<div class="heatmap"><figure><img alt="attention heatmap of ${
     escapeHtml(h.slide)
   }" src="${png(h.png)}">
@@ -144,6 +139,8 @@ ${
       }</div>`
       : ""
   }
+${s.epochs ? epochSlidesHtml(s.epochs.slides) : ""}
+${s.epochs ? epochStepHtml(s.epochs.step) : ""}
 </section>`;
 }
 
@@ -172,6 +169,7 @@ export function renderReportHtml(content: ReportContent): string {
 ${table(comparisonTable(evaluations))}
 ${content.comparison ? plot(content.comparison) : ""}
 ${content.runs.map(runSection).join("\n")}
+${content.runs.some((r) => r.epochs?.step) ? STEPPER_SCRIPT : ""}
 </body></html>
 `;
 }

@@ -6,6 +6,8 @@
  */
 
 import { shownEpoch, small } from "./_format.ts";
+import { formatAttention } from "./attention_scale.ts";
+import { epochPanelId, panelCaption } from "./report_epochs.ts";
 import type { ReportContent } from "./report_html.ts";
 import {
   comparisonTable,
@@ -102,6 +104,44 @@ export function renderReportMarkdown(
         );
       }
       if (h.note) out.push(`_${h.note}_`, "");
+    }
+    const epochSlides = s.epochs?.slides ?? [];
+    if (epochSlides.length > 0) {
+      out.push(
+        "### Attention over epochs: most and least stable slides",
+        "",
+        "Colour: attention value, on one log scale per slide over all its epochs (the heatmaps above colour by rank within one epoch). The HTML report has the colour legend and a stepped view of every epoch.",
+        "",
+      );
+    }
+    for (const f of epochSlides) {
+      out.push(
+        `**${f.slide}** (${
+          f.split ?? "no split"
+        }), ${f.group} stable; colour scale ${
+          formatAttention(f.maps.scale.min)
+        } to ${formatAttention(f.maps.scale.max)} (${f.maps.scale.kind})`,
+        "",
+        table({
+          head: ["epoch", "attention range", "effective patches", "map"],
+          rows: f.maps.panels.map((p) => {
+            const [epoch, range] = panelCaption(
+              p.epoch,
+              p,
+              f.tags.get(p.epoch) ?? [],
+            );
+            return [
+              epoch,
+              range.replace(/^attention /, ""),
+              p.effectivePatches.toFixed(1),
+              `![${epoch}](${asset(epochPanelId(f.id, p.epoch), "png")})`,
+            ];
+          }),
+        }),
+        "",
+        `![${f.plot.title}](${asset(f.plot.id, "svg")})`,
+        "",
+      );
     }
   }
   return out.join("\n");

@@ -37,8 +37,11 @@ Deno.test("writeReport() writes a self-contained HTML page with the plots, table
   try {
     const report = await fakeReport(dir);
     const html = await Deno.readTextFile(report.html);
-    // Seven plots: ROC, learning and stability per run, and the comparison.
-    assert.equal((html.match(/<svg[\s>]/g) ?? []).length, 7);
+    // Seven plots: ROC, learning and stability per run, and the comparison;
+    // per run and heatmap slide a small per-epoch plot and a colour legend,
+    // and a legend under the stepped view.
+    assert.equal((html.match(/<svg[\s>]/g) ?? []).length, 7 + 2 * (2 * 2 + 1));
+    assert.equal((html.match(/<figure class="plot"/g) ?? []).length, 7);
     for (
       const text of [
         "ROC",
@@ -62,8 +65,11 @@ Deno.test("writeReport() writes a self-contained HTML page with the plots, table
       assert.ok(html.includes(`id="run-${e.run.id}"`));
     }
     // Heatmaps (one most, one least stable slide per run) and their galleries as PNG data URIs.
-    const uris = [...html.matchAll(/src="data:image\/png;base64,([^"]+)"/g)]
-      .map((m) => m[1]!);
+    const uris = [
+      ...html.matchAll(
+        /alt="(?:attention heatmap|top tiles) of [^"]+" src="data:image\/png;base64,([^"]+)"/g,
+      ),
+    ].map((m) => m[1]!);
     assert.equal(uris.length, 2 * 2 * 2);
     const first = await sharp(Buffer.from(uris[0]!, "base64")).metadata();
     assert.deepEqual([first.format, first.width, first.height], [
@@ -75,7 +81,11 @@ Deno.test("writeReport() writes a self-contained HTML page with the plots, table
     // The Markdown links only to files that were written.
     const md = await Deno.readTextFile(report.markdown);
     const links = [...md.matchAll(/\]\((assets\/[^)]+)\)/g)].map((m) => m[1]!);
-    assert.equal(links.length, 7 + 8);
+    // Plots, heatmaps and galleries; per heatmap slide its panels over
+    // epochs and its per-epoch plot.
+    const panels = (html.match(/<figure class="epoch-panel"/g) ?? []).length;
+    assert.ok(panels >= 2 * 2 * 4, `${panels} panels over epochs`);
+    assert.equal(links.length, 7 + 8 + panels + 2 * 2);
     for (const link of links) await Deno.stat(`${dir}/report/${link}`);
     // The last of 6 epochs (stored as 5) reads as epoch 6.
     assert.match(md, /\| asmil-0 \| asmil \| 6 \| test \|/);
@@ -170,6 +180,108 @@ Deno.test({
         `low-attention pixels: ${shot.heatBlue} vs ${baseline.heatBlue} without images`,
       );
     } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+/** A screenshot's pixels (RGB) with the elements matching `hide` made invisible (layout kept). */
+async function pixels(html: string, dir: string, name: string, hide = "") {
+  const page = `${dir}/${name}.html`, png = `${dir}/${name}.png`;
+  await Deno.writeTextFile(
+    page,
+    (await Deno.readTextFile(html)).replace(
+      "</head>",
+      hide ? `<style>${hide}{visibility:hidden}</style></head>` : "</head>",
+    ),
+  );
+  await screenshotPage(page, png, { width: 1200, height: 6000 });
+  return await sharp(png).removeAlpha().raw().toBuffer();
+}
+
+/** Where two screenshots differ, with the colours of `a` there. */
+function difference(a: Uint8Array, b: Uint8Array, width: number) {
+  let count = 0, warm = 0, cool = 0;
+  let x0 = Infinity, x1 = -1, y0 = Infinity, y1 = -1;
+  for (let i = 0; i < a.length; i += 3) {
+    const d = Math.max(
+      Math.abs(a[i]! - b[i]!),
+      Math.abs(a[i + 1]! - b[i + 1]!),
+      Math.abs(a[i + 2]! - b[i + 2]!),
+    );
+    if (d <= 8) continue;
+    count++;
+    const r = a[i]!, g = a[i + 1]!, bl = a[i + 2]!;
+    // The ramp's upper half (orange to dark red) and lower half (blues).
+    if (r > g + 50 && r > bl + 30) warm++;
+    if (bl > r + 30 && bl > g) cool++;
+    const x = (i / 3) % width, y = Math.floor(i / 3 / width);
+    x0 = Math.min(x0, x), x1 = Math.max(x1, x);
+    y0 = Math.min(y0, y), y1 = Math.max(y1, y);
+  }
+  return { count, warm, cool, width: x1 - x0 + 1, height: y1 - y0 + 1 };
+}
+
+Deno.test({
+  name:
+    "A report in headless Chromium shows the small multiples over epochs and one frame of the stepped view",
+  ignore: noChromium(),
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const store = await Store.open(":memory:");
+    try {
+      const slides = await syntheticSlides(dir, 4);
+      await writeFakeRun(store, { run: "r", slides, epochs: 12, seed: 1 });
+      const report = await writeReport({
+        store,
+        runs: ["r"],
+        outDir: `${dir}/report`,
+        heatmapSlides: 1,
+        maxSide: 320,
+        evaluate: { bootstrap: { resamples: 50 } },
+      });
+      const html = await Deno.readTextFile(report.html);
+      const panels = (html.match(/<figure class="epoch-panel"/g) ?? []).length;
+      const frames = (html.match(/<figure class="frame"/g) ?? []).length;
+      // Two slides at epochs 1, 2, 5, 10, the best and 12; every epoch stepped.
+      assert.ok(panels >= 2 * 5, `${panels} panels`);
+      assert.equal(frames, 12);
+      const [, pw, ph] = html.match(
+        /<figure class="epoch-panel"[^>]*><img [^>]*width="(\d+)" height="(\d+)"/,
+      )!.map(Number);
+      const [, fw, fh] = html.match(
+        /<figure class="frame"[^>]*><img [^>]*width="(\d+)" height="(\d+)"/,
+      )!.map(Number);
+      const full = await pixels(report.html, dir, "full");
+      // Hiding only the panels' images shows where they are drawn.
+      const shown = difference(
+        full,
+        await pixels(report.html, dir, "no-panels", ".epoch-panel img"),
+        1200,
+      );
+      const area = panels * pw! * ph!;
+      assert.ok(
+        shown.count > 0.9 * area && shown.count < 1.05 * area,
+        `panels cover ${shown.count} pixels, expected about ${area}`,
+      );
+      assert.ok(shown.width >= 3 * pw!, `panels span ${shown.width} px`);
+      assert.ok(shown.warm > 0.02 * area, `warm pixels: ${shown.warm}`);
+      assert.ok(shown.cool > 0.2 * area, `cool pixels: ${shown.cool}`);
+      // The stepped view shows one frame, not all twelve.
+      const step = difference(
+        full,
+        await pixels(report.html, dir, "no-frames", ".frame img"),
+        1200,
+      );
+      assert.ok(
+        step.count > 0.9 * fw! * fh! && step.count < 1.05 * fw! * fh!,
+        `stepped view covers ${step.count} pixels, one frame is ${fw! * fh!}`,
+      );
+      // One frame's box: the image and its 1-pixel border.
+      assert.deepEqual([step.width, step.height], [fw! + 2, fh! + 2]);
+      assert.ok(step.cool > 0.1 * fw! * fh!, `cool pixels: ${step.cool}`);
+    } finally {
+      store.close();
       await Deno.remove(dir, { recursive: true });
     }
   },
