@@ -79,6 +79,33 @@ export function modelEntry(name: string): ModelEntry {
   return entry;
 }
 
+/**
+ * Refuses options a user gave for model `name` that the model does not
+ * have (a typo, or another model's option, would otherwise be ignored),
+ * naming the ones it has.
+ *
+ * @example
+ * ```ts ignore
+ * checkUserOptions("abmil", { nToken: 4 }); // throws: abmil has no option "nToken"
+ * ```
+ */
+export function checkUserOptions(
+  name: string,
+  options: Readonly<Record<string, unknown>>,
+): void {
+  const entry = modelEntry(name);
+  const unknown = Object.keys(options).filter((k) => !(k in entry.options));
+  if (unknown.length > 0) {
+    throw new Error(
+      `Model "${name}" has no option${unknown.length > 1 ? "s" : ""} ${
+        unknown.map((k) => `"${k}"`).join(", ")
+      }: its options are ${
+        Object.keys(entry.options).sort().join(", ") || "none"
+      } (asmil models --options ${name})`,
+    );
+  }
+}
+
 /** Builds model `name` with its defaults overridden by `options`. */
 export function createModel(name: string, options: ModelOptions): MilModel {
   const entry = modelEntry(name);

@@ -73,9 +73,13 @@ export function buildCli() {
         .choices(["table", "csv", "json"] as const)
         .default("table" as const),
     )
+    .option(
+      "--write",
+      "open the store for writing (by default it is read-only, so a query cannot change or damage it)",
+    )
     .action(async (query, options) => {
       const ctx = await commandContext(globals());
-      await runSql(ctx, query, options.format);
+      await runSql(ctx, query, options.format, options.write ?? false);
     });
 
   registerTrain(program, globals);

@@ -6,26 +6,69 @@
  */
 import type { CommandUnknownOpts, Option } from "@commander-js/extra-typings";
 
-/** Parses an integer option. */
-export function parseInteger(name: string) {
+/** Bounds of a numeric option. */
+export interface OptionRange {
+  min?: number;
+  /** `min` itself is not allowed (e.g. a learning rate > 0). */
+  minExclusive?: boolean;
+  max?: number;
+}
+
+function rangeText(r: OptionRange): string {
+  const low = r.min === undefined
+    ? ""
+    : r.minExclusive
+    ? `> ${r.min}`
+    : `≥ ${r.min}`;
+  const high = r.max === undefined ? "" : `≤ ${r.max}`;
+  return [low, high].filter(Boolean).join(" and ");
+}
+
+function checkRange(name: string, n: number, value: string, r: OptionRange) {
+  const low = r.min === undefined ||
+    (r.minExclusive ? n > r.min : n >= r.min);
+  const high = r.max === undefined || n <= r.max;
+  if (!low || !high) {
+    throw new Error(
+      `${name} must be ${rangeText(r)}: current value is "${value}"`,
+    );
+  }
+}
+
+/**
+ * Parses an integer option, refusing values outside `range`.
+ *
+ * @example
+ * ```ts
+ * import { parseInteger } from "./cli_args.ts";
+ * const epochs = parseInteger("--epochs", { min: 1 });
+ * if (epochs("3") !== 3) throw new Error();
+ * let refused = false;
+ * try { epochs("0"); } catch { refused = true; }
+ * if (!refused) throw new Error("0 epochs accepted");
+ * ```
+ */
+export function parseInteger(name: string, range: OptionRange = {}) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n)) {
+    if (value.trim() === "" || !Number.isInteger(n)) {
       throw new Error(
         `${name} must be an integer: current value is "${value}"`,
       );
     }
+    checkRange(name, n, value, range);
     return n;
   };
 }
 
-/** Parses a finite number option. */
-export function parseNumber(name: string) {
+/** Parses a finite number option, refusing values outside `range`. */
+export function parseNumber(name: string, range: OptionRange = {}) {
   return (value: string): number => {
     const n = Number(value);
     if (value.trim() === "" || !Number.isFinite(n)) {
       throw new Error(`${name} must be a number: current value is "${value}"`);
     }
+    checkRange(name, n, value, range);
     return n;
   };
 }

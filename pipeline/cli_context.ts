@@ -56,7 +56,18 @@ export async function commandContext(
     dbGiven: (globals.db ?? config.db) !== undefined,
     quiet,
     async openStore() {
-      if (db !== ":memory:") await Deno.mkdir(dirname(db), { recursive: true });
+      if (db !== ":memory:") {
+        const given = (globals.db ?? config.db) !== undefined;
+        if (!given) await Deno.mkdir(dirname(db), { recursive: true });
+        else if (!(await isDirectory(dirname(db)))) {
+          // A typo in an explicit path must not create a stray folder.
+          throw new Error(
+            `Cannot open run store "${db}": its folder "${
+              dirname(db)
+            }" does not exist (create it first, or leave out --db for ${DEFAULT_DB})`,
+          );
+        }
+      }
       return await openStore(db);
     },
     progress(label, options = {}) {
@@ -74,5 +85,13 @@ export class NotImplementedError extends Error {
   constructor(what: string) {
     super(`${what} is not implemented yet`);
     this.name = "NotImplementedError";
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
   }
 }

@@ -31,14 +31,18 @@ export function registerEvaluate(
     .option(
       "--resamples <n>",
       "bootstrap resamples",
-      parseInteger("--resamples"),
+      parseInteger("--resamples", { min: 1 }),
     )
     .option(
       "--threshold <x>",
       "settling threshold on the mean JS divergence",
-      parseNumber("--threshold"),
+      parseNumber("--threshold", { min: 0, minExclusive: true }),
     )
-    .option("--k <n>", "k of the top-k overlap", parseInteger("--k"))
+    .option(
+      "--k <n>",
+      "k of the top-k overlap",
+      parseInteger("--k", { min: 1 }),
+    )
     .action(async (run, o) => {
       const ctx = await commandContext(globals());
       const { evaluateCommand } = await import(
@@ -55,19 +59,23 @@ export function registerEvaluate(
     .option(
       "--resamples <n>",
       "bootstrap resamples",
-      parseInteger("--resamples"),
+      parseInteger("--resamples", { min: 1 }),
     )
     .option(
       "--threshold <x>",
       "settling threshold on the mean JS divergence",
-      parseNumber("--threshold"),
+      parseNumber("--threshold", { min: 0, minExclusive: true }),
     )
-    .option("--k <n>", "k of the top-k overlap", parseInteger("--k"))
+    .option(
+      "--k <n>",
+      "k of the top-k overlap",
+      parseInteger("--k", { min: 1 }),
+    )
     .option("--out <dir>", "output folder")
     .option(
       "--heatmap-slides <n>",
       "slides per end of the stability ranking to draw",
-      parseInteger("--heatmap-slides"),
+      parseInteger("--heatmap-slides", { min: 0 }),
     )
     .action(async (runs, o) => {
       const ctx = await commandContext(globals());

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { checkUserOptions } from "../../models/registry.ts";
 import { join } from "node:path";
 import { listModels } from "../../models/all.ts";
 import { type BackendChoice, useBackend } from "../../models/backend/mod.ts";
@@ -130,6 +131,9 @@ export async function runExperiment(
       : options.folds === undefined
       ? "fold 0 of a 5-fold split per seed"
       : `${k}-fold cross-validation`;
+    for (const [model, given] of Object.entries(options.modelOptions ?? {})) {
+      checkUserOptions(model, given);
+    }
     const training = {
       epochs,
       lr: config.train.lr,

@@ -27,15 +27,23 @@ export function registerExperiment(
     .option(
       "--seeds <n>",
       "number of seeds (default 5)",
-      parseInteger("--seeds"),
+      parseInteger("--seeds", { min: 1 }),
     )
     .option(
       "--folds <k>",
       "run every fold of a k-fold split (default: fold 0 of 5 per seed)",
-      parseInteger("--folds"),
+      parseInteger("--folds", { min: 2 }),
     )
-    .option("--epochs <n>", "epochs per run", parseInteger("--epochs"))
-    .option("--lr <x>", "base learning rate", parseNumber("--lr"))
+    .option(
+      "--epochs <n>",
+      "epochs per run",
+      parseInteger("--epochs", { min: 1 }),
+    )
+    .option(
+      "--lr <x>",
+      "base learning rate",
+      parseNumber("--lr", { min: 0, minExclusive: true }),
+    )
     .option("--out <dir>", "output folder")
     .option(
       "--name <name>",
@@ -44,17 +52,17 @@ export function registerExperiment(
     .option(
       "--bags <n>",
       "generated data: number of bags (mnist-bags 200, features 24)",
-      parseInteger("--bags"),
+      parseInteger("--bags", { min: 1 }),
     )
     .option(
       "--instances <n>",
       "features: mean instances per bag (default 8000)",
-      parseInteger("--instances"),
+      parseInteger("--instances", { min: 1 }),
     )
     .option(
       "--dim <d>",
       "features: dimension (default 1024)",
-      parseInteger("--dim"),
+      parseInteger("--dim", { min: 1 }),
     )
     .option(
       "--witness-fraction <x>",
@@ -69,7 +77,7 @@ export function registerExperiment(
     .option(
       "--synthetic-slides <n>",
       "synthetic: cohort size",
-      parseInteger("--synthetic-slides"),
+      parseInteger("--synthetic-slides", { min: 1 }),
     )
     .option(
       "--model-options <json>",
@@ -78,20 +86,24 @@ export function registerExperiment(
     .option(
       "--anchor-weight <w>",
       "anchor loss weight of every anchored run (default 1)",
-      parseNumber("--anchor-weight"),
+      parseNumber("--anchor-weight", { min: 0 }),
     )
     .option(
       "--anchor-momentum <m>",
       "EMA momentum of the anchor (default 0.999)",
-      parseNumber("--anchor-momentum"),
+      parseNumber("--anchor-momentum", { min: 0, max: 1 }),
     )
     .option(
       "--anchor-tau <t>",
       "normalized-sigmoid temperature (default 0.5)",
-      parseNumber("--anchor-tau"),
+      parseNumber("--anchor-tau", { min: 0, minExclusive: true }),
     )
     .option("--no-report", "skip the HTML/Markdown comparison report")
-    .option("--threads <n>", "BLAS threads", parseInteger("--threads"))
+    .option(
+      "--threads <n>",
+      "BLAS threads",
+      parseInteger("--threads", { min: 1 }),
+    )
     .action(async (o) => {
       const ctx = await commandContext(globals());
       if (o.lr !== undefined) ctx.config.train.lr = o.lr;

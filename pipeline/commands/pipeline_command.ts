@@ -33,15 +33,15 @@ export function registerPipeline(
     .option(
       "--synthetic-slides <n>",
       "size of the synthetic cohort",
-      parseInteger("--synthetic-slides"),
+      parseInteger("--synthetic-slides", { min: 1 }),
     )
     .option("--model <name>", "model to train")
-    .option("--epochs <n>", "epochs", parseInteger("--epochs"))
+    .option("--epochs <n>", "epochs", parseInteger("--epochs", { min: 1 }))
     .option("--run <id>", "run id (resumes when it has a checkpoint)")
     .option(
       "--threads <n>",
       "threads for BLAS and the encoder",
-      parseInteger("--threads"),
+      parseInteger("--threads", { min: 1 }),
     )
     .action(async (o) => {
       const ctx = await commandContext(globals());

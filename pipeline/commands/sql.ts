@@ -9,24 +9,40 @@ import { formatRows, type SqlFormat } from "../sql_format.ts";
 
 /**
  * Runs `query` against the context's store and prints the rows on stdout.
- * When no store was named and the default one does not exist yet, the query
- * runs against an empty in-memory store (with the schema and macros), and a
- * note says so; a named store is created if needed.
+ * The store is opened read-only, so a stray `DROP` or `DELETE` cannot damage
+ * it; `write` opens it for writing (and creates a named store that does not
+ * exist). When no store was named and the default one does not exist yet,
+ * the query runs against an empty in-memory store (with the schema and
+ * macros), and a note says so.
  */
 export async function runSql(
   ctx: CommandContext,
   query: string,
   format: SqlFormat,
+  write = false,
 ): Promise<void> {
   let store: Store;
   if (!ctx.dbGiven && !(await exists(ctx.db))) {
     ctx.info(`note: no run store at ${ctx.db}; using an empty in-memory one`);
     store = await Store.open(":memory:");
-  } else {
+  } else if (write || ctx.db === ":memory:") {
     store = await ctx.openStore();
+  } else {
+    if (!(await exists(ctx.db))) {
+      throw new Error(
+        `No run store at ${ctx.db}: asmil sql reads an existing store (add --write to create one)`,
+      );
+    }
+    store = await Store.open(ctx.db, { readOnly: true });
   }
   try {
-    const { columns, rows } = await store.select(query);
+    const { columns, rows } = await store.select(query).catch((error) => {
+      const message = error instanceof Error ? error.message : String(error);
+      throw write || !/read-only/i.test(message) ? error : new Error(
+        `${message}\nasmil sql opens the store read-only; add --write to change it`,
+        { cause: error },
+      );
+    });
     await writeStdout(formatRows(rows, columns, format));
   } finally {
     store.close();

@@ -26,7 +26,11 @@ export function registerStageCommands(
       "write the synthetic slide cohort (TIFF slides, labels.csv, ground truth)",
     )
     .requiredOption("--out <dir>", "output folder")
-    .option("--slides <n>", "number of slides", parseInteger("--slides"))
+    .option(
+      "--slides <n>",
+      "number of slides",
+      parseInteger("--slides", { min: 1 }),
+    )
     .option("--force", "rewrite even when a matching cohort exists")
     .action(async (o) => {
       const ctx = await commandContext(globals());
@@ -56,13 +60,17 @@ export function registerStageCommands(
     .option(
       "--batch-size <n>",
       "tiles per inference call",
-      parseInteger("--batch-size"),
+      parseInteger("--batch-size", { min: 1 }),
     )
-    .option("--threads <n>", "inference threads", parseInteger("--threads"))
+    .option(
+      "--threads <n>",
+      "inference threads",
+      parseInteger("--threads", { min: 1 }),
+    )
     .option(
       "--input-size <px>",
       "ONNX model input side (the built-in encoder knows its own)",
-      parseInteger("--input-size"),
+      parseInteger("--input-size", { min: 1 }),
     )
     .option("--name <name>", "name to store an ONNX encoder's embeddings under")
     .action(async (o) => {
@@ -162,7 +170,7 @@ export function registerStageCommands(
     .option(
       "--patch-size <px>",
       "tile extent in level-0 pixels when the file has none",
-      parseInteger("--patch-size"),
+      parseInteger("--patch-size", { min: 1 }),
     )
     .option("--overwrite", "re-import slides already in the store")
     .action(async (files, o) => {

@@ -8,6 +8,7 @@ import type { Store } from "../../data/store.ts";
 import { featureBags } from "../../data/feature_bags.ts";
 import { buildModel, type BuildOptions } from "../../models/anchor_factory.ts";
 import "../../models/all.ts";
+import { checkUserOptions } from "../../models/registry.ts";
 import { type BackendChoice, useBackend } from "../../models/backend/mod.ts";
 import {
   type BagsFromStoreOptions,
@@ -168,6 +169,7 @@ export async function runTrain(
     }
     const numClasses = Math.max(2, ...infos.map((b) => b.label + 1));
     const t = config.train;
+    checkUserOptions(t.model, t.modelOptions);
     const build: BuildOptions = {
       ...t.modelOptions,
       inputDim: infos[0]!.dim,

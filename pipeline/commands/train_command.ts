@@ -41,37 +41,45 @@ export function registerTrain(
     .option(
       "--anchor-momentum <m>",
       "EMA momentum",
-      parseNumber("--anchor-momentum"),
+      parseNumber("--anchor-momentum", { min: 0, max: 1 }),
     )
     .option(
       "--anchor-tau <t>",
       "normalized-sigmoid temperature",
-      parseNumber("--anchor-tau"),
+      parseNumber("--anchor-tau", { min: 0, minExclusive: true }),
     )
     .option(
       "--anchor-weight <w>",
       "anchor loss weight",
-      parseNumber("--anchor-weight"),
+      parseNumber("--anchor-weight", { min: 0 }),
     )
     .option(
       "--model-options <json>",
       "model options as JSON, e.g. '{\"nToken\":8}'",
     )
-    .option("--epochs <n>", "epochs", parseInteger("--epochs"))
-    .option("--lr <x>", "base learning rate", parseNumber("--lr"))
+    .option("--epochs <n>", "epochs", parseInteger("--epochs", { min: 1 }))
+    .option(
+      "--lr <x>",
+      "base learning rate",
+      parseNumber("--lr", { min: 0, minExclusive: true }),
+    )
     .option(
       "--weight-decay <x>",
       "AdamW weight decay",
-      parseNumber("--weight-decay"),
+      parseNumber("--weight-decay", { min: 0 }),
     )
     .option("--labels <csv>", "labels CSV (slide_id,label)")
     .option("--split <json>", "split file {train_names, val_names, test_names}")
     .option(
       "--folds <k>",
       "k for the stratified k-fold when no split is given",
-      parseInteger("--folds"),
+      parseInteger("--folds", { min: 2 }),
     )
-    .option("--fold <i>", "which fold is the test fold", parseInteger("--fold"))
+    .option(
+      "--fold <i>",
+      "which fold is the test fold",
+      parseInteger("--fold", { min: 0 }),
+    )
     .option("--encoder <name>", "which embeddings to train on")
     .addOption(
       new Option("--data <source>", "where bags come from")
@@ -95,7 +103,11 @@ export function registerTrain(
       new Option("--backend <name>", "tensor backend")
         .choices(["auto", "blas", "wasm", "cpu", "tensorflow"] as const),
     )
-    .option("--threads <n>", "BLAS threads", parseInteger("--threads"))
+    .option(
+      "--threads <n>",
+      "BLAS threads",
+      parseInteger("--threads", { min: 1 }),
+    )
     .action(async (o) => {
       const ctx = await commandContext(globals());
       const t = ctx.config.train;
