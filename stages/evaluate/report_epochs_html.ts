@@ -29,7 +29,7 @@ export const EPOCH_STYLE = `
 .epoch-maps{flex:1}.epoch-panels{display:flex;flex-wrap:wrap;gap:.5rem}
 figure.epoch-panel{margin:0}.epoch-panel img,.frame img{display:block;border:1px solid #ccc}
 .epoch-panel figcaption,.frame figcaption{font-size:.8rem;line-height:1.25}
-.scale-note{font-size:.85rem;color:#444;max-width:900px;margin:.3rem 0}
+.scale-legend-box{margin-top:.6rem}.scale-note{font-size:.85rem;color:#444;max-width:900px;margin:.3rem 0}
 .stepper-controls{display:flex;gap:.6rem;align-items:center;margin:.4rem 0}.stepper-controls input{width:320px}
 figure.frame{margin:0}figure.frame[hidden]{display:none}
 `;

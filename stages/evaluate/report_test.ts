@@ -185,15 +185,28 @@ Deno.test({
   },
 });
 
-/** A screenshot's pixels (RGB) with the elements matching `hide` made invisible (layout kept). */
-async function pixels(html: string, dir: string, name: string, hide = "") {
+/**
+ * A screenshot's pixels (RGB) with the elements matching `hide` made
+ * invisible (layout kept) and `script` run after the page's own.
+ */
+async function pixels(
+  html: string,
+  dir: string,
+  name: string,
+  { hide = "", script = "" } = {},
+) {
   const page = `${dir}/${name}.html`, png = `${dir}/${name}.png`;
   await Deno.writeTextFile(
     page,
-    (await Deno.readTextFile(html)).replace(
-      "</head>",
-      hide ? `<style>${hide}{visibility:hidden}</style></head>` : "</head>",
-    ),
+    (await Deno.readTextFile(html))
+      .replace(
+        "</head>",
+        hide ? `<style>${hide}{visibility:hidden}</style></head>` : "</head>",
+      )
+      .replace(
+        "</body>",
+        script ? `<script>${script}</script></body>` : "</body>",
+      ),
   );
   await screenshotPage(page, png, { width: 1200, height: 6000 });
   return await sharp(png).removeAlpha().raw().toBuffer();
@@ -256,7 +269,9 @@ Deno.test({
       // Hiding only the panels' images shows where they are drawn.
       const shown = difference(
         full,
-        await pixels(report.html, dir, "no-panels", ".epoch-panel img"),
+        await pixels(report.html, dir, "no-panels", {
+          hide: ".epoch-panel img",
+        }),
         1200,
       );
       const area = panels * pw! * ph!;
@@ -270,7 +285,7 @@ Deno.test({
       // The stepped view shows one frame, not all twelve.
       const step = difference(
         full,
-        await pixels(report.html, dir, "no-frames", ".frame img"),
+        await pixels(report.html, dir, "no-frames", { hide: ".frame img" }),
         1200,
       );
       assert.ok(
@@ -280,6 +295,24 @@ Deno.test({
       // One frame's box: the image and its 1-pixel border.
       assert.deepEqual([step.width, step.height], [fw! + 2, fh! + 2]);
       assert.ok(step.cool > 0.1 * fw! * fh!, `cool pixels: ${step.cool}`);
+      // Moving the slider to the last epoch swaps the frame in place (the
+      // slider's knob and the caption change too).
+      const moved = difference(
+        full,
+        await pixels(report.html, dir, "last-frame", {
+          script: `const s = document.querySelector("[data-stepper] input");
+            s.value = "11"; s.dispatchEvent(new Event("input"));`,
+        }),
+        1200,
+      );
+      assert.ok(
+        moved.count > 0.2 * fw! * fh!,
+        `the last epoch's frame differs from the first in ${moved.count} pixels`,
+      );
+      assert.ok(
+        moved.width < 2 * fw! && moved.height < 2 * fh!,
+        `the change spans ${moved.width}×${moved.height} px: the slider, one frame and its caption should change, no second frame appear`,
+      );
     } finally {
       store.close();
       await Deno.remove(dir, { recursive: true });
