@@ -95,6 +95,8 @@ export const ConfigSchema = z.strictObject({
   slides: z.string().optional(),
   labels: z.string().optional(),
   split: z.string().optional(),
+  /** Labels or a split file naming slides the store lacks: warn instead of refusing. */
+  allowMissing: z.boolean().default(false),
   out: z.string().optional(),
   tile: TileConfigSchema.default(() => TileConfigSchema.parse({})),
   embed: EmbedConfigSchema.default(() => EmbedConfigSchema.parse({})),

@@ -32,7 +32,7 @@ export function registerExperiment(
     .option(
       "--folds <k>",
       "run every fold of a k-fold split (default: fold 0 of 5 per seed)",
-      parseInteger("--folds", { min: 2 }),
+      parseInteger("--folds", { min: 3 }),
     )
     .option(
       "--epochs <n>",

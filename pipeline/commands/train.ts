@@ -22,7 +22,12 @@ import {
 } from "../../stages/bag/bag_source.ts";
 import { embeddingEncoders } from "../../data/bag_queries.ts";
 import { stratifiedKFold } from "../../stages/bag/kfold.ts";
-import { parseSplitJson, readLabelsCsv } from "../../stages/bag/labels.ts";
+import {
+  checkClassNames,
+  classCounts,
+  parseSplitJson,
+  readLabelsCsv,
+} from "../../stages/bag/labels.ts";
 import { type EpochEvent, trainModel } from "../../stages/train/trainer.ts";
 import type { Split } from "../types.ts";
 import type { CommandContext } from "../cli_context.ts";
@@ -77,6 +82,7 @@ export async function assignSplits(
       await Deno.readTextFile(config.split),
       config.split,
     );
+    checkNamedSlides(ctx, [...splits.keys()], infos, config.split);
     for (const info of infos) {
       if (!splits.has(info.slideId)) {
         throw new Error(
@@ -92,6 +98,18 @@ export async function assignSplits(
   }
   const labels = new Map(infos.map((b) => [b.slideId, b.label]));
   const { folds, fold } = config.train;
+  const perClass = new Map<number, number>();
+  for (const c of labels.values()) perClass.set(c, (perClass.get(c) ?? 0) + 1);
+  const small = [...perClass].filter(([, n]) => n < folds);
+  if (small.length > 0) {
+    throw new Error(
+      `A stratified ${folds}-fold split needs at least ${folds} slides of every class: ${
+        small.map(([c, n]) => `class ${c} has ${n}`).join(", ")
+      }; use --folds ${
+        Math.max(3, Math.min(...small.map(([, n]) => n)))
+      } or fewer, or give a split file`,
+    );
+  }
   const splits: Map<string, Split> = stratifiedKFold(
     labels,
     folds,
@@ -130,10 +148,50 @@ export async function storeBagSource(
   if ((await embeddingEncoders(store)).includes(encoder)) {
     options.encoder = encoder;
   }
+  let named: string[] = [];
   if (config.labels) {
-    options.labels = (await readLabelsCsv(config.labels)).labels;
+    const table = await readLabelsCsv(config.labels);
+    checkClassNames(table, config.labels);
+    ctx.info(
+      `classes from ${config.labels}: ${
+        table.classes.map((name, i) => `${name} → ${i}`).join(", ")
+      } (slides per class: ${classCounts(table)})`,
+    );
+    options.labels = table.labels;
+    named = [...table.labels.keys()];
   }
-  return await StoreBagSource.open(store, options);
+  const embedded = await StoreBagSource.open(store, options);
+  if (config.labels) {
+    checkNamedSlides(ctx, named, embedded.infos, config.labels);
+  }
+  return embedded;
+}
+
+/**
+ * Refuses a labels CSV or split file that names slides without
+ * embeddings in the store (naming them), or only warns with
+ * `allowMissing`.
+ */
+function checkNamedSlides(
+  ctx: CommandContext,
+  named: readonly string[],
+  infos: readonly BagInfo[],
+  source: string,
+): void {
+  const present = new Set(infos.map((i) => i.slideId));
+  const missing = named.filter((id) => !present.has(id));
+  if (missing.length === 0) return;
+  const list = `${missing.slice(0, 10).map((s) => `"${s}"`).join(", ")}${
+    missing.length > 10 ? ` and ${missing.length - 10} more` : ""
+  }`;
+  const what =
+    `${source} names ${missing.length} slide(s) with no embeddings in ${ctx.db}: ${list}`;
+  if (!ctx.config.allowMissing) {
+    throw new Error(
+      `${what}; tile and embed them, fix the file, or pass --allow-missing to train without them`,
+    );
+  }
+  ctx.info(`warning: ${what}; training without them (--allow-missing)`);
 }
 
 async function loadSource(

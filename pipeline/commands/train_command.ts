@@ -73,7 +73,7 @@ export function registerTrain(
     .option(
       "--folds <k>",
       "k for the stratified k-fold when no split is given",
-      parseInteger("--folds", { min: 2 }),
+      parseInteger("--folds", { min: 3 }),
     )
     .option(
       "--fold <i>",
@@ -94,6 +94,10 @@ export function registerTrain(
     .option(
       "--record-train-attention",
       "also record training slides' attention",
+    )
+    .option(
+      "--allow-missing",
+      "train without the slides a labels CSV or split file names but the store lacks (warned) instead of refusing",
     )
     .option(
       "--record-heads",
@@ -135,6 +139,7 @@ export function registerTrain(
       if (o.encoder !== undefined) t.encoder = o.encoder;
       if (o.recordTrainAttention) t.recordTrainAttention = true;
       if (o.recordHeads) t.recordHeads = true;
+      if (o.allowMissing) ctx.config.allowMissing = true;
       if (o.labels !== undefined) ctx.config.labels = o.labels;
       if (o.split !== undefined) ctx.config.split = o.split;
       if (o.backend !== undefined) ctx.config.backend = o.backend;

@@ -247,3 +247,63 @@ export function labelSlides<T extends { id: string }>(
     };
   });
 }
+
+/** Edit distance of two short strings (insertions, deletions, substitutions). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(
+        previous[j]! + 1,
+        row[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = row;
+  }
+  return previous[b.length]!;
+}
+
+/** Slides per class, as `name (n)`. */
+export function classCounts(table: LabelTable): string {
+  const counts = table.classes.map(() => 0);
+  for (const c of table.labels.values()) counts[c] = (counts[c] ?? 0) + 1;
+  return table.classes.map((name, i) => `${name} (${counts[i]})`).join(", ");
+}
+
+/**
+ * Refuses class names that look like one class spelt two ways (equal up to
+ * case and punctuation, or one edit apart when both have at least 4
+ * letters: `tumor` / `tumour`), which would silently train a model with an
+ * extra class; the message gives the slides per class.
+ *
+ * @example
+ * ```ts
+ * import { checkClassNames, parseLabelsCsv } from "./labels.ts";
+ * const t = parseLabelsCsv("slide_id,label\na,tumour\nb,normal\nc,tumor\n", "l.csv");
+ * let refused = false;
+ * try { checkClassNames(t, "l.csv"); } catch { refused = true; }
+ * if (!refused) throw new Error("tumor/tumour accepted");
+ * ```
+ */
+export function checkClassNames(table: LabelTable, source: string): void {
+  const key = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, "");
+  const names = table.classes;
+  for (let i = 0; i < names.length; i++) {
+    for (let j = i + 1; j < names.length; j++) {
+      const [a, b] = [key(names[i]!), key(names[j]!)];
+      const close = a === b ||
+        (a.length >= 4 && b.length >= 4 && editDistance(a, b) <= 1);
+      if (close) {
+        throw new Error(
+          `${source}: classes "${names[i]}" and "${
+            names[j]
+          }" look like one class spelt two ways; fix the labels (slides per class: ${
+            classCounts(table)
+          })`,
+        );
+      }
+    }
+  }
+}
