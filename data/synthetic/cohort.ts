@@ -16,7 +16,7 @@ import { writeSlides } from "./_parallel.ts";
 export interface SyntheticCohortOptions {
   /** Folder to write into (created when missing). */
   outDir: string;
-  /** Number of slides (default 28). */
+  /** Number of slides (default {@link DEFAULT_COHORT_SLIDES}). */
   slides?: number;
   /** Cohort seed (default 0). */
   seed?: number;
@@ -24,6 +24,16 @@ export interface SyntheticCohortOptions {
   positiveFraction?: number;
   /** Level-0 side lengths to draw each slide's width and height from. */
   sides?: readonly number[];
+  /**
+   * Range of a positive slide's tumour area over its tissue area, drawn
+   * log-uniformly per slide (default {@link DEFAULT_TUMOUR_FRACTION}).
+   */
+  tumourFraction?: readonly [number, number];
+  /**
+   * Range of a positive slide's tumour grade (0–1, how atypical its nuclei
+   * look), drawn uniformly per slide (default {@link DEFAULT_TUMOUR_GRADE}).
+   */
+  tumourGrade?: readonly [number, number];
   /** Microns per pixel at level 0 (default 0.5). */
   mpp?: number;
   /** Reuse a complete cohort written earlier with the same options (default true). */
@@ -46,7 +56,12 @@ export interface SyntheticCohort {
 
 /** Default cohort size: the default pipeline runs in a few minutes on 2 cores. */
 export const DEFAULT_COHORT_SLIDES = 28;
-const DEFAULT_SIDES = [4096, 4608, 5120] as const;
+/** Default level-0 side lengths a slide's width and height are drawn from. */
+export const DEFAULT_SIDES = [4096, 4608, 5120] as const;
+/** Default range of a positive slide's tumour area over its tissue area. */
+export const DEFAULT_TUMOUR_FRACTION = [0.005, 0.1] as const;
+/** Default range of a positive slide's tumour grade. */
+export const DEFAULT_TUMOUR_GRADE = [0.35, 1] as const;
 
 /**
  * Writes (or reuses) a synthetic cohort: `<id>.tiff`, `<id>.tumour.png` and
@@ -70,6 +85,8 @@ export async function writeSyntheticCohort(
   const positiveFraction = options.positiveFraction ?? 0.5;
   const sides = options.sides ?? DEFAULT_SIDES;
   const mpp = options.mpp ?? 0.5;
+  const tumourFraction = options.tumourFraction ?? DEFAULT_TUMOUR_FRACTION;
+  const tumourGrade = options.tumourGrade ?? DEFAULT_TUMOUR_GRADE;
   if (!Number.isInteger(n) || n < 1) {
     throw new RangeError(
       `Cannot write a synthetic cohort: slides must be a positive integer, got ${n}`,
@@ -87,15 +104,19 @@ export async function writeSyntheticCohort(
       }]`,
     );
   }
+  checkRange("tumourFraction", tumourFraction, "(0, 1]");
+  checkRange("tumourGrade", tumourGrade, "[0, 1]");
   const dir = options.outDir;
   const labelsPath = join(dir, "labels.csv");
   const manifest = {
-    version: 2,
+    version: 3,
     slides: n,
     seed,
     positiveFraction,
     sides: [...sides],
     mpp,
+    tumourFraction: [...tumourFraction],
+    tumourGrade: [...tumourGrade],
   };
   const manifestPath = join(dir, "cohort.json");
   if (options.reuse ?? true) {
@@ -115,14 +136,20 @@ export async function writeSyntheticCohort(
     const slideRng = rng.fork();
     const width = sides[slideRng.int(sides.length)] as number;
     const height = sides[slideRng.int(sides.length)] as number;
+    const slideSeed = slideRng.nextUint32();
+    const [fLo, fHi] = tumourFraction, [gLo, gHi] = tumourGrade;
     return {
       id: `synth_${String(i).padStart(3, "0")}`,
       dir,
-      seed: slideRng.nextUint32(),
+      seed: slideSeed,
       width,
       height,
       positive,
       mpp,
+      tumourFraction: Math.exp(
+        slideRng.uniform(Math.log(fLo), Math.log(fHi)),
+      ),
+      tumourGrade: slideRng.uniform(gLo, gHi),
     };
   });
   const concurrency = options.concurrency ??
@@ -141,6 +168,20 @@ export async function writeSyntheticCohort(
     JSON.stringify(manifest, null, 2) + "\n",
   );
   return { dir, labelsPath, slides, reused: false };
+}
+
+function checkRange(
+  name: string,
+  range: readonly [number, number],
+  bounds: "(0, 1]" | "[0, 1]",
+): void {
+  const [lo, hi] = range;
+  const low = bounds === "(0, 1]" ? lo > 0 : lo >= 0;
+  if (!(low && lo <= hi && hi <= 1)) {
+    throw new RangeError(
+      `Cannot write a synthetic cohort: ${name} must be a range [lo, hi] with lo <= hi within ${bounds}, got [${lo}, ${hi}]`,
+    );
+  }
 }
 
 async function readExisting(
@@ -176,7 +217,7 @@ async function readExisting(
 export interface SynthCommandOptions {
   /** `--out DIR` */
   out: string;
-  /** `--slides N` (default 28) */
+  /** `--slides N` (default {@link DEFAULT_COHORT_SLIDES}) */
   slides?: number;
   /** `--seed S` (default 0) */
   seed?: number;

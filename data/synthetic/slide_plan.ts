@@ -273,7 +273,7 @@ export function planSlide(options: SlidePlanOptions, seed: number): SlidePlan {
       ? penStroke(width, height, rng.fork())
       : undefined,
     blur: (options.blur ?? rng.next() < 0.4) && tissueCount > 0
-      ? blurPatch(pick(), cw, rng.fork())
+      ? blurPatch(pick(), cw, Math.min(width, height), rng.fork())
       : undefined,
     dust: Array.from({ length: 5 + rng.int(20) }, () => [
       rng.uniform(0, width),
@@ -310,9 +310,12 @@ function penStroke(width: number, height: number, rng: Rng): PenStroke {
 function blurPatch(
   centre: number,
   cw: number,
+  minSide: number,
   rng: Rng,
 ): Rect & { radius: number } {
-  const size = Math.round(rng.uniform(400, 900));
+  // 400–900 px on a 4608 px slide: in proportion, so a small slide is not
+  // mostly out of focus.
+  const size = Math.round(minSide * rng.uniform(400, 900) / 4608);
   const x = Math.max(0, Math.round((centre % cw) * PLAN_SCALE - size / 2));
   const y = Math.max(
     0,

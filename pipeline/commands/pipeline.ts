@@ -8,7 +8,10 @@
  * @module
  */
 import { join } from "node:path";
-import { writeSyntheticCohort } from "../../data/synthetic/cohort.ts";
+import {
+  type SyntheticCohortOptions,
+  writeSyntheticCohort,
+} from "../../data/synthetic/cohort.ts";
 import { listSlides } from "../../stages/tile/slide_list.ts";
 import { TileStream } from "../../stages/tile/tile_stream.ts";
 import { EmbedStream } from "../../stages/embed/embed_stream.ts";
@@ -18,11 +21,23 @@ import type { CommandContext } from "../cli_context.ts";
 import { qcFolder } from "../config.ts";
 import type { SlideRef } from "../types.ts";
 import { runTrain, type TrainSummary } from "./train.ts";
+import "../../models/all.ts";
+import { checkUserOptions } from "../../models/registry.ts";
 import {
   evaluateRun,
   type RunEvaluation,
 } from "../../stages/evaluate/evaluate_run.ts";
 import { writeReport } from "../../stages/evaluate/report.ts";
+
+/**
+ * A model the pipeline trains: its registered name and options (in place
+ * of the configuration's `train.modelOptions`); every other training
+ * setting comes from the configuration.
+ */
+export interface PipelineModel {
+  model: string;
+  modelOptions?: Record<string, unknown>;
+}
 
 /** Options of {@link runPipeline} beyond the configuration. */
 export interface PipelineOptions {
@@ -30,21 +45,56 @@ export interface PipelineOptions {
   syntheticSlides?: number;
   /** Synthetic slide side lengths (multiples of 512; small ones for tests). */
   syntheticSides?: readonly number[];
-  /** Run id for the training run (resumes when it has a checkpoint). */
+  /** Ranges of the synthetic positive slides' tumour fraction and grade. */
+  syntheticTumour?: Pick<
+    SyntheticCohortOptions,
+    "tumourFraction" | "tumourGrade"
+  >;
+  /**
+   * Models to train, one after the other on the same split (same seed and
+   * fold); the first is the main one. Default: the configuration's model.
+   */
+  models?: readonly PipelineModel[];
+  /**
+   * Run id of the first model (resumes when it has a checkpoint); the
+   * others get `<run>.<model>`.
+   */
   run?: string;
   threads?: number;
+}
+
+/** One trained and evaluated model of the pipeline. */
+export interface PipelineRun {
+  /** The model as trained (options as given, before the model's defaults). */
+  model: PipelineModel;
+  train: TrainSummary;
+  /** Metrics (with intervals) at the best epoch and stability of the run. */
+  evaluation: RunEvaluation;
+  /** Training wall time in seconds. */
+  seconds: number;
 }
 
 /** What the pipeline produced. */
 export interface PipelineSummary {
   slides: number;
   failed: { slideId: string; error: string }[];
+  /** Tiles embedded by this call (0 when every slide was embedded before). */
   tiles: number;
+  /** Tiles of the cohort's slides in the store, embedded now or before. */
+  cohortTiles: number;
   encoder: string;
-  train: TrainSummary;
-  /** Metrics (with intervals) at the best epoch and stability of the run. */
-  evaluation: RunEvaluation;
-  /** Path of the HTML report. */
+  /** Training settings shared by every model. */
+  settings: {
+    epochs: number;
+    lr: number;
+    weightDecay: number;
+    seed: number;
+    folds: number;
+    fold: number;
+  };
+  /** Every model trained, the main one first. */
+  runs: PipelineRun[];
+  /** Path of the HTML report (all runs compared). */
   report: string;
   seconds: { tile: number; train: number; report: number; total: number };
 }
@@ -56,6 +106,8 @@ export interface EmbeddedSlides {
   failed: { slideId: string; error: string }[];
   /** Tiles embedded by this call. */
   tiles: number;
+  /** Tiles of the listed slides in the store, embedded now or before. */
+  cohortTiles: number;
   encoder: string;
   seconds: number;
 }
@@ -67,7 +119,10 @@ export interface EmbeddedSlides {
  */
 export async function tileAndEmbed(
   ctx: CommandContext,
-  options: Pick<PipelineOptions, "syntheticSlides" | "syntheticSides"> = {},
+  options: Pick<
+    PipelineOptions,
+    "syntheticSlides" | "syntheticSides" | "syntheticTumour"
+  > = {},
 ): Promise<EmbeddedSlides> {
   const { config } = ctx;
   let slidesSource = config.slides;
@@ -80,6 +135,7 @@ export async function tileAndEmbed(
       seed: config.seed,
       ...(options.syntheticSlides ? { slides: options.syntheticSlides } : {}),
       ...(options.syntheticSides ? { sides: options.syntheticSides } : {}),
+      ...options.syntheticTumour,
       onSlide: (_s, i, total) => {
         progress.total = total;
         progress.tick(1, `slide ${i + 1}`);
@@ -116,7 +172,7 @@ export async function tileAndEmbed(
 
   const store = await ctx.openStore();
   const failed: PipelineSummary["failed"] = [];
-  let tiles = 0, encoderName = "";
+  let tiles = 0, cohortTiles = 0, encoderName = "";
   const tileStart = performance.now();
   try {
     const encoder = await openEncoder(config.embed.encoder, {
@@ -190,6 +246,13 @@ export async function tileAndEmbed(
         // Embeddings land in the store; draining keeps the stages flowing.
       }
       progress.done();
+      const listed = new Set(slides.map((s) => s.id));
+      for (
+        const row of await store.query(
+          "SELECT slide, count(*) AS n FROM embeddings WHERE encoder = ? GROUP BY slide",
+          [encoder.name],
+        )
+      ) if (listed.has(String(row.slide))) cohortTiles += Number(row.n);
     } finally {
       await encoder.close();
     }
@@ -200,6 +263,7 @@ export async function tileAndEmbed(
     slides: slides.length,
     failed,
     tiles,
+    cohortTiles,
     encoder: encoderName,
     seconds: (performance.now() - tileStart) / 1000,
   };
@@ -211,43 +275,86 @@ export async function runPipeline(
   options: PipelineOptions = {},
 ): Promise<PipelineSummary> {
   const t0 = performance.now();
+  const models = options.models ?? [{
+    model: ctx.config.train.model,
+    modelOptions: ctx.config.train.modelOptions,
+  }];
+  if (models.length === 0) {
+    throw new RangeError("The pipeline needs at least one model: got none");
+  }
+  // A misspelt model or option fails now, not after tiling and embedding.
+  for (const m of models) checkUserOptions(m.model, m.modelOptions ?? {});
   const embedded = await tileAndEmbed(ctx, options);
   const { failed, tiles, encoder: encoderName } = embedded;
   const tileSeconds = embedded.seconds;
 
   ctx.config.train.encoder = encoderName;
   const trainStart = performance.now();
-  const train = await runTrain(ctx, {
-    ...(options.run ? { run: options.run } : {}),
-    ...(options.threads ? { threads: options.threads } : {}),
-  });
+  const trained: Omit<PipelineRun, "evaluation">[] = [];
+  for (const [i, model] of models.entries()) {
+    const started = performance.now();
+    // Each model on its own copy of the configuration: same seed, folds
+    // and training settings, so the same split.
+    const config = structuredClone(ctx.config);
+    config.train.model = model.model;
+    config.train.modelOptions = { ...(model.modelOptions ?? {}) };
+    const run = options.run === undefined
+      ? undefined
+      : i === 0
+      ? options.run
+      : `${options.run}.${model.model}`;
+    const train = await runTrain({ ...ctx, config }, {
+      ...(run ? { run } : {}),
+      ...(options.threads ? { threads: options.threads } : {}),
+    });
+    trained.push({
+      model,
+      train,
+      seconds: (performance.now() - started) / 1000,
+    });
+  }
   const reportStart = performance.now();
   const reportStore = await ctx.openStore();
-  let evaluation: RunEvaluation, report: string;
+  let runs: PipelineRun[], report: string;
   try {
-    evaluation = await evaluateRun({
-      store: reportStore,
-      run: train.run,
-      epoch: "best",
-    });
+    runs = [];
+    for (const t of trained) {
+      runs.push({
+        ...t,
+        evaluation: await evaluateRun({
+          store: reportStore,
+          run: t.train.run,
+          epoch: "best",
+        }),
+      });
+    }
     const written = await writeReport({
       store: reportStore,
-      runs: [train.run],
-      outDir: join(ctx.dir, "reports", train.run),
-      evaluations: [evaluation],
+      runs: runs.map((r) => r.train.run),
+      outDir: join(ctx.dir, "reports", runs[0]!.train.run),
+      evaluations: runs.map((r) => r.evaluation),
     });
     report = written.html;
   } finally {
     reportStore.close();
   }
   const now = performance.now();
+  const t = ctx.config.train;
   return {
     slides: embedded.slides,
     failed,
     tiles,
+    cohortTiles: embedded.cohortTiles,
     encoder: encoderName,
-    train,
-    evaluation,
+    settings: {
+      epochs: t.epochs,
+      lr: t.lr,
+      weightDecay: t.weightDecay,
+      seed: ctx.config.seed,
+      folds: t.folds,
+      fold: t.fold,
+    },
+    runs,
     report,
     seconds: {
       tile: tileSeconds,
