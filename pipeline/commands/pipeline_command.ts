@@ -35,9 +35,9 @@ export const DEMO = {
     slides: 96,
     sides: [1536, 2048, 2560],
     /** Tumour area over tissue area of a positive slide (log-uniform). */
-    tumourFraction: [0.08, 0.3],
+    tumourFraction: [0.05, 0.3],
     /** Tumour grade of a positive slide: 0 benign-looking, 1 most atypical. */
-    tumourGrade: [0.5, 1],
+    tumourGrade: [0.35, 1],
   } as {
     slides: number;
     sides: readonly number[];
@@ -47,16 +47,19 @@ export const DEMO = {
   /** Epochs (the protocol's 50 would not fit in five minutes on 2 cores). */
   epochs: 20,
   /**
-   * AdamW learning rate (the protocol's is 1e-4): at 1e-4, ASMIL's query
-   * tokens, which start at N(0, 1e-6), leave its attention uniform for most
-   * of 30 epochs of this small cohort, so it pools the mean of every tile.
+   * AdamW learning rate of every model (the protocol's is 1e-4). ASMIL
+   * with innerDim 128 needs it: at 1e-4 its query tokens, which start at
+   * N(0, 1e-6), leave its attention uniform through all 20 epochs, and it
+   * classifies by the mean of every tile.
    */
   lr: 5e-4,
   /**
-   * ASMIL's width after dimension reduction (its default is half the
-   * feature width, 640 for MobileNetV2's 1280): one step then costs ≈ 5×
-   * less on the wasm backend. 128 is the reference code's width for
-   * 384-d ViT-S features.
+   * ASMIL's width after dimension reduction. Its default, half the feature
+   * width (640 for MobileNetV2's 1280), learns this cohort at lr 1e-4 but
+   * one step costs ≈ 5× as much on the wasm backend (9 M weights, an EMA
+   * copy and AdamW moments each step), which does not fit the five
+   * minutes; at lr 5e-4 it does not learn. 128 is the reference code's
+   * width for 384-d ViT-S features.
    */
   asmilOptions: { innerDim: 128 } as Record<string, unknown>,
 } as const;
@@ -190,19 +193,26 @@ export function registerPipeline(
   });
 }
 
-/** What the summary says about the demo's settings that are not the protocol's. */
+/**
+ * What the summary says about the demo's settings that differ from the
+ * protocol's and ASMIL's defaults, and why (measured on this cohort with
+ * the wasm backend; README, Quick start).
+ */
 function demoNotes(epochs: number, lr: number, main: PipelineModel): string[] {
+  const p = CONFIG_DEFAULTS.train;
   const notes: string[] = [];
-  if (
-    epochs !== CONFIG_DEFAULTS.train.epochs || lr !== CONFIG_DEFAULTS.train.lr
-  ) {
+  if (epochs !== p.epochs || lr !== p.lr) {
     notes.push(
-      `demo: ${epochs} epochs, lr ${lr} (protocol: ${CONFIG_DEFAULTS.train.epochs}, ${CONFIG_DEFAULTS.train.lr}; at lr 1e-4 ASMIL's attention stays uniform for most of 30 epochs here, its query tokens starting at N(0, 1e-6))`,
+      `demo: ${epochs} epochs, lr ${lr} for every model (protocol: ${p.epochs} epochs, lr ${p.lr})`,
     );
   }
-  if (main.model === "asmil" && main.modelOptions?.innerDim !== undefined) {
+  const inner = main.modelOptions?.innerDim;
+  if (main.model === "asmil" && inner !== undefined) {
     notes.push(
-      `demo: asmil innerDim ${main.modelOptions.innerDim} (default: half the feature width, 640 here, ≈ 5× the time per step on the wasm backend)`,
+      `demo: asmil innerDim ${inner}, not its default (half the feature width, 640 here): at its defaults and`,
+      `  lr ${p.lr} ASMIL learns this cohort too, but each step takes ≈ 5× as long on the wasm backend;`,
+      `  with innerDim ${inner} it needs the higher lr: at ${p.lr} its attention stays uniform (query tokens`,
+      `  start at N(0, 1e-6)) and it classifies by the mean of all tiles`,
     );
   }
   return notes;
@@ -317,7 +327,7 @@ export function pipelineSummary(
     );
     const test = e.splits.find((s) => s.split === "test")?.ci.auc;
     const uniform = at.effective >= 0.98 * at.tiles;
-    const chance = test !== undefined && !(test.lo > 0.5);
+    const chance = test !== undefined && !(test.value > 0.6);
     if (uniform || chance) {
       warnings.push(
         `${r.model.model} has not learned: ${
@@ -327,7 +337,7 @@ export function pipelineSummary(
                 at.effective.toFixed(1)
               } of ${at.tiles.toFixed(1)} tiles)`
               : "",
-            chance ? `test AUC ${withCi(test)} is not above chance` : "",
+            chance ? `test AUC ${withCi(test)} is close to chance` : "",
           ].filter(Boolean).join(" and ")
         }`,
       );
