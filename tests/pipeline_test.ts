@@ -66,6 +66,11 @@ Deno.test("the pipeline runs a small synthetic cohort end to end and a rerun res
   );
   assert.match(summary, /^gated_abmil +[\d.]+\/\S+ +[\d.]+\/\S+$/m);
   assert.match(summary, new RegExp(`report +${first.report}`));
+  assert.ok(first.seconds.synth > 0, "the cohort was written");
+  assert.match(
+    summary,
+    /^time +synthetic cohort \d+s, tile\+embed \d+s, train asmil \d+s \+ gated_abmil \d+s/m,
+  );
   assert.match(
     summary,
     new RegExp(
@@ -99,6 +104,8 @@ Deno.test("the pipeline runs a small synthetic cohort end to end and a rerun res
   });
   assert.equal(again.tiles, 0, "nothing is embedded twice");
   assert.equal(again.cohortTiles, first.tiles);
+  assert.equal(again.seconds.synth, 0, "the cohort was reused");
+  assert.match(pipelineSummary(again), /^time +tile\+embed \d+s/m);
   assert.deepEqual(
     again.runs.map((r) => r.train.model),
     ["gated_abmil"],

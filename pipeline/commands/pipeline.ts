@@ -96,7 +96,14 @@ export interface PipelineSummary {
   runs: PipelineRun[];
   /** Path of the HTML report (all runs compared). */
   report: string;
-  seconds: { tile: number; train: number; report: number; total: number };
+  /** Wall times: `synth` writing the synthetic cohort (0 when reused or not used), `tile` tiling and embedding. */
+  seconds: {
+    synth: number;
+    tile: number;
+    train: number;
+    report: number;
+    total: number;
+  };
 }
 
 /** What {@link tileAndEmbed} did. */
@@ -109,7 +116,10 @@ export interface EmbeddedSlides {
   /** Tiles of the listed slides in the store, embedded now or before. */
   cohortTiles: number;
   encoder: string;
+  /** Wall time of tiling and embedding. */
   seconds: number;
+  /** Wall time of writing the synthetic cohort (0 when reused or not used). */
+  synthSeconds: number;
 }
 
 /**
@@ -127,7 +137,9 @@ export async function tileAndEmbed(
   const { config } = ctx;
   let slidesSource = config.slides;
   let labelsPath = config.labels;
+  let synthSeconds = 0;
   if (!slidesSource) {
+    const synthStart = performance.now();
     const dir = join(ctx.dir, "synthetic");
     const progress = ctx.progress("synth", { unit: "slides" });
     const cohort = await writeSyntheticCohort({
@@ -149,6 +161,7 @@ export async function tileAndEmbed(
     );
     slidesSource = dir;
     labelsPath ??= cohort.labelsPath;
+    if (!cohort.reused) synthSeconds = (performance.now() - synthStart) / 1000;
   }
   if (!labelsPath) {
     throw new Error(
@@ -266,6 +279,7 @@ export async function tileAndEmbed(
     cohortTiles,
     encoder: encoderName,
     seconds: (performance.now() - tileStart) / 1000,
+    synthSeconds,
   };
 }
 
@@ -357,6 +371,7 @@ export async function runPipeline(
     runs,
     report,
     seconds: {
+      synth: embedded.synthSeconds,
       tile: tileSeconds,
       train: (reportStart - trainStart) / 1000,
       report: (now - reportStart) / 1000,

@@ -348,7 +348,7 @@ export function pipelineSummary(
     `attention per epoch, evaluated slides: effective patches / mean JS to the previous epoch`,
     `${pad("epoch")} ${
       epochs.map((e) => String(shownEpoch(e)).padEnd(14)).join("")
-    }`,
+    }`.trimEnd(),
   );
   for (const r of runs) {
     const at = attentionByEpoch(r);
@@ -367,7 +367,11 @@ export function pipelineSummary(
   const ids = runs.map((r) => r.train.run);
   lines.push(
     `runs     ${ids.join(", ")}`,
-    `time     tile+embed ${summary.seconds.tile.toFixed(0)}s, train ${
+    `time     ${
+      summary.seconds.synth > 0
+        ? `synthetic cohort ${summary.seconds.synth.toFixed(0)}s, `
+        : ""
+    }tile+embed ${summary.seconds.tile.toFixed(0)}s, train ${
       runs.map((r) => `${r.model.model} ${r.seconds.toFixed(0)}s`).join(" + ")
     }, report ${summary.seconds.report.toFixed(0)}s, total ${
       summary.seconds.total.toFixed(0)

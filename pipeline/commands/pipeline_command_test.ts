@@ -41,7 +41,9 @@ Deno.test({
       );
       assert.match(
         out,
-        new RegExp(`demo: asmil innerDim ${DEMO.asmilOptions.innerDim} `),
+        new RegExp(
+          `demo: asmil innerDim ${DEMO.asmilOptions.innerDim}, not its default`,
+        ),
       );
       assert.match(out, /^asmil +test +/m);
       assert.match(out, /^gated_abmil +test +/m);
