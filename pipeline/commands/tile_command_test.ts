@@ -41,6 +41,8 @@ Deno.test({
     try {
       const ids = await cohortIn(dir);
       const work = join(dir, "work");
+      // An explicit --db must name an existing folder.
+      await Deno.mkdir(join(work, "store"), { recursive: true });
       // Relative paths, from the working folder of the tile run.
       const tiled = await asmil([
         "--db",
@@ -83,6 +85,7 @@ Deno.test({
     try {
       const [id] = await cohortIn(dir);
       const slides = join(dir, "work", "slides");
+      for (const f of ["off", "on"]) await Deno.mkdir(join(dir, f));
       const off = await asmil([
         "--db",
         join(dir, "off", "run.duckdb"),
