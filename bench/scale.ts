@@ -169,6 +169,14 @@ async function generate(o: Options): Promise<void> {
   await Deno.mkdir(join(o.store, ".."), { recursive: true });
   const store = await Store.open(o.store);
   try {
+    const [done] = await store.query(
+      "SELECT count(DISTINCT slide) AS n FROM embeddings WHERE encoder = ?",
+      [SYNTHETIC_FEATURES_ENCODER],
+    );
+    if (Number(done?.n ?? 0) === o.slides) {
+      console.log(`cohort: ${o.slides} slides already in ${o.store}, reused`);
+      return;
+    }
     const cohort = cohortOf(o);
     const progress = new Progress("generate", {
       total: o.slides,
