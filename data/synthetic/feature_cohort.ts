@@ -4,7 +4,8 @@
  * Each slide is a tissue-shaped set of N tiles on a grid. A tile's feature
  * is the centre of its tissue cluster (clusters shared by both classes,
  * mixed per slide with Dirichlet weights and laid out in spatial patches),
- * plus the slide's additive offset (a site or stain batch effect), plus
+ * plus the slide's additive offset (a site or stain batch effect: a few
+ * fixed directions, each with a per-slide Gaussian weight), plus
  * isotropic noise. Positive slides hold a small fraction of tumour tiles in
  * a few spatially contiguous blobs; a tumour tile is a background tile
  * shifted by `margin` noise units along one of a few fixed unit directions.
@@ -46,8 +47,10 @@ export interface FeatureCohortOptions {
   clusterSpread?: number;
   /** Dirichlet concentration of each slide's cluster weights. */
   concentration?: number;
-  /** Standard deviation of each coordinate of a slide's offset. */
+  /** Standard deviation of a slide's offset along each batch direction. */
   offsetStd?: number;
+  /** Number of fixed batch-effect directions (from `dim` on: an isotropic offset). */
+  offsetRank?: number;
   /** Standard deviation of the instance noise. */
   noiseStd?: number;
   /** Level-0 pixels per grid cell (tile coordinates are multiples of it). */
@@ -64,27 +67,34 @@ export interface FeatureCohortOptions {
 export type ResolvedFeatureCohortOptions = Required<FeatureCohortOptions>;
 
 /**
- * The defaults: 120 slides of 500–2,000 tiles at D 384, the size on which a
- * comparison of every model × anchor × 3 seeds × 20 epochs fits about an
- * hour on 2 cores; the difficulty lets gated ABMIL reach a test AUC ≥ 0.95
- * while mean pooling stays well below 1 (bench/results/feature_cohort.md).
+ * The defaults, measured in data/synthetic/feature_cohort.md. Size: 120
+ * slides of 200–600 tiles at D 384 (≈ 48,000 tiles), so that every model
+ * with and without the anchor × 3 seeds × 20 epochs takes about 70 min on
+ * 2 cores with the OpenBLAS backend (TransMIL two thirds of it). Difficulty: gated ABMIL reaches test
+ * AUC 1.0 by epoch 4–9 at the reference lr 1e-4 (6 of 6 runs), while mean
+ * pooling gets 0.76–0.88 (tumour is 0.5–10 % of a positive slide, and the
+ * slides' tissue mixtures and offsets move the mean more). The
+ * margin, 28 noise units, makes a tumour tile about as far from its
+ * background as two tissue clusters are from each other (clusterSpread ·
+ * √(2D) ≈ 28 at D 384).
  */
 export const FEATURE_COHORT_DEFAULTS: Readonly<ResolvedFeatureCohortOptions> =
   Object.freeze({
     slides: 120,
-    minTiles: 500,
-    maxTiles: 2000,
+    minTiles: 200,
+    maxTiles: 600,
     dim: 384,
     positiveFraction: 0.5,
     minTumourFraction: 0.005,
     maxTumourFraction: 0.1,
     maxBlobs: 3,
-    margin: 4,
+    margin: 28,
     tumourDirections: 3,
     clusters: 8,
     clusterSpread: 1,
     concentration: 1,
-    offsetStd: 0.5,
+    offsetStd: 1,
+    offsetRank: 8,
     noiseStd: 1,
     tileSize: 256,
     folds: 5,
@@ -151,6 +161,7 @@ export class FeatureCohort implements Iterable<FeatureSlide> {
   readonly splits: readonly Split[];
   readonly #centres: Float32Array;
   readonly #directions: Float32Array;
+  readonly #batchDirections: Float32Array;
   readonly #salt: number;
 
   /** Resolves and checks `options`, then draws the shared parts. */
@@ -165,6 +176,11 @@ export class FeatureCohort implements Iterable<FeatureSlide> {
     );
     this.#directions = unitDirections(
       o.tumourDirections,
+      o.dim,
+      rng.nextUint32(),
+    );
+    this.#batchDirections = unitDirections(
+      Math.min(o.offsetRank, o.dim),
       o.dim,
       rng.nextUint32(),
     );
@@ -201,10 +217,7 @@ export class FeatureCohort implements Iterable<FeatureSlide> {
     const label = this.labels[index]!;
     const weights = dirichlet(rng, o.clusters, o.concentration);
     const clusters = patchyClusters(grid, weights, rng);
-    const offset = new NormalSource(rng.nextUint32()).fill(
-      new Float32Array(o.dim),
-      o.offsetStd,
-    );
+    const offset = this.#offset(rng);
     const { blobs, blobDirections } = label === 1
       ? this.#tumour(grid, n, rng)
       : { blobs: [], blobDirections: [] };
@@ -288,6 +301,22 @@ export class FeatureCohort implements Iterable<FeatureSlide> {
     for (let i = 0; i < this.options.slides; i++) yield this.slide(i);
   }
 
+  /** A slide's offset: a Gaussian weight on each batch direction. */
+  #offset(rng: Rng): Float32Array {
+    const { dim, offsetRank, offsetStd } = this.options;
+    const weights = new NormalSource(rng.nextUint32()).fill(
+      new Float32Array(Math.min(offsetRank, dim)),
+      offsetStd,
+    );
+    const offset = new Float32Array(dim);
+    weights.forEach((w, r) => {
+      for (let d = 0; d < dim; d++) {
+        offset[d]! += w * this.#batchDirections[r * dim + d]!;
+      }
+    });
+    return offset;
+  }
+
   /** A slide's tile count: the first draw of its generator. */
   #tiles(rng: Rng): number {
     const o = this.options;
@@ -334,6 +363,7 @@ export function resolveFeatureCohortOptions(
     ["dim", 1],
     ["maxBlobs", 1],
     ["tumourDirections", 1],
+    ["offsetRank", 1],
     ["tileSize", 1],
     ["folds", 3],
     ["fold", 0],
