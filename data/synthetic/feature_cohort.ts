@@ -67,7 +67,7 @@ export interface FeatureCohortOptions {
 export type ResolvedFeatureCohortOptions = Required<FeatureCohortOptions>;
 
 /**
- * The defaults, measured in data/synthetic/feature_cohort.md. Size: 120
+ * The defaults, measured in bench/results/feature_cohort.md. Size: 120
  * slides of 200–600 tiles at D 384 (≈ 48,000 tiles), so that every model
  * with and without the anchor × 3 seeds × 20 epochs takes about 70 min on
  * 2 cores with the OpenBLAS backend (TransMIL two thirds of it). Difficulty: gated ABMIL reaches test
