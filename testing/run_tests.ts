@@ -1,6 +1,7 @@
 /**
- * `deno task test`: runs `deno test` with the project's permissions (and
- * any arguments given, e.g. a folder or `--filter`), then prints one line
+ * `deno task test`: runs `deno test --doc` (the tests and every JSDoc
+ * example) with the project's permissions (and any arguments given, e.g. a
+ * folder or `--filter`), then prints one line
  * per optional system library whose tests were skipped, with the count and
  * the `apt-get` line that brings them back. Exits with `deno test`'s code.
  *
@@ -57,7 +58,7 @@ if (import.meta.main) {
   const log = await Deno.makeTempFile({ prefix: "asmil-skips-" });
   try {
     const { code } = await new Deno.Command(Deno.execPath(), {
-      args: ["test", ...PERMISSIONS, ...Deno.args],
+      args: ["test", "--doc", ...PERMISSIONS, ...Deno.args],
       env: { [SKIP_LOG_ENV]: log },
       stdin: "inherit",
       stdout: "inherit",
