@@ -20,7 +20,9 @@ export function registerExperiment(
     )
     .addOption(
       new Option("--data <source>", "where bags come from")
-        .choices(["synthetic", "mnist-bags", "features", "store"] as const)
+        .choices(
+          ["synthetic", "mnist-bags", "features", "cohort", "store"] as const,
+        )
         .default("features" as const),
     )
     .option("--models <list>", "comma-separated models (default: all)")

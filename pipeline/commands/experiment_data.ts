@@ -24,6 +24,9 @@ import type { Store } from "../../data/store.ts";
 import { memoryBagSource } from "../../stages/bag/bag_source.ts";
 import type { BagSource } from "../../stages/bag/bag_source.ts";
 import { storeBagSource } from "./train.ts";
+import { StoreBagSource } from "../../stages/bag/bags_from_store.ts";
+import { FeatureCohort } from "../../data/synthetic/feature_cohort.ts";
+import { writeFeatureCohortToStore } from "../../data/synthetic/feature_cohort_store.ts";
 import type { CommandContext } from "../cli_context.ts";
 import type { Bag } from "../types.ts";
 import { shortHash } from "./experiment_plan.ts";
@@ -34,6 +37,7 @@ export type ExperimentSource =
   | "synthetic"
   | "mnist-bags"
   | "features"
+  | "cohort"
   | "store";
 
 /** The sources, for option parsing. */
@@ -41,20 +45,22 @@ export const EXPERIMENT_SOURCES: readonly ExperimentSource[] = [
   "synthetic",
   "mnist-bags",
   "features",
+  "cohort",
   "store",
 ];
 
 /** Size of generated data sets (each source reads the keys it knows). */
 export interface ExperimentDataOptions {
   /**
-   * Bags (mnist-bags: default 200; features: default 24, so that every model
+   * Bags (mnist-bags: default 200; cohort: the feature cohort's 120;
+   * features: default 24, so that every model
    * × anchor variant × 2 seeds × 5 epochs at N ≈ 8000, TransMIL included,
    * runs in about 45 minutes on 2 cores, well inside CI time).
    */
   bags?: number;
   /** features: mean instances per bag N (sizes U[0.75N, 1.25N]); default 8000. */
   instances?: number;
-  /** features: instance dimension D; default 1024. */
+  /** features: instance dimension D; default 1024 (cohort: 384). */
   dim?: number;
   /** features: fraction of a positive bag's instances that are witnesses; default 0.02. */
   witnessFraction?: number;
@@ -171,6 +177,7 @@ export async function experimentData(
       }`,
     };
   }
+  if (source === "cohort") return await cohortData(ctx, store, options);
   const bags = await storeBagSource(ctx, store);
   const infos = bags.infos;
   if (infos.length < 3) {
@@ -228,4 +235,41 @@ export async function storePseudoSlides(
       );
     }
   });
+}
+
+/**
+ * The WSI-like feature cohort (data/synthetic/feature_cohort.ts, its
+ * defaults unless `bags`/`dim` say otherwise, seeded by the run's seed),
+ * written once into the store under an encoder name of its own and read
+ * back one slide at a time. Its slides carry no split, so each seed draws
+ * its own stratified k-fold.
+ */
+async function cohortData(
+  ctx: CommandContext,
+  store: Store,
+  options: ExperimentDataOptions,
+): Promise<ExperimentData> {
+  const cohort = new FeatureCohort({
+    ...(options.bags === undefined ? {} : { slides: options.bags }),
+    ...(options.dim === undefined ? {} : { dim: options.dim }),
+    seed: ctx.config.seed,
+  });
+  const id = `cohort-${shortHash(cohort.options).slice(0, 6)}`;
+  await writeFeatureCohortToStore(cohort, store, { encoder: id });
+  const source = await StoreBagSource.open(store, {
+    encoder: id,
+    splits: new Map(),
+    defaultSplit: "train",
+  });
+  const infos = source.infos;
+  const sizes = infos.map((i) => i.n);
+  return {
+    id,
+    source,
+    description: `cohort: ${infos.length} WSI-like feature slides (${
+      infos.filter((i) => i.label > 0).length
+    } with tumour), ${Math.min(...sizes)}–${
+      Math.max(...sizes)
+    } tiles of dimension ${infos[0]!.dim}; ${JSON.stringify(cohort.options)}`,
+  };
 }

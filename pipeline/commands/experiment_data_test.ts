@@ -65,3 +65,26 @@ Deno.test("experimentData() reads the store's own embedded slides, and says when
   );
   store.close();
 });
+
+Deno.test("experimentData() writes the WSI-like feature cohort once and reads it slide by slide, leaving splits to each seed", async () => {
+  const ctx = await commandContext({ db: ":memory:", quiet: true, seed: 2 });
+  const store = await Store.open(":memory:");
+  const data = await experimentData(ctx, store, "cohort", { bags: 10, dim: 8 });
+  assert.match(data.id, /^cohort-[0-9a-f]{6}$/);
+  assert.equal(data.source.infos.length, 10);
+  assert.ok(data.source.infos.every((i) => i.split === "train" && i.dim === 8));
+  const bag = await data.source.read(data.source.infos[3]!.slideId);
+  assert.equal(bag.features.length, bag.n * 8);
+  assert.ok(bag.tileLabels, "tumour labels kept for localisation");
+  const again = await experimentData(ctx, store, "cohort", {
+    bags: 10,
+    dim: 8,
+  });
+  assert.equal(again.id, data.id);
+  const [row] = await store.query(
+    "SELECT count(DISTINCT slide) AS n FROM embeddings WHERE encoder = ?",
+    [data.id],
+  );
+  assert.equal(Number(row!.n), 10, "written once");
+  store.close();
+});
