@@ -1,32 +1,8 @@
 import assert from "node:assert/strict";
+import { asmil as runAsmil } from "./commands/_asmil_process.ts";
 
-const CLI = new URL("./cli.ts", import.meta.url).pathname;
-
-async function asmil(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-ffi",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      CLI,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    env: { ASMIL_DEBUG: "0" },
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
-}
+/** `asmil …args` in a child process (see commands/_asmil_process.ts). */
+const asmil = (...args: string[]) => runAsmil(args);
 
 Deno.test("asmil sql prints a table containing the answer", async () => {
   const r = await asmil("--db", ":memory:", "sql", "select 42 as answer");
