@@ -31,7 +31,7 @@ export function registerTile(
     )
     .option(
       "--labels <csv>",
-      "labels CSV (slide_id,label[,split]) stored with the slides",
+      "labels CSV (slide_id,label[,split]) stored with the slides; updates the labels of slides already in the store",
     )
     .option(
       "--tile-size <px>",
@@ -98,6 +98,14 @@ export function registerTile(
         unit: "slides",
       });
       try {
+        // A slide already tiled is skipped, so new labels are applied here.
+        const { relabelSlides, describeLabelChange } = await import(
+          "../../stages/tile/relabel_slides.ts"
+        );
+        const relabelled = await relabelSlides(store, slides);
+        for (const c of relabelled) {
+          ctx.info(`tile: labels updated for ${describeLabelChange(c)}`);
+        }
         const summary = await tileSlides({
           slides,
           db: store,
@@ -127,7 +135,7 @@ export function registerTile(
             by("tiled")
           } tiled, ${by("skipped")} skipped, ${
             by("empty")
-          } without tissue, ${summary.failed} failed) at ${
+          } without tissue, ${summary.failed} failed; labels updated on ${relabelled.length}) at ${
             summary.tilesPerSecond.toFixed(0)
           } tiles/s; QC images ${qcDir === undefined ? "off" : `in ${qcDir}`}`,
         );

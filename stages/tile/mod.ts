@@ -55,6 +55,11 @@ export {
 } from "./ground_truth.ts";
 export { listSlides, readSlideCsv, SLIDE_EXTENSIONS } from "./slide_list.ts";
 export {
+  describeLabelChange,
+  type LabelChange,
+  relabelSlides,
+} from "./relabel_slides.ts";
+export {
   type SlideTileResult,
   TileStream,
   type TileStreamOptions,

@@ -1,0 +1,90 @@
+/**
+ * `asmil tile` on inputs a user gets wrong: new labels for slides already
+ * tiled are applied and counted (not silently dropped with the skip), and a
+ * folder that looks like a slide is listed as skipped with the reason.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { writeSyntheticCohort } from "../../data/synthetic/cohort.ts";
+import { asmil } from "./_asmil_process.ts";
+
+async function sql(db: string, query: string): Promise<string> {
+  const r = await asmil(["--db", db, "sql", "--format", "csv", query]);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout;
+}
+
+const TILES_DIGEST =
+  "select count(*) as n, sum(hash(slide, tile, x, y, size, level, tissue, label)) as h from tiles";
+
+Deno.test({
+  name:
+    "asmil tile --labels on a tiled store updates the stored labels and says how many changed, leaving the tiles as they were",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "asmil-tile-inputs-" });
+    try {
+      const cohort = await writeSyntheticCohort({
+        outDir: join(dir, "slides"),
+        slides: 2,
+        seed: 4,
+        sides: [1024],
+      });
+      const db = join(dir, "run.duckdb");
+      const tile = (...extra: string[]) =>
+        asmil([
+          "--db",
+          db,
+          "tile",
+          "--slides",
+          cohort.dir,
+          "--no-qc",
+          "--min-tissue",
+          "0.3",
+          ...extra,
+        ]);
+      const first = await tile();
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout, /2 tiled.*labels updated on 0/);
+      const tiles = await sql(db, TILES_DIGEST);
+
+      const [a, b] = cohort.slides;
+      const flipped = join(dir, "flipped.csv");
+      await Deno.writeTextFile(
+        flipped,
+        `slide_id,label,split\n${a!.id},${1 - a!.label},test\n${b!.id},${
+          b!.label
+        },train\n`,
+      );
+      const again = await tile("--labels", flipped);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, /2 skipped.*labels updated on 2\)/);
+      assert.match(
+        again.stderr,
+        new RegExp(
+          `labels updated for "${a!.id}": label ${a!.label} → ${
+            1 - a!.label
+          }, split none → test`,
+        ),
+      );
+      assert.match(
+        again.stderr,
+        new RegExp(`labels updated for "${b!.id}": split none → train`),
+      );
+      assert.equal(
+        await sql(db, "select id, label, split from slides order by id"),
+        `id,label,split\n${a!.id},${1 - a!.label},test\n${b!.id},${
+          b!.label
+        },train\n`,
+      );
+      assert.equal(await sql(db, TILES_DIGEST), tiles, "tiles untouched");
+
+      const same = await tile("--labels", flipped);
+      assert.equal(same.code, 0, same.stderr);
+      assert.match(same.stdout, /labels updated on 0\)/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
