@@ -31,7 +31,7 @@ import { checkIntegerOption, defaultInnerDim } from "./layers/options.ts";
 
 /** Options of `asmil`. */
 export interface AsmilOptions extends ModelOptions {
-  /** Width after dimension reduction; default ≈ D/2 rounded up to a multiple of `heads` (≥ 4·heads). */
+  /** Width after dimension reduction; default the released code's for its widths (384→128, 512→256, 768→384, 1024→512, 1536→768), else ≈ D/2 rounded up to a multiple of `heads` (≥ 4·heads). */
   innerDim?: number;
   /** Number of learnable query tokens; default 4. */
   nToken?: number;
@@ -223,7 +223,8 @@ const ASMIL_OPTIONS: Readonly<Record<string, ModelOptionSpec>> = {
     type: "integer",
     min: 1,
     also: "a multiple of heads",
-    derivedDefault: "≈ inputDim/2, a multiple of heads, ≥ 4·heads",
+    derivedDefault:
+      "the released code's: 128 for 384, 256 for 512, 384 for 768, 512 for 1024, 768 for 1536; else ≈ inputDim/2, a multiple of heads, ≥ 4·heads",
   },
   nToken: { about: "learnable query tokens", type: "integer", min: 1 },
   nDrop: {
