@@ -128,6 +128,20 @@ export class Store {
     return Number(rows[0]?.value ?? 0);
   }
 
+  /**
+   * A random id given to the store when it is created (or first opened for
+   * writing by a version that gives ids), so files kept beside it, such as
+   * training checkpoints, can tell which store they belong to; undefined
+   * for a store opened read-only that has none.
+   */
+  async storeId(): Promise<string | undefined> {
+    const rows = await this.query(
+      "SELECT value FROM meta WHERE key = 'store_id'",
+    ).catch(() => []);
+    const id = rows[0]?.value;
+    return id === undefined || id === null ? undefined : String(id);
+  }
+
   async #migrate(): Promise<void> {
     await this.#connection.run(
       "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
@@ -148,6 +162,10 @@ export class Store {
         );
       });
     }
+    await this.#connection.run(
+      `INSERT INTO meta SELECT 'store_id', uuid()::VARCHAR
+       WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'store_id')`,
+    );
   }
 
   async #checkVersion(): Promise<void> {

@@ -139,3 +139,69 @@ Deno.test("a k-fold split with fewer slides of a class than folds is refused wit
   );
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("a --run id whose checkpoint belongs to another store in the same folder is refused with the way out", async () => {
+  const { dir, db } = await cohort();
+  const other = `${dir}/other.duckdb`;
+  const copy = `${dir}/copy.duckdb`;
+  await Deno.copyFile(db, copy); // same store id, no runs yet
+  const made = await asmil([
+    "--db",
+    other,
+    "--quiet",
+    "synth-features",
+    "--out-store",
+    other,
+    "--slides",
+    "12",
+    "--min-tiles",
+    "20",
+    "--max-tiles",
+    "30",
+    "--dim",
+    "8",
+  ]);
+  assert.equal(made.code, 0, made.stderr);
+  const train = (store: string, ...extra: string[]) =>
+    asmil([
+      "--db",
+      store,
+      "train",
+      "--model",
+      "abmil",
+      "--epochs",
+      "1",
+      "--run",
+      "r1",
+      ...extra,
+    ]);
+  const first = await train(db);
+  assert.equal(first.code, 0, first.stderr);
+
+  let r = await train(other);
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /Cannot resume run "r1": its checkpoint .*runs\/r1\/checkpoint\.bin \(after epoch 1\) belongs to run store .*\/s\.duckdb, not to .*\/other\.duckdb: give this run another id \(--run\), .*--out.*or delete .*runs\/r1 to train "r1" from the start in this store/,
+  );
+  assert.doesNotMatch(r.stderr, /resuming/);
+  assert.equal(await runCount(other), "n\n0\n", "nothing recorded");
+
+  r = await train(copy);
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /Cannot resume run "r1": .* is of a run that run store .*\/copy\.duckdb has no record of/,
+  );
+  assert.equal(await runCount(copy), "n\n0\n", "nothing recorded");
+
+  // The way out the message gives: checkpoints in another folder.
+  r = await train(other, "--out", `${dir}/other-runs`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(await runCount(other), "n\n1\n");
+  // And the run's own store still resumes it (already finished: no epochs).
+  r = await train(db);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /resuming run r1 after epoch 1\/1/);
+  await Deno.remove(dir, { recursive: true });
+});

@@ -21,6 +21,12 @@ export interface CheckpointMeta {
   epoch: number;
   rngState: number;
   best: { epoch: number; score: number };
+  /**
+   * The run store the run is recorded in (its id and path), so a checkpoint
+   * is not resumed into another store; absent in checkpoints written
+   * without a store or before stores had ids.
+   */
+  store?: { id: string; path: string };
 }
 
 /** A checkpoint in memory. */
@@ -33,6 +39,8 @@ export interface Checkpoint extends CheckpointMeta {
 
 interface Header extends CheckpointMeta {
   optimizerSteps: number[];
+  /** Per group and variable: updates with a gradient (absent in older files). */
+  optimizerVariableSteps?: number[][];
   arrays: {
     group?: number;
     kind: "var" | "m" | "v";
@@ -104,7 +112,11 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
     epoch: c.epoch,
     rngState: c.rngState,
     best: c.best,
+    ...(c.store ? { store: c.store } : {}),
     optimizerSteps: c.optimizers.map((o) => o.step),
+    optimizerVariableSteps: c.optimizers.map((o) =>
+      o.moments.map((m) => m.step ?? o.step)
+    ),
     arrays,
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
@@ -159,6 +171,7 @@ export async function readCheckpoint(
     epoch: header.epoch,
     rngState: header.rngState,
     best: header.best,
+    ...(header.store ? { store: header.store } : {}),
     variables: vars.map((a) => ({
       name: a.name,
       shape: a.shape,
@@ -168,11 +181,15 @@ export async function readCheckpoint(
       const vs = moments(group, "v");
       return {
         step,
-        moments: moments(group, "m").map((m, i) => ({
-          name: m.name,
-          m: view(m),
-          v: view(vs[i] as Header["arrays"][number]),
-        })),
+        moments: moments(group, "m").map((m, i) => {
+          const variableStep = header.optimizerVariableSteps?.[group]?.[i];
+          return {
+            name: m.name,
+            m: view(m),
+            v: view(vs[i] as Header["arrays"][number]),
+            ...(variableStep === undefined ? {} : { step: variableStep }),
+          };
+        }),
       };
     }),
   };

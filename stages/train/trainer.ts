@@ -1,8 +1,10 @@
 /**
  * The trainer: the reference protocol (AdamW lr 1e-4, wd 1e-5, half-cycle
- * cosine per iteration, grad-norm clip 5, one bag per step, shuffled per
- * epoch with the seed), evaluation of validation and test after every epoch,
- * best epoch by validation macro-F1 + AUC (strictly greater), best and last
+ * cosine per iteration, grad-norm clip 5 for the models whose released
+ * script clips, one bag per step, shuffled per epoch with the seed),
+ * evaluation of validation and test after every epoch, best epoch by
+ * validation F1 + AUC (strictly greater; macro-F1 unless `selection` says
+ * otherwise), best and last
  * weights saved, attention and predictions written to the store every epoch,
  * and a checkpoint per epoch so a killed run resumes where it stopped.
  *
@@ -28,6 +30,11 @@ import {
 import { jsDivergence } from "../evaluate/attention_measures.ts";
 import { storedAttention } from "../../data/attention_quantise.ts";
 import { cosineLr } from "./adamw.ts";
+import { clipNormFor } from "./reference_clip.ts";
+import {
+  resolveSelection,
+  selectionScore as modelSelectionScore,
+} from "../evaluate/model_selection.ts";
 import { StepRunner } from "./train_step.ts";
 import { explainOutOfMemory } from "./out_of_memory.ts";
 import {
@@ -41,6 +48,7 @@ import {
   readCheckpoint,
   restoreVariables,
 } from "./checkpoint.ts";
+import { checkCheckpointOwner, checkpointStore } from "./checkpoint_owner.ts";
 import { BackgroundWrites } from "./background_writes.ts";
 import {
   recordEpoch,
@@ -61,10 +69,15 @@ export type {
   TrainOptions,
 } from "./train_options.ts";
 
-/** Validation score that picks the best epoch (NaN counts as 0). */
-export function selectionScore(m: SplitMetrics): number {
-  return (Number.isNaN(m.macroF1) ? 0 : m.macroF1) +
-    (Number.isNaN(m.auc) ? 0 : m.auc);
+/**
+ * Validation score that picks the best epoch: AUC + macro-F1, or + micro-F1
+ * (= accuracy) for `rule` `"micro-f1"` (NaN counts as 0).
+ */
+export function selectionScore(
+  m: SplitMetrics,
+  rule: "macro-f1" | "micro-f1" = "macro-f1",
+): number {
+  return modelSelectionScore(m, rule);
 }
 
 function isSource(bags: readonly Bag[] | BagSource): bags is BagSource {
@@ -104,9 +117,12 @@ export async function* trainModel(
   if (runDir) await Deno.mkdir(runDir, { recursive: true });
   const checkpointPath = runDir ? `${runDir}/checkpoint.bin` : undefined;
 
+  const clipNorm = clipNormFor(model.name, o.clipNorm, o.clipScope);
+  const selection = resolveSelection(o.selection, model.name);
   const steps = new StepRunner(model, {
     weightDecay: o.weightDecay,
-    clipNorm: o.clipNorm,
+    clipNorm,
+    decayWithoutGradient: o.decayWithoutGradient,
   });
   const stateVariables = model.stateVariables?.() ?? model.trainableVariables();
   const rng = new Rng(o.seed);
@@ -117,6 +133,12 @@ export async function* trainModel(
 
   const checkpoint = checkpointPath
     ? await readCheckpoint(checkpointPath)
+    : undefined;
+  if (checkpoint && store && checkpointPath) {
+    await checkCheckpointOwner(checkpoint, store, checkpointPath);
+  }
+  const owner = store && checkpointPath
+    ? await checkpointStore(store)
     : undefined;
   if (checkpoint) {
     restoreVariables(checkpoint, stateVariables);
@@ -129,17 +151,22 @@ export async function* trainModel(
       `resuming run ${run} after epoch ${checkpoint.epoch + 1}/${epochs}`,
     );
   } else if (store) {
+    const config = o.config ??
+      {
+        model: model.name,
+        options: model.options,
+        epochs,
+        lr: o.lr,
+        seed: o.seed,
+        clipNorm,
+      };
     await recordRunStart(store, {
       id: run,
       model: model.name,
-      config: o.config ??
-        {
-          model: model.name,
-          options: model.options,
-          epochs,
-          lr: o.lr,
-          seed: o.seed,
-        },
+      // The evaluator reads the rule back to choose the same best epoch.
+      config: selection === "macro-f1" || !isPlainObject(config)
+        ? config
+        : { ...config, selection },
       seed: o.seed,
       fold: o.fold,
     });
@@ -168,6 +195,7 @@ export async function* trainModel(
           1,
           `epoch ${epoch + 1}/${epochs} ${++inEpoch}/${perEpoch} bags`,
         );
+      model.startEpoch?.(epoch, epochs);
       const order = rng.shuffle(train.map((_, i) => i));
       const partSums = new Map<string, number>();
       let lr = o.lr, it = 0;
@@ -228,7 +256,7 @@ export async function* trainModel(
       }
       let isBest = false;
       const score = valEval && val.length > 0
-        ? selectionScore(valEval.metrics)
+        ? selectionScore(valEval.metrics, selection)
         : epoch;
       if (score > best.score) {
         best = { epoch, score };
@@ -241,7 +269,13 @@ export async function* trainModel(
       await writes.settle();
       const captured = checkpointPath
         ? encodeCheckpoint(captureCheckpoint(
-          { run, epoch, rngState: rng.state, best },
+          {
+            run,
+            epoch,
+            rngState: rng.state,
+            best,
+            ...(owner ? { store: owner } : {}),
+          },
           stateVariables,
           steps.getState(),
         ))
@@ -373,6 +407,10 @@ function epochLine(e: EpochEvent, epochs: number): string {
 
 function fmt(x: number | undefined): string {
   return x === undefined || Number.isNaN(x) ? "–" : x.toFixed(3);
+}
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
 }
 
 function withoutUndefined<T extends object>(o: T): Partial<T> {
