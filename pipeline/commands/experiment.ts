@@ -30,6 +30,12 @@ import {
   shortHash,
 } from "./experiment_plan.ts";
 import {
+  configurationsCsv,
+  differencesCsv,
+  experimentIntervals,
+  intervalsMarkdown,
+} from "./experiment_intervals.ts";
+import {
   EXPERIMENT_TABLE_SQL,
   type ExperimentRow,
   experimentTable,
@@ -179,14 +185,27 @@ export async function runExperiment(
       }
     }
     const rows = await experimentTable(store, name, configurations);
+    const intervals = await experimentIntervals(store, name, configurations, {
+      seed: config.seed,
+    });
     const markdown = join(outDir, "table.md"), csv = join(outDir, "table.csv");
     await Deno.writeTextFile(
       markdown,
-      `# Experiment ${name}\n\n${data.description}\n\n${epochs} epochs, lr ${training.lr}, ${seeds} seed(s) from ${config.seed}, ${splitText}. Test split at the best-validation epoch; mean ± sample std over runs.\n\n${
+      `# Experiment ${name}\n\n${data.description}\n\n${epochs} epochs, lr ${training.lr}, ${seeds} seed(s) from ${config.seed}, ${splitText}. Test split at the best-validation epoch.\n\n${
+        intervalsMarkdown(intervals)
+      }\nAll measures, mean ± sample std over runs:\n\n${
         tableMarkdown(rows)
       }\nRebuild with \`deno task sql\` and this query ($name = '${name}'):\n\n\`\`\`sql${EXPERIMENT_TABLE_SQL}\n\`\`\`\n`,
     );
     await Deno.writeTextFile(csv, tableCsv(rows));
+    await Deno.writeTextFile(
+      join(outDir, "intervals.csv"),
+      configurationsCsv(intervals.configurations),
+    );
+    await Deno.writeTextFile(
+      join(outDir, "differences.csv"),
+      differencesCsv(intervals.differences),
+    );
     const curves = await writeExperimentCurves(store, name, outDir, 0.01);
     const files: ExperimentSummary["files"] = {
       markdown,

@@ -83,7 +83,7 @@ export async function trainRun(
 ): Promise<boolean> {
   const [existing] = await store.query(
     `SELECT status, EXISTS (SELECT 1 FROM metrics m WHERE m.run = runs.id
-       AND m.name = 'js_last_half') AS evaluated
+       AND m.name = 'topk_last_half') AS evaluated
      FROM runs WHERE id = ?`,
     [s.id],
   );

@@ -3,7 +3,8 @@
  * row per model × anchor variant, mean and sample standard deviation over
  * its finished runs (seeds × folds) of test accuracy, macro-F1 and AUC at
  * the best-validation epoch, the mean JS divergence over the last half of
- * training, the settling epoch, the effective number of attended patches
+ * training, the mean top-k overlap with the previous epoch over the last
+ * half, the settling epoch, the effective number of attended patches
  * exp(entropy) at the last epoch (near-uniform attention is trivially
  * stable, so stability needs this beside it) and the attention localisation
  * AUC (at the best epoch, where tiles carry ground truth). Written as
@@ -20,6 +21,7 @@ export const TABLE_MEASURES = [
   "macro_f1",
   "auc",
   "js_last_half",
+  "topk_last_half",
   "settling_epoch",
   "effective_patches",
   "localisation_auc",
@@ -59,6 +61,7 @@ WITH r AS (
     max(value) FILTER (WHERE name = 'macro_f1' AND split = 'test') AS macro_f1,
     max(value) FILTER (WHERE name = 'auc' AND split = 'test') AS auc,
     max(value) FILTER (WHERE name = 'js_last_half' AND split = 'all') AS js_last_half,
+    max(value) FILTER (WHERE name = 'topk_last_half' AND split = 'all') AS topk_last_half,
     max(value) FILTER (WHERE name = 'settling_epoch' AND split = 'all') AS settling,
     max(value) FILTER (WHERE name = 'final_effective_patches' AND split = 'all') AS effective_patches,
     max(value) FILTER (WHERE name = 'localisation_auc' AND split = 'all') AS localisation_auc
@@ -71,6 +74,8 @@ SELECT model, anchor, count(*)::INTEGER AS runs,
   avg(macro_f1) AS macro_f1_mean, stddev_samp(macro_f1) AS macro_f1_std,
   avg(auc) AS auc_mean, stddev_samp(auc) AS auc_std,
   avg(js_last_half) AS js_last_half_mean, stddev_samp(js_last_half) AS js_last_half_std,
+  avg(topk_last_half) AS topk_last_half_mean,
+  stddev_samp(topk_last_half) AS topk_last_half_std,
   avg(coalesce(settling, epochs) + 1) AS settling_epoch_mean,
   stddev_samp(coalesce(settling, epochs) + 1) AS settling_epoch_std,
   avg(effective_patches) AS effective_patches_mean,
@@ -121,6 +126,7 @@ const HEADERS: Record<TableMeasure, string> = {
   macro_f1: "macro-F1",
   auc: "AUC",
   js_last_half: "JS last half",
+  topk_last_half: "top-k overlap last half",
   settling_epoch: "settling epoch",
   effective_patches: "effective patches",
   localisation_auc: "localisation AUC",

@@ -72,8 +72,29 @@ Deno.test("asmil experiment --data features writes a table with one row of finit
   const md = await Deno.readTextFile(`${dir}/out/table.md`);
   assert.equal(
     md.split("\n").filter((l) => /^\| (abmil|asmil) /.test(l)).length,
-    5,
+    5 + 3 + 5, // intervals, paired differences, all measures
   );
+  assert.match(md, /Paired differences, anchored − the same model/);
+  const differences = parseCsv(
+    await Deno.readTextFile(`${dir}/out/differences.csv`),
+  );
+  assert.deepEqual(
+    differences.map((r) => `${r.model} ${r.anchor} ${r.pairs}`),
+    ["abmil ema 2", "asmil ema 2", "asmil released 2"],
+  );
+  for (const r of differences) {
+    for (const m of ["auc", "auc_lo", "auc_hi", "js_last_half"]) {
+      assert.ok(Number.isFinite(Number(r[m])) && r[m] !== "", `${m} = ${r[m]}`);
+    }
+    assert.ok(
+      Number(r.auc_lo) <= Number(r.auc) && Number(r.auc) <= Number(r.auc_hi),
+    );
+  }
+  const intervals = parseCsv(
+    await Deno.readTextFile(`${dir}/out/intervals.csv`),
+  );
+  assert.equal(intervals.length, 5);
+  assert.ok(intervals.every((r) => Number(r.slides) > 0));
   assert.ok((await Deno.stat(`${dir}/out/stability.png`)).size > 1000);
   assert.ok((await Deno.stat(`${dir}/out/report/report.html`)).size > 10_000);
 

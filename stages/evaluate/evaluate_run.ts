@@ -210,6 +210,7 @@ export function stabilityRecords(evaluation: RunEvaluation): MetricRecord[] {
         value: finite(value),
       });
     add("js_last_half", s.meanJsLastHalf);
+    add("topk_last_half", s.meanTopkLastHalf);
     add("settling_epoch", s.settlingEpoch);
     add("final_entropy", s.finalEntropy);
     add("final_effective_patches", s.finalEffectivePatches);
@@ -235,7 +236,7 @@ async function storeStability(
   await store.transaction(async (tx) => {
     await tx.exec(
       `DELETE FROM metrics WHERE run = ? AND name IN
-        ('js_last_half', 'settling_epoch', 'final_entropy', 'final_effective_patches', 'localisation_auc')`,
+        ('js_last_half', 'topk_last_half', 'settling_epoch', 'final_entropy', 'final_effective_patches', 'localisation_auc')`,
       [evaluation.run.id],
     );
     await tx.appendMetrics(rows);

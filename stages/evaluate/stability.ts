@@ -109,6 +109,11 @@ export interface RunStability {
   slides: number;
   /** Mean over the last half of the epochs of the per-epoch mean JS divergence. */
   meanJsLastHalf: number;
+  /**
+   * Mean over the last half of the epochs of the per-epoch mean top-k overlap
+   * with the previous epoch (NaN when no epoch has one).
+   */
+  meanTopkLastHalf: number;
   /** First epoch from which the mean JS divergence stays below the threshold; null if never. */
   settlingEpoch: number | null;
   threshold: number;
@@ -184,6 +189,14 @@ export function runStability(
       epochs: epochs.length,
       slides: new Set(group.map((r) => r.slide)).size,
       meanJsLastHalf: mean(lastHalf(meanJsByEpoch).map((m) => m.meanJs)),
+      meanTopkLastHalf: mean(
+        lastHalf(epochs).flatMap((epoch) => {
+          const overlaps = byEpoch.get(epoch)!.flatMap((r) =>
+            r.topkOverlap === null ? [] : [r.topkOverlap]
+          );
+          return overlaps.length === 0 ? [] : [mean(overlaps)];
+        }),
+      ),
       settlingEpoch,
       threshold,
       finalEntropy: mean(last.map((r) => r.entropy)),

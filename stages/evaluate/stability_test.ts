@@ -91,6 +91,29 @@ Deno.test("runStability() finds the settling epoch and averages the last half of
   assert.equal(runStability(rows, 1)[0]!.settlingEpoch, 0);
 });
 
+Deno.test("runStability() averages the top-k overlap over the last half, epochs first", () => {
+  // Epochs 0..3; slide a has overlaps [null, 0.2, 0.4, 1], slide b
+  // [null, 0, 0.6, null]: per-epoch means [–, 0.1, 0.5, 1], last half 2..3.
+  const overlaps = { a: [null, 0.2, 0.4, 1], b: [null, 0, 0.6, null] };
+  const rows = [0, 1, 2, 3].flatMap((epoch) =>
+    (["a", "b"] as const).map((slide) => ({
+      run: "r",
+      slide,
+      split: "test",
+      epoch,
+      patches: 20,
+      jsDivergence: 0.01,
+      entropy: 1,
+      effectivePatches: Math.E,
+      topkOverlap: overlaps[slide][epoch]!,
+      spearman: null,
+    }))
+  );
+  close(runStability(rows)[0]!.meanTopkLastHalf, (0.5 + 1) / 2);
+  const none = rows.map((r) => ({ ...r, topkOverlap: null }));
+  assert.ok(Number.isNaN(runStability(none)[0]!.meanTopkLastHalf));
+});
+
 Deno.test("lastHalf() keeps positions past the floor of half", () => {
   assert.deepEqual(lastHalf([0, 1, 2, 3, 4]), [2, 3, 4]);
   assert.deepEqual(lastHalf([0, 1, 2, 3]), [2, 3]);
