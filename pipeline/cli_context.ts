@@ -30,8 +30,8 @@ export interface CommandContext {
   /** Whether the store path was given (flag or config) rather than defaulted. */
   dbGiven: boolean;
   quiet: boolean;
-  /** Opens the run store (creating its folder). */
-  openStore(): Promise<Store>;
+  /** Opens the run store, or another store beside it (a shard's), creating the default folder. */
+  openStore(path?: string): Promise<Store>;
   /** A progress reporter honouring `--quiet`. */
   progress(label: string, options?: ProgressOptions): Progress;
   /** Prints a note on stderr unless quiet. */
@@ -55,20 +55,22 @@ export async function commandContext(
     dir: dirname(db),
     dbGiven: (globals.db ?? config.db) !== undefined,
     quiet,
-    async openStore() {
-      if (db !== ":memory:") {
+    async openStore(path = db) {
+      if (path !== ":memory:") {
         const given = (globals.db ?? config.db) !== undefined;
-        if (!given) await Deno.mkdir(dirname(db), { recursive: true });
-        else if (!(await isDirectory(dirname(db)))) {
+        if (!given) await Deno.mkdir(dirname(path), { recursive: true });
+        else if (!(await isDirectory(dirname(path)))) {
           // A typo in an explicit path must not create a stray folder.
           throw new Error(
-            `Cannot open run store "${db}": its folder "${
-              dirname(db)
+            `Cannot open run store "${path}": its folder "${
+              dirname(path)
             }" does not exist (create it first, or leave out --db for ${DEFAULT_DB})`,
           );
         }
       }
-      return await openStore(db);
+      const store = await openStore(path);
+      for (const note of store.notes) if (!quiet) console.error(note);
+      return store;
     },
     progress(label, options = {}) {
       return new Progress(label, { quiet, ...options });

@@ -9,8 +9,10 @@
 
 import { join } from "node:path";
 import { Rng } from "../../pipeline/random.ts";
+import { inShard, type Shard } from "../../pipeline/shard.ts";
 import type { SyntheticSlideFiles } from "./synthetic_slide.ts";
 import { writeSlides } from "./_parallel.ts";
+import { planSlide } from "./slide_plan.ts";
 
 /** Options of {@link writeSyntheticCohort}. */
 export interface SyntheticCohortOptions {
@@ -42,6 +44,12 @@ export interface SyntheticCohortOptions {
   concurrency?: number;
   /** Called after each slide is written (progress; `done` counts from 0). */
   onSlide?: (slide: SyntheticSlideFiles, done: number, total: number) => void;
+  /**
+   * Write only this shard's slides (pipeline/shard.ts), with the whole
+   * cohort's `labels.csv` and `cohort.shard-i-of-n.json`; the shard that
+   * completes the set writes `cohort.json`.
+   */
+  shard?: Shard;
 }
 
 /** A written cohort. */
@@ -49,6 +57,7 @@ export interface SyntheticCohort {
   dir: string;
   /** `slide_id,label` for every slide. */
   labelsPath: string;
+  /** The slides (of the shard, when sharded). */
   slides: SyntheticSlideFiles[];
   /** Whether the cohort was found on disk rather than written. */
   reused: boolean;
@@ -118,13 +127,19 @@ export async function writeSyntheticCohort(
     tumourFraction: [...tumourFraction],
     tumourGrade: [...tumourGrade],
   };
+  const shard = options.shard;
   const manifestPath = join(dir, "cohort.json");
+  const shardManifest = (s: Shard) =>
+    join(dir, `cohort.shard-${s.index}-of-${s.count}.json`);
   if (options.reuse ?? true) {
     const existing = await readExisting(
       dir,
-      manifestPath,
+      shard ? shardManifest(shard) : manifestPath,
       JSON.stringify(manifest),
-    );
+      shard,
+    ) ?? (shard
+      ? await readExisting(dir, manifestPath, JSON.stringify(manifest), shard)
+      : undefined);
     if (existing) return { dir, labelsPath, slides: existing, reused: true };
   }
   await Deno.mkdir(dir, { recursive: true });
@@ -154,20 +169,61 @@ export async function writeSyntheticCohort(
   });
   const concurrency = options.concurrency ??
     Math.min(4, navigator.hardwareConcurrency || 1);
+  const labelsCsv = (rows: { id: string; label: number }[]) =>
+    ["slide_id,label", ...rows.map((s) => `${s.id},${s.label}`)].join("\n") +
+    "\n";
+  const manifestText = JSON.stringify(manifest, null, 2) + "\n";
+  if (shard) {
+    // Every shard knows every label from the plans (cheap, coarse grids),
+    // so each writes the same whole labels.csv before its slides.
+    await writeAtomically(
+      labelsPath,
+      labelsCsv(jobs.map((job) => ({
+        id: job.id,
+        label: planSlide(job, job.seed).tumourFraction > 0 ? 1 : 0,
+      }))),
+    );
+    const mine = inShard(jobs, shard, (job) => job.id);
+    const slides = await writeSlides(
+      mine,
+      concurrency,
+      (slide, done) => options.onSlide?.(slide, done, mine.length),
+    );
+    await writeAtomically(shardManifest(shard), manifestText);
+    const all = await Promise.all(
+      Array.from(
+        { length: shard.count },
+        (_, index) => readText(shardManifest({ index, count: shard.count })),
+      ),
+    );
+    if (all.every((text) => text === manifestText)) {
+      await writeAtomically(manifestPath, manifestText);
+    }
+    return { dir, labelsPath, slides, reused: false };
+  }
   const slides = await writeSlides(
     jobs,
     concurrency,
     (slide, done) => options.onSlide?.(slide, done, n),
   );
-  const csv =
-    ["slide_id,label", ...slides.map((s) => `${s.id},${s.label}`)].join("\n") +
-    "\n";
-  await Deno.writeTextFile(labelsPath, csv);
-  await Deno.writeTextFile(
-    manifestPath,
-    JSON.stringify(manifest, null, 2) + "\n",
-  );
+  await Deno.writeTextFile(labelsPath, labelsCsv(slides));
+  await Deno.writeTextFile(manifestPath, manifestText);
   return { dir, labelsPath, slides, reused: false };
+}
+
+/** Shards write shared files whole or not at all (a rename is atomic). */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  await Deno.writeTextFile(tmp, text);
+  await Deno.rename(tmp, path);
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch {
+    return undefined;
+  }
 }
 
 function checkRange(
@@ -188,6 +244,7 @@ async function readExisting(
   dir: string,
   manifestPath: string,
   expected: string,
+  shard?: Shard,
 ): Promise<SyntheticSlideFiles[] | undefined> {
   try {
     const found = JSON.stringify(
@@ -197,7 +254,7 @@ async function readExisting(
     const labels = (await Deno.readTextFile(join(dir, "labels.csv"))).trim()
       .split("\n").slice(1);
     const slides: SyntheticSlideFiles[] = [];
-    for (const line of labels) {
+    for (const line of inShard(labels, shard, (l) => l.split(",")[0]!)) {
       const id = line.split(",")[0] as string;
       const truthPath = join(dir, `${id}.truth.json`);
       const truth = JSON.parse(await Deno.readTextFile(truthPath));
@@ -225,6 +282,8 @@ export interface SynthCommandOptions {
   force?: boolean;
   /** Slide side lengths (no CLI flag; tests use small slides). */
   sides?: readonly number[];
+  /** `--shard i/n`: write only this shard's slides. */
+  shard?: Shard;
   /** Where progress lines go (default `console.log`). */
   log?: (line: string) => void;
 }
@@ -249,6 +308,7 @@ export async function synthCommand(
     ...(options.slides !== undefined ? { slides: options.slides } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.sides !== undefined ? { sides: options.sides } : {}),
+    ...(options.shard !== undefined ? { shard: options.shard } : {}),
     reuse: !options.force,
     onSlide: (s, i, total) =>
       log(
@@ -266,7 +326,11 @@ export async function synthCommand(
   log(
     `${
       cohort.reused ? "Reused" : "Wrote"
-    } ${cohort.slides.length} slides (${positives} with tumour) in ${cohort.dir} in ${seconds}s; labels in ${cohort.labelsPath}`,
+    } ${cohort.slides.length} slides (${positives} with tumour)${
+      options.shard
+        ? ` of shard ${options.shard.index}/${options.shard.count}`
+        : ""
+    } in ${cohort.dir} in ${seconds}s; labels in ${cohort.labelsPath}`,
   );
   return cohort;
 }

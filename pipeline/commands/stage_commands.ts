@@ -14,6 +14,8 @@ import {
 } from "../cli_args.ts";
 import { CONFIG_DEFAULTS } from "../config.ts";
 import { registerTile } from "./tile_command.ts";
+import { SHARD_DEFAULT, SHARD_HELP, shardTarget } from "./_shard_option.ts";
+import { inShard, resolveShard } from "../shard.ts";
 
 /** Adds the stage commands to `program`. */
 export function registerStageCommands(
@@ -32,20 +34,27 @@ export function registerStageCommands(
       parseInteger("--slides", { min: 1 }),
     )
     .option("--force", "rewrite even when a matching cohort exists")
+    .option(
+      "--shard <i/n|none>",
+      "write only shard i of n of the slides (with the whole labels.csv); the shard that completes the set writes cohort.json. Default: the job array's task (as for tile)",
+    )
     .action(async (o) => {
       const ctx = await commandContext(globals());
       const { synthCommand } = await import("../../data/synthetic/cohort.ts");
+      const shard = resolveShard(o.shard);
       await synthCommand({
         out: o.out,
         seed: ctx.config.seed,
         ...(o.slides !== undefined ? { slides: o.slides } : {}),
         ...(o.force ? { force: true } : {}),
+        ...(shard ? { shard } : {}),
         log: (line) => ctx.info(line),
       });
     });
   showDefaultsWhenRun(program, synth, async () => ({
     slides: (await import("../../data/synthetic/cohort.ts"))
       .DEFAULT_COHORT_SLIDES,
+    shard: described(SHARD_DEFAULT),
   }));
 
   registerTile(program, globals);
@@ -73,8 +82,10 @@ export function registerStageCommands(
       parseInteger("--input-size", { min: 1 }),
     )
     .option("--name <name>", "name to store an ONNX encoder's embeddings under")
+    .option("--shard <i/n|none>", SHARD_HELP)
     .action(async (o) => {
       const ctx = await commandContext(globals());
+      const target = shardTarget(ctx, o.shard);
       const e = ctx.config.embed;
       const threads = o.threads ?? e.threads;
       const inputSize = o.inputSize ?? e.inputSize;
@@ -90,15 +101,28 @@ export function registerStageCommands(
         inputSize,
         ...(o.name !== undefined ? { name: o.name } : {}),
       });
-      const store = await ctx.openStore();
+      const store = await ctx.openStore(target.db);
       try {
+        if (target.shard) {
+          // A cohort tiled in one process, embedded in shards: the shard's
+          // slides and tiles come from the main store first.
+          const { seedShardStore } = await import("../../data/merge_stores.ts");
+          const copied = await seedShardStore(
+            store,
+            ctx.db,
+            (id: string) => inShard([id], target.shard, (x) => x).length === 1,
+          );
+          if (copied > 0) {
+            ctx.info(`copied ${copied} tiled slides from ${ctx.db}`);
+          }
+        }
         const tiled = await store.query(
           `SELECT id, path, EXISTS (SELECT 1 FROM embeddings e
              WHERE e.slide = s.id AND e.encoder = ?) AS done
            FROM slides s WHERE status = 'tiled' ORDER BY id`,
           [encoder.name],
         );
-        if (tiled.length === 0) {
+        if (tiled.length === 0 && !target.shard) {
           throw new Error(
             `No tiled slides in ${ctx.db}: run \`asmil tile\` first`,
           );
@@ -152,6 +176,7 @@ export function registerStageCommands(
     threads: e.threads,
     inputSize: e.inputSize,
     name: described("the model file's stem"),
+    shard: described(SHARD_DEFAULT),
   });
 
   const importer = program
@@ -173,15 +198,18 @@ export function registerStageCommands(
       parseInteger("--patch-size", { min: 1 }),
     )
     .option("--overwrite", "re-import slides already in the store")
+    .option("--shard <i/n|none>", SHARD_HELP)
     .action(async (files, o) => {
       const ctx = await commandContext(globals());
+      const target = shardTarget(ctx, o.shard);
       const { importFeatures } = await import(
         "../../stages/embed/import_features.ts"
       );
-      const store = await ctx.openStore();
+      const store = await ctx.openStore(target.db);
       try {
         const s = await importFeatures({
           files,
+          ...(target.shard ? { shard: target.shard } : {}),
           format: o.format,
           store,
           ...(o.labels ?? ctx.config.labels
@@ -202,6 +230,7 @@ export function registerStageCommands(
     labels: described("none: labels in the files, if any"),
     encoder: described("the TRIDENT folder's encoder, else the format"),
     patchSize: described("the file's, else 256"),
+    shard: described(SHARD_DEFAULT),
   });
 
   const exporter = program

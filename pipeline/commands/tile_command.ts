@@ -14,6 +14,8 @@ import {
 } from "../cli_args.ts";
 import { CONFIG_DEFAULTS, DEFAULT_TILE_MPP, qcFolder } from "../config.ts";
 import type { SlideRef } from "../types.ts";
+import { inShard } from "../shard.ts";
+import { SHARD_DEFAULT, SHARD_HELP, shardTarget } from "./_shard_option.ts";
 
 /** Adds `tile` to `program`. */
 export function registerTile(
@@ -81,18 +83,24 @@ export function registerTile(
         "slides already tiled with the same parameters",
       ).choices(["skip", "reuse", "redo"] as const).default("skip" as const),
     )
+    .option("--shard <i/n|none>", SHARD_HELP)
     .action(async (o) => {
       const ctx = await commandContext(globals());
       const t = ctx.config.tile;
+      const target = shardTarget(ctx, o.shard);
       const { tileSlides } = await import("../../stages/tile/tile_slides.ts");
       const { listSlides } = await import("../../stages/tile/slide_list.ts");
-      const slides = await withLabels(
-        await listSlides(o.slides),
-        o.labels ?? ctx.config.labels,
+      const slides = inShard(
+        await withLabels(
+          await listSlides(o.slides),
+          o.labels ?? ctx.config.labels,
+        ),
+        target.shard,
+        (s) => s.id,
       );
       const qcDir = qcFolder(o.qc ?? t.qc, ctx.db);
       const magnification = o.magnification ?? t.magnification;
-      const store = await ctx.openStore();
+      const store = await ctx.openStore(target.db);
       const progress = ctx.progress("tile", {
         total: slides.length,
         unit: "slides",
@@ -155,6 +163,7 @@ export function registerTile(
     slideMpp: described("read from the slide file"),
     mppCsv: described("none"),
     qc: described("<store folder>/qc; none with --db :memory:"),
+    shard: described(SHARD_DEFAULT),
   });
 }
 

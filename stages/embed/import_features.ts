@@ -29,6 +29,7 @@ import {
 } from "./h5_file.ts";
 import { type LabelRow, readLabelRows } from "../bag/labels.ts";
 import { claimEncoderName, IMPORTED_FINGERPRINT } from "./encoder_registry.ts";
+import { inShard, type Shard } from "../../pipeline/shard.ts";
 
 /** Feature file layouts {@linkcode importFeatures} reads. */
 export type FeatureFormat = "clam" | "trident" | "acmil";
@@ -47,6 +48,8 @@ export interface ImportFeaturesOptions {
   patchSize?: number;
   /** Re-import slides already in the store under this encoder. */
   overwrite?: boolean;
+  /** Import only the slides of this shard (pipeline/shard.ts). */
+  shard?: Shard;
 }
 
 /** What {@linkcode importFeatures} did. */
@@ -99,9 +102,21 @@ export async function importFeatures(
   const labels = options.labels
     ? await readLabelRows(options.labels)
     : undefined;
+  const { shard } = options;
+  // A per-slide file is named by its slide: other shards' files stay shut.
+  const mine = format === "acmil" ? files : inShard(files, shard, stem);
   const plans: SlidePlan[] = [];
-  for (const file of files) {
-    plans.push(...await planFile(file, format, options.patchSize ?? 256));
+  for (const file of mine) {
+    plans.push(
+      ...inShard(
+        await planFile(file, format, options.patchSize ?? 256),
+        shard,
+        (p) => p.id,
+      ),
+    );
+  }
+  if (plans.length === 0 && shard) {
+    return { encoder, dim: 0, imported: [], skipped: [], tiles: 0 };
   }
   const known = new Set(
     (await store.query("SELECT id FROM slides")).map((r) => String(r.id)),
@@ -162,7 +177,7 @@ export async function importFeatures(
   const scratch = new Float32Array(
     plans.reduce((m, p) => done.has(p.id) ? m : Math.max(m, p.n * p.dim), 0),
   );
-  for (const file of files) {
+  for (const file of mine) {
     const todo = plans.filter((p) => p.file === file && !done.has(p.id));
     summary.skipped.push(
       ...plans.filter((p) => p.file === file && done.has(p.id)).map((p) =>
