@@ -15,6 +15,11 @@ import {
   type DuckDBValue,
 } from "@duckdb/node-api";
 import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
+import {
+  CATALOG_SQL,
+  catalogFromRows,
+  detectSchemaVersion,
+} from "./schema_state.ts";
 import { MACROS_SQL } from "./macros.ts";
 import { STABILITY_SQL } from "./stability_sql.ts";
 import { StoreWriter } from "./store_writer.ts";
@@ -77,6 +82,8 @@ export class Store {
   readonly #instance: DuckDBInstance;
   readonly #connection: DuckDBConnection;
   readonly #writer: StoreWriter;
+  /** What opening the store found and repaired, for a person to read. */
+  readonly notes: string[] = [];
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -142,14 +149,42 @@ export class Store {
     return id === undefined || id === null ? undefined : String(id);
   }
 
+  /**
+   * The version the catalog shows; throws for a store caught between two
+   * versions (see data/schema_state.ts), saying what it has and lacks.
+   */
+  async #detectedVersion(recorded: number): Promise<number> {
+    const state = detectSchemaVersion(
+      catalogFromRows(await this.query(CATALOG_SQL)),
+    );
+    if ("version" in state) return state.version;
+    throw new Error(
+      `Run store "${this.path}" is damaged or half-migrated, so it is not opened: ${state.partial} (its meta table says schema version ${recorded}). Restore the store from a copy, or rebuild it in a new --db; asmil will not guess the missing data`,
+    );
+  }
+
   async #migrate(): Promise<void> {
     await this.#connection.run(
       "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
     );
-    const current = await this.schemaVersion();
-    if (current > SCHEMA_VERSION) {
+    const recorded = await this.schemaVersion();
+    if (recorded > SCHEMA_VERSION) {
       throw new Error(
-        `Run store "${this.path}" is at schema version ${current}, newer than this program's ${SCHEMA_VERSION}: upgrade asmil to open it`,
+        `Run store "${this.path}" is at schema version ${recorded}, newer than this program's ${SCHEMA_VERSION}: upgrade asmil to open it`,
+      );
+    }
+    // The catalog, not the recorded number, says which migrations have run:
+    // running one again would fail on tables it already made.
+    const current = await this.#detectedVersion(recorded);
+    if (current !== recorded) {
+      await this.#connection.run(
+        "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+        [String(current)],
+      );
+      this.notes.push(
+        `run store "${this.path}": its meta table said schema version ${
+          recorded === 0 ? "none" : recorded
+        } but its tables are at version ${current}; the recorded version is repaired`,
       );
     }
     for (const migration of MIGRATIONS) {
@@ -169,7 +204,12 @@ export class Store {
   }
 
   async #checkVersion(): Promise<void> {
-    const current = await this.schemaVersion();
+    const recorded = await this.schemaVersion();
+    // A lost or edited meta row is repaired by the next writing open; the
+    // tables are what a reader needs.
+    const current = recorded === SCHEMA_VERSION
+      ? recorded
+      : await this.#detectedVersion(recorded);
     if (current !== SCHEMA_VERSION) {
       throw new Error(
         `Run store "${this.path}" is at schema version ${current}, expected ${SCHEMA_VERSION}: open it once for writing to migrate it`,
