@@ -93,6 +93,13 @@ export interface MilModel {
    */
   afterStep?(): void;
   /**
+   * Called by the trainer before each epoch's first step with the 0-based
+   * epoch and the run's epochs, also when a run resumes (e.g. the anchor's
+   * warm-up and momentum ramp); its effect must depend only on the epoch
+   * and the restored state, so a resumed run matches an uninterrupted one.
+   */
+  startEpoch?(epoch: number, epochs: number): void;
+  /**
    * For models trained with several optimisers (DTFD-MIL's two tiers): each
    * group gets its own AdamW and its own gradient clipping, with gradients
    * of the loss part it names (`total` when absent). Absent: one group of

@@ -14,6 +14,7 @@ import {
   classificationMetrics,
   type MetricsWithCi,
 } from "./metrics.ts";
+import { selectionScore as modelSelectionScore } from "./model_selection.ts";
 
 /** Which epoch to report: a number, the last one, or the best by AUC on a split. */
 export type EpochChoice = number | "last" | "best";
@@ -80,18 +81,35 @@ export async function epochMetrics(
 }
 
 /**
- * The trainer's model-selection score of an epoch: AUC + macro-F1 on the
- * selection split, a NaN part counting 0.
+ * The trainer's model-selection score of an epoch: AUC + macro-F1 (or
+ * micro-F1 for a run trained with that rule) on the selection split, a NaN
+ * part counting 0 (model_selection.ts).
  */
-export function selectionScore(m: ClassificationMetrics): number {
-  return (Number.isNaN(m.auc) ? 0 : m.auc) +
-    (Number.isNaN(m.macroF1) ? 0 : m.macroF1);
+export function selectionScore(
+  m: ClassificationMetrics,
+  rule: "macro-f1" | "micro-f1" = "macro-f1",
+): number {
+  return modelSelectionScore(m, rule);
+}
+
+/** The F1 the trainer selected `run` by: its recorded `selection`, else macro-F1. */
+async function recordedSelection(
+  store: Store,
+  run: string,
+): Promise<"macro-f1" | "micro-f1"> {
+  const [row] = await store.query<{ selection: string | null }>(
+    "SELECT json_extract_string(config, '$.selection') AS selection FROM runs WHERE id = $run",
+    { run },
+  );
+  return row?.selection === "micro-f1" ? "micro-f1" : "macro-f1";
 }
 
 /**
  * Resolves an {@link EpochChoice}: `"last"` is the last epoch with
  * predictions; `"best"` the earliest epoch with the highest
- * {@link selectionScore} on `selectSplit` (default `"val"`), the epoch whose
+ * {@link selectionScore} (with the rule the trainer recorded in the run's
+ * config as `selection`, macro-F1 when absent) on `selectSplit` (default
+ * `"val"`), the epoch whose
  * weights the trainer keeps as `best.weights` — or the last epoch when that
  * split has no predictions, as in the trainer.
  */
@@ -124,8 +142,11 @@ export async function chooseEpoch(
     m.split === selectSplit
   );
   if (choice === "last" || curve.length === 0) return epochs.at(-1)!;
+  const rule = await recordedSelection(store, run);
   return curve.reduce((best, m) =>
-    selectionScore(m.metrics) > selectionScore(best.metrics) ? m : best
+    selectionScore(m.metrics, rule) > selectionScore(best.metrics, rule)
+      ? m
+      : best
   ).epoch;
 }
 

@@ -3,6 +3,14 @@
  * variables, with global-norm gradient clipping and a state that can be saved
  * and restored for resumable training.
  *
+ * A variable that got no gradient in a step (no path from the loss to it,
+ * e.g. a CLAM instance classifier of a class absent from the bag) is left
+ * alone, as PyTorch does for a parameter whose `.grad` is `None`: no decay,
+ * no moment update, and its own step count (for the bias correction) does
+ * not advance. `decayWithoutGradient: true` restores this project's earlier
+ * rule: such a variable is still decayed, and every variable's bias
+ * correction uses the optimiser's step count.
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -19,25 +27,38 @@ export interface AdamWOptions {
   beta1?: number;
   beta2?: number;
   epsilon?: number;
+  /**
+   * Also decay a variable that got no gradient in a step (and correct every
+   * variable's bias with the optimiser's step count); default false, as
+   * PyTorch: skip it.
+   */
+  decayWithoutGradient?: boolean;
 }
 
 /** Saved optimiser state. */
 export interface AdamWState {
+  /** Updates applied. */
   step: number;
-  moments: { name: string; m: Float32Array; v: Float32Array }[];
+  /**
+   * Per variable: moments and `step`, the updates in which it had a
+   * gradient (absent in states saved before per-variable counts: the
+   * optimiser's `step` is used).
+   */
+  moments: { name: string; m: Float32Array; v: Float32Array; step?: number }[];
 }
 
 /**
  * Decoupled-weight-decay Adam.
  *
- * Per step t with gradient g: θ ← θ(1 − lr·wd); m ← β₁m + (1−β₁)g;
- * v ← β₂v + (1−β₂)g²; θ ← θ − lr·m̂/(√v̂ + ε) with m̂ = m/(1−β₁ᵗ),
- * v̂ = v/(1−β₂ᵗ).
+ * Per step of a variable with gradient g, t its own step count:
+ * θ ← θ(1 − lr·wd); m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
+ * θ ← θ − lr·m̂/(√v̂ + ε) with m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ). Without a
+ * gradient: unchanged (or, with `decayWithoutGradient`, θ ← θ(1 − lr·wd)
+ * and t the optimiser's step count for every variable).
  *
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
-import { liveValues } from "../../models/backend/live_values.ts";
  * import { AdamW } from "./adamw.ts";
  * const w = tf.variable(tf.scalar(1), true, "w");
  * const opt = new AdamW([w]);
@@ -54,7 +75,10 @@ export class AdamW {
   readonly #beta1: number;
   readonly #beta2: number;
   readonly #epsilon: number;
+  readonly #decayWithoutGradient: boolean;
   #step = 0;
+  /** Per variable: the updates in which it had a gradient. */
+  #steps: number[];
 
   /** Optimises `variables` (each must have a unique name). */
   constructor(variables: tf.Variable[], options: AdamWOptions = {}) {
@@ -74,6 +98,8 @@ export class AdamW {
     this.#beta1 = options.beta1 ?? 0.9;
     this.#beta2 = options.beta2 ?? 0.999;
     this.#epsilon = options.epsilon ?? 1e-8;
+    this.#decayWithoutGradient = options.decayWithoutGradient ?? false;
+    this.#steps = variables.map(() => 0);
   }
 
   /** Steps taken so far. */
@@ -83,19 +109,28 @@ export class AdamW {
 
   /**
    * Applies one update with learning rate `lr`. `grads` maps variable names
-   * to gradients; a variable without one is only decayed.
+   * to gradients; a variable without one is skipped (or only decayed, with
+   * `decayWithoutGradient`).
    */
   update(grads: tf.NamedTensorMap, lr: number): void {
     this.#step++;
-    const t = this.#step;
-    const c1 = 1 - this.#beta1 ** t;
-    const c2 = 1 - this.#beta2 ** t;
-    const rest = this.#updateInPlace(grads, lr, c1, c2);
+    const active: number[] = [];
+    const corrections = new Map<number, [number, number]>();
+    this.#variables.forEach((variable, i) => {
+      const hasGradient = grads[variable.name] !== undefined;
+      if (hasGradient) this.#steps[i]!++;
+      if (!hasGradient && !this.#decayWithoutGradient) return;
+      const t = this.#decayWithoutGradient ? this.#step : this.#steps[i]!;
+      corrections.set(i, [1 - this.#beta1 ** t, 1 - this.#beta2 ** t]);
+      active.push(i);
+    });
+    const rest = this.#updateInPlace(active, grads, lr, corrections);
     if (rest.length === 0) return;
     tf.tidy(() => {
       for (const i of rest) {
         const variable = this.#variables[i] as tf.Variable;
         const m = this.#m[i] as tf.Variable, v = this.#v[i] as tf.Variable;
+        const [c1, c2] = corrections.get(i)!;
         let theta: tf.Tensor = variable;
         if (this.#weightDecay > 0) {
           theta = theta.mul(1 - lr * this.#weightDecay);
@@ -113,26 +148,26 @@ export class AdamW {
   }
 
   /**
-   * The update as one pass over the variables' storage (≈4× faster than
-   * the op-by-op path on wasm): moments in place, weights into fresh
-   * storage (see `replaceValues`); returns the indices of variables whose
-   * storage is not reachable, for the op-by-op path.
+   * The update of the `active` variables as one pass over their storage
+   * (≈4× faster than the op-by-op path on wasm): moments in place, weights
+   * into fresh storage (see `replaceValues`); returns the indices of
+   * variables whose storage is not reachable, for the op-by-op path.
    */
   #updateInPlace(
+    active: readonly number[],
     grads: tf.NamedTensorMap,
     lr: number,
-    c1: number,
-    c2: number,
+    corrections: ReadonlyMap<number, [number, number]>,
   ): number[] {
     const b1 = this.#beta1, b2 = this.#beta2, eps = this.#epsilon;
-    const decay = 1 - lr * this.#weightDecay, a = lr / c1, ic2 = 1 / c2;
+    const decay = 1 - lr * this.#weightDecay;
     const moments: number[] = [];
-    const reachable = this.#variables.filter((_, i) => {
+    const reachable = active.filter((i) => {
       const ok = liveValues(this.#m[i] as tf.Variable) !== undefined &&
         liveValues(this.#v[i] as tf.Variable) !== undefined;
       if (ok) moments.push(i);
       return ok;
-    });
+    }).map((i) => this.#variables[i] as tf.Variable);
     const unreached = replaceValues(reachable, (k, theta, current) => {
       const i = moments[k]!;
       const variable = this.#variables[i] as tf.Variable;
@@ -141,6 +176,8 @@ export class AdamW {
         for (let j = 0; j < theta.length; j++) theta[j] = current[j]! * decay;
         return;
       }
+      const [c1, c2] = corrections.get(i)!;
+      const a = lr / c1, ic2 = 1 / c2;
       // Views only now, after replaceValues allocated (the heap may grow).
       const gv = readValues(g);
       const m = liveValues(this.#m[i] as tf.Variable)!;
@@ -156,7 +193,7 @@ export class AdamW {
     });
     const done = new Set(moments);
     for (const k of unreached) done.delete(moments[k]!);
-    return this.#variables.flatMap((_, i) => done.has(i) ? [] : [i]);
+    return active.filter((i) => !done.has(i));
   }
 
   /** The optimiser state, copied out of tensors. */
@@ -167,6 +204,7 @@ export class AdamW {
         name: v.name,
         m: (this.#m[i] as tf.Variable).dataSync() as Float32Array,
         v: (this.#v[i] as tf.Variable).dataSync() as Float32Array,
+        step: this.#steps[i]!,
       })),
     };
   }
@@ -190,6 +228,7 @@ export class AdamW {
         (this.#m[i] as tf.Variable).assign(tf.tensor(saved.m, variable.shape));
         (this.#v[i] as tf.Variable).assign(tf.tensor(saved.v, variable.shape));
       });
+      this.#steps[i] = saved.step ?? state.step;
     });
     this.#step = state.step;
   }

@@ -107,3 +107,109 @@ Deno.test("AdamW's in-place and op-by-op paths agree", () => {
     assert.ok(Math.abs(x - ops[i]!) < 1e-6, `${x} vs ${ops[i]}`)
   );
 });
+
+/** One AdamW step on one value by the formula: [θ, m, v] after step t. */
+function adamwStep(
+  theta: number,
+  m: number,
+  v: number,
+  g: number,
+  t: number,
+  lr: number,
+  wd: number,
+): [number, number, number] {
+  const b1 = 0.9, b2 = 0.999, eps = 1e-8;
+  const m1 = b1 * m + (1 - b1) * g, v1 = b2 * v + (1 - b2) * g * g;
+  const mHat = m1 / (1 - b1 ** t), vHat = v1 / (1 - b2 ** t);
+  return [theta * (1 - lr * wd) - lr * mHat / (Math.sqrt(vHat) + eps), m1, v1];
+}
+
+Deno.test("AdamW leaves a variable without a gradient alone and counts its steps apart, as PyTorch", () => {
+  const a = tf.variable(tf.scalar(1), true, "adamw_skip_a");
+  const b = tf.variable(tf.scalar(2), true, "adamw_skip_b");
+  const opt = new AdamW([a, b], { weightDecay: 0.1 });
+  const lr = 0.01, wd = 0.1;
+  // Step 1: only a has a gradient (2a); b is untouched, not even decayed.
+  let { grads } = tf.variableGrads(() => a.square() as tf.Scalar, [a]);
+  opt.update(grads, lr);
+  tf.dispose(grads);
+  let [ea, ma, va] = adamwStep(1, 0, 0, 2, 1, lr, wd);
+  assert.ok(Math.abs(a.dataSync()[0]! - ea) < 1e-6);
+  assert.equal(b.dataSync()[0], 2);
+  // Step 2: both; b's bias correction is its first (t = 1), a's its second.
+  ({ grads } = tf.variableGrads(
+    () => a.square().add(b.square()) as tf.Scalar,
+    [a, b],
+  ));
+  opt.update(grads, lr);
+  tf.dispose(grads);
+  [ea, ma, va] = adamwStep(ea, ma, va, 2 * ea, 2, lr, wd);
+  const [eb] = adamwStep(2, 0, 0, 4, 1, lr, wd);
+  assert.ok(
+    Math.abs(a.dataSync()[0]! - ea) < 1e-6,
+    `${a.dataSync()[0]} vs ${ea}`,
+  );
+  assert.ok(
+    Math.abs(b.dataSync()[0]! - eb) < 1e-6,
+    `${b.dataSync()[0]} vs ${eb}`,
+  );
+  assert.deepEqual(opt.getState().moments.map((s) => s.step), [2, 1]);
+  assert.equal(opt.steps, 2);
+  tf.dispose([a, b]);
+  opt.dispose();
+});
+
+Deno.test("AdamW with decayWithoutGradient decays a variable without a gradient and corrects bias by the optimiser's steps", () => {
+  const a = tf.variable(tf.scalar(1), true, "adamw_decay_a");
+  const b = tf.variable(tf.scalar(2), true, "adamw_decay_b");
+  const opt = new AdamW([a, b], {
+    weightDecay: 0.1,
+    decayWithoutGradient: true,
+  });
+  const lr = 0.01, wd = 0.1;
+  let { grads } = tf.variableGrads(() => a.square() as tf.Scalar, [a]);
+  opt.update(grads, lr);
+  tf.dispose(grads);
+  assert.ok(Math.abs(b.dataSync()[0]! - 2 * (1 - lr * wd)) < 1e-7);
+  ({ grads } = tf.variableGrads(() => b.square() as tf.Scalar, [b]));
+  opt.update(grads, lr);
+  tf.dispose(grads);
+  const b1 = 2 * (1 - lr * wd);
+  // b's first moment update, bias-corrected with t = 2.
+  const [eb] = adamwStep(b1, 0, 0, 2 * b1, 2, lr, wd);
+  assert.ok(
+    Math.abs(b.dataSync()[0]! - eb) < 1e-6,
+    `${b.dataSync()[0]} vs ${eb}`,
+  );
+  tf.dispose([a, b]);
+  opt.dispose();
+});
+
+Deno.test("AdamW per-variable step counts survive a state round-trip", () => {
+  const run = (split: boolean) => {
+    const a = tf.variable(tf.scalar(0.5), true, `adamw_rt_a_${split}`);
+    const b = tf.variable(tf.scalar(1.5), true, `adamw_rt_b_${split}`);
+    let opt = new AdamW([a, b]);
+    for (let t = 0; t < 4; t++) {
+      if (split && t === 2) {
+        const state = opt.getState();
+        opt.dispose();
+        opt = new AdamW([a, b]);
+        opt.setState(state);
+      }
+      // b gets a gradient only on odd steps.
+      const vars = t % 2 === 1 ? [a, b] : [a];
+      const { grads } = tf.variableGrads(
+        () => tf.addN(vars.map((v) => v.square())) as tf.Scalar,
+        vars,
+      );
+      opt.update(grads, 0.1);
+      tf.dispose(grads);
+    }
+    const out = [a.dataSync()[0], b.dataSync()[0]];
+    tf.dispose([a, b]);
+    opt.dispose();
+    return out;
+  };
+  assert.deepEqual(run(true), run(false));
+});

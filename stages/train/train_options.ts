@@ -4,6 +4,8 @@
  * @module
  */
 import type { Store } from "../../data/store.ts";
+import type { SelectionRule } from "../evaluate/model_selection.ts";
+import type { ClipScope } from "./reference_clip.ts";
 
 /** How to train. */
 export interface TrainOptions {
@@ -17,6 +19,24 @@ export interface TrainOptions {
   weightDecay?: number;
   /** Gradient global-norm clip; default 5, `null` for none. */
   clipNorm?: number | null;
+  /**
+   * Which models `clipNorm` applies to: `"reference"` (default) those whose
+   * released script clips (asmil, dtfd_*; not acmil, abmil, clam, transmil,
+   * dsmil), `"all"` every model (reference_clip.ts).
+   */
+  clipScope?: ClipScope;
+  /**
+   * The best epoch's score on validation: AUC + macro-F1 (`"macro-f1"`,
+   * default), AUC + micro-F1 = accuracy (`"micro-f1"`, the released ASMIL
+   * script's), or per model as the released scripts (`"reference"`); see
+   * model_selection.ts.
+   */
+  selection?: SelectionRule;
+  /**
+   * AdamW also decays variables that got no gradient in a step; default
+   * false (skipped, as PyTorch).
+   */
+  decayWithoutGradient?: boolean;
   /** Seed for shuffling and training-mode sampling; default 0. */
   seed?: number;
   /** Cross-validation fold, recorded with the run. */
@@ -56,6 +76,9 @@ export const TRAIN_DEFAULTS = {
   lr: 1e-4,
   weightDecay: 1e-5,
   clipNorm: 5 as number | null,
+  clipScope: "reference" as ClipScope,
+  selection: "macro-f1" as SelectionRule,
+  decayWithoutGradient: false,
   seed: 0,
   fold: null as number | null,
   recordTrainAttention: false,

@@ -15,6 +15,8 @@ export interface StepOptions {
   weightDecay: number;
   /** Global-norm clip per group; `null` for none. */
   clipNorm: number | null;
+  /** AdamW: also decay variables without a gradient (default false: skip them, as PyTorch). */
+  decayWithoutGradient?: boolean;
 }
 
 /** Loss values of one step. */
@@ -47,6 +49,7 @@ export class StepRunner {
       group,
       optimizer: new AdamW(group.variables, {
         weightDecay: options.weightDecay,
+        decayWithoutGradient: options.decayWithoutGradient ?? false,
       }),
     }));
   }
