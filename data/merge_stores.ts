@@ -115,7 +115,10 @@ export async function mergeStores(
     });
     return { shards: merged, seconds: (performance.now() - started) / 1000 };
   } finally {
-    for (const src of attached) await target.exec(`DETACH ${src}`);
+    // A rolled-back transaction takes its ATTACH statements with it.
+    for (const src of attached) {
+      await target.exec(`DETACH DATABASE IF EXISTS ${src}`);
+    }
   }
 }
 

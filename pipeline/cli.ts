@@ -29,6 +29,7 @@ import { registerStageCommands } from "./commands/stage_commands.ts";
 import { registerSynthFeatures } from "./commands/synth_features_command.ts";
 import { registerEvaluate } from "./commands/evaluate_command.ts";
 import { registerExperiment } from "./commands/experiment_command.ts";
+import { registerMerge } from "./commands/merge_command.ts";
 
 /** Builds the command tree (exported for tests and embedding). */
 export function buildCli() {
@@ -88,6 +89,7 @@ export function buildCli() {
 
   registerPipeline(program, globals);
   registerStageCommands(program, globals);
+  registerMerge(program, globals);
   registerSynthFeatures(program, globals);
   registerEvaluate(program, globals);
   registerExperiment(program, globals);
