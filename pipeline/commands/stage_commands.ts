@@ -219,9 +219,17 @@ export function registerStageCommands(
           ...(o.patchSize !== undefined ? { patchSize: o.patchSize } : {}),
           ...(o.overwrite ? { overwrite: true } : {}),
         });
+        for (const f of s.failed) ctx.info(`import-features: ${f.error}`);
         console.log(
-          `imported ${s.imported.length} slides (${s.tiles} tiles, ${s.dim}-d) as encoder "${s.encoder}"; ${s.skipped.length} already present`,
+          `imported ${s.imported.length} slides (${s.tiles} tiles, ${s.dim}-d) as encoder "${s.encoder}"; ${s.skipped.length} already present, ${s.failed.length} failed`,
         );
+        if (s.failed.length > 0) {
+          throw new Error(
+            `${s.failed.length} slide(s) not imported (recorded in failures): ${
+              s.failed.map((f) => f.slide).join(", ")
+            }`,
+          );
+        }
       } finally {
         store.close();
       }

@@ -58,6 +58,11 @@ export interface ImportSummary {
   dim: number;
   imported: string[];
   skipped: string[];
+  /**
+   * Slides not imported, with why (a dataset with no rows or no columns);
+   * each is also recorded in `failures` (stage `import`).
+   */
+  failed: { slide: string; error: string }[];
   tiles: number;
 }
 
@@ -116,8 +121,17 @@ export async function importFeatures(
     );
   }
   if (plans.length === 0 && shard) {
-    return { encoder, dim: 0, imported: [], skipped: [], tiles: 0 };
+    return { encoder, dim: 0, imported: [], skipped: [], failed: [], tiles: 0 };
   }
+  // A slide with no tiles (or no features) cannot make a bag: it is
+  // recorded as failed, like a slide without tissue, and the rest go on.
+  const failed = plans.filter((p) => p.n === 0 || p.dim === 0).map((p) => ({
+    slide: p.id,
+    error:
+      `${p.file}: slide ${p.id} has no tiles: "${p.features}" is [${p.n}, ${p.dim}], expected at least one row of at least one feature`,
+  }));
+  const empty = new Set(failed.map((f) => f.slide));
+  const usable = plans.filter((p) => !empty.has(p.id));
   const known = new Set(
     (await store.query("SELECT id FROM slides")).map((r) => String(r.id)),
   );
@@ -125,12 +139,14 @@ export async function importFeatures(
     "SELECT len(features) AS d FROM embeddings WHERE encoder = ? LIMIT 1",
     [encoder],
   );
-  const dim = stored.length ? Number(stored[0]!.d) : plans[0]!.dim;
+  const dim = stored.length
+    ? Number(stored[0]!.d)
+    : (usable[0] ?? plans[0]!).dim;
   const dimSource = stored.length
     ? `the store's ${encoder} embeddings`
-    : `${plans[0]!.file}`;
+    : `${(usable[0] ?? plans[0]!).file}`;
   const seen = new Map<string, string>();
-  for (const p of plans) {
+  for (const p of usable) {
     const where = `${p.file}: slide ${p.id}`;
     if (p.dim !== dim) {
       throw new RangeError(
@@ -152,6 +168,10 @@ export async function importFeatures(
       );
     }
   }
+  for (const f of failed) await store.recordFailure("import", f.slide, f.error);
+  if (usable.length === 0) {
+    return { encoder, dim, imported: [], skipped: [], failed, tiles: 0 };
+  }
   await claimEncoderName(store, {
     name: encoder,
     fingerprint: IMPORTED_FINGERPRINT,
@@ -170,17 +190,18 @@ export async function importFeatures(
     dim,
     imported: [],
     skipped: [],
+    failed,
     tiles: 0,
   };
   // One buffer for every slide's features: reused, so memory stays at the
   // largest slide (and no fresh pages to fault in per slide).
   const scratch = new Float32Array(
-    plans.reduce((m, p) => done.has(p.id) ? m : Math.max(m, p.n * p.dim), 0),
+    usable.reduce((m, p) => done.has(p.id) ? m : Math.max(m, p.n * p.dim), 0),
   );
   for (const file of mine) {
-    const todo = plans.filter((p) => p.file === file && !done.has(p.id));
+    const todo = usable.filter((p) => p.file === file && !done.has(p.id));
     summary.skipped.push(
-      ...plans.filter((p) => p.file === file && done.has(p.id)).map((p) =>
+      ...usable.filter((p) => p.file === file && done.has(p.id)).map((p) =>
         p.id
       ),
     );

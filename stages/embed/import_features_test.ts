@@ -68,6 +68,7 @@ Deno.test("importFeatures() round-trips CLAM files written with h5wasm, with lab
       dim: 5,
       imported: ["case_a", "case_b"],
       skipped: [],
+      failed: [],
       tiles: 5,
     });
     assert.deepEqual(await storedFeatures(store, "case_a", "clam"), a);
