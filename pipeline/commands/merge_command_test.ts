@@ -4,6 +4,7 @@ import { writeSyntheticCohort } from "../../data/synthetic/cohort.ts";
 import { storeContents } from "../../testing/store_contents.ts";
 import { shardOf } from "../shard.ts";
 import { asmil } from "./_asmil_process.ts";
+import { writeAcmilFile } from "../../testing/h5_fixtures.ts";
 
 const quiet = { sanitizeResources: false, sanitizeOps: false };
 
@@ -130,6 +131,58 @@ Deno.test({
         [...new Set(c.embeddings.map((e) => e.split(" ")[0]))],
         mine,
       );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "import-features in 2 shards, merged, equals one import of the same file",
+  ...quiet,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const file = join(dir, "cohort.h5");
+      const ids = await writeAcmilFile(file, {
+        slides: 6,
+        tiles: 5,
+        dim: 8,
+        float16: false,
+      });
+      const main = join(dir, "feats.duckdb");
+      const imported: string[] = [];
+      for (const shard of ["0/2", "1/2"]) {
+        const out = await run([
+          "--db",
+          main,
+          "import-features",
+          file,
+          "--format",
+          "acmil",
+          "--shard",
+          shard,
+        ]);
+        imported.push(out);
+      }
+      const sizes = [0, 1].map((i) =>
+        ids.filter((id) => shardOf(id, 2) === i).length
+      );
+      assert.match(imported[0]!, new RegExp(`imported ${sizes[0]} slides`));
+      assert.match(imported[1]!, new RegExp(`imported ${sizes[1]} slides`));
+      await run([
+        "--db",
+        main,
+        "merge",
+        "--from-glob",
+        join(dir, "feats.shard-*-of-2.duckdb"),
+      ]);
+      const single = join(dir, "single.duckdb");
+      await run(["--db", single, "import-features", file, "--format", "acmil"]);
+      const want = await storeContents(single);
+      assert.equal(want.embeddings.length, 30);
+      assert.deepEqual(await storeContents(main), want);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
