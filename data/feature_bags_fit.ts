@@ -1,7 +1,8 @@
 /**
  * A minimal training loop over feature bags for tests and quick
  * experiments (the real trainer lives in stages/train/): Adam, one bag per
- * step, shuffled each epoch from a seed, `model.afterStep()` after each step,
+ * step, shuffled each epoch from a seed, `model.startEpoch()` before each
+ * epoch, `model.afterStep()` after each step,
  * then validation AUC. Binary labels.
  *
  * @module
@@ -87,6 +88,7 @@ export function fitOnBags(
   const variables = model.trainableVariables();
   const epochLosses: number[] = [];
   for (let epoch = 0; epoch < options.epochs; epoch++) {
+    model.startEpoch?.(epoch, options.epochs); // e.g. the anchor's warm-up
     let sum = 0;
     for (const bag of rng.shuffle([...train])) {
       const x = tf.tensor2d(bag.features, [bag.n, bag.dim]);

@@ -5,7 +5,12 @@
  * is pulled toward it by `parts.anchor` (notes/method.md). The anchor is not
  * optimised: after each optimiser step the trainer calls `afterStep()`
  * (= `updateAnchor()`), which applies `θ_a ← m·θ_a + (1−m)·θ_o` for the
- * `"ema"` update and nothing for `"frozen"`.
+ * `"ema"` update and nothing for `"frozen"`. The trainer also calls
+ * `startEpoch(epoch)`, which drives the variants' schedule: no anchor term
+ * nor update during a warm-up (then, with `"copy"` init, a fresh copy of
+ * the online weights), and the EMA momentum ramp (anchor_schedule.ts).
+ * The loss variants live in anchor_loss.ts, the options in
+ * anchor_options.ts.
  *
  * Build one with `createAnchored()` / `buildModel()` (anchor_factory.ts).
  *
@@ -21,32 +26,19 @@ import type {
   OptimisationGroup,
 } from "./mil_model.ts";
 import { anchorLoss } from "./anchor_loss.ts";
+import { type AnchorOptions, checkAnchorOptions } from "./anchor_options.ts";
+import { anchorActive, anchorMomentum } from "./anchor_schedule.ts";
 import { readValues, replaceValues } from "./backend/live_values.ts";
 
-/** How the anchor is initialised, updated and weighted. */
-export interface AnchorOptions {
-  /** `"copy"`: start as a copy of the online weights (intended ASMIL); `"independent"`: own random init (released code). */
-  init: "copy" | "independent";
-  /** `"ema"`: θ_a ← m·θ_a + (1−m)·θ_o after each step; `"frozen"`: never changes. */
-  update: "ema" | "frozen";
-  /** EMA momentum m in [0, 1]. */
-  momentum: number;
-  /** Temperature τ of the normalized sigmoid. */
-  tau: number;
-  /** Weight of the anchor loss. */
-  weight: number;
-  /** Seed of an `"independent"` anchor's init (default: the online seed + 1). */
-  seed?: number;
-}
-
-/** The defaults: the intended ASMIL anchor. */
-export const ANCHOR_DEFAULTS: Readonly<AnchorOptions> = {
-  init: "copy",
-  update: "ema",
-  momentum: 0.999,
-  tau: 0.5,
-  weight: 1,
-};
+export {
+  ANCHOR_DEFAULTS,
+  ANCHOR_PRESETS,
+  type AnchorOptions,
+  type AnchorPreset,
+  type AnchorSpec,
+  checkAnchorOptions,
+  resolveAnchorOptions,
+} from "./anchor_options.ts";
 
 /**
  * An online model plus its anchor; itself a {@link MilModel}. Its
@@ -80,6 +72,8 @@ export class AnchoredModel implements MilModel {
   /** The anchor: same architecture, not optimised. */
   readonly anchor: MilModel;
   readonly #pairs: [anchor: tf.Variable, online: tf.Variable][];
+  /** The epoch the trainer announced last (0 until it does). */
+  #epoch = 0;
 
   /**
    * Wraps `online` with `anchor` (a second instance of the same
@@ -114,7 +108,10 @@ export class AnchoredModel implements MilModel {
     return this.online.forward(features, options);
   }
 
-  /** The online model's loss plus `parts.anchor` (weighted). */
+  /**
+   * The online model's loss plus `parts.anchor` (weighted; 0 during the
+   * warm-up).
+   */
   loss(
     features: tf.Tensor2D,
     label: number,
@@ -122,13 +119,22 @@ export class AnchoredModel implements MilModel {
   ): LossOutput {
     return tf.tidy(() => {
       const out = this.online.loss(features, label, options);
+      const a = this.options.anchor;
+      if (!anchorActive(a, this.#epoch)) {
+        const anchor = tf.scalar(0);
+        return { ...out, parts: { ...out.parts, anchor } };
+      }
       const target = this.anchorAttention(features);
       const anchor = tf.mul(
         anchorLoss(target, out.attention, {
-          tau: this.options.anchor.tau,
+          tau: a.tau,
           onlineNormalisation: this.online.attentionNormalisation,
+          form: a.form,
+          reduction: a.reduction,
+          targetTemperature: a.targetTemperature,
+          targetContrast: a.targetContrast,
         }),
-        this.options.anchor.weight,
+        a.weight,
       ) as tf.Scalar;
       return {
         logits: out.logits,
@@ -137,6 +143,24 @@ export class AnchoredModel implements MilModel {
         parts: { ...out.parts, anchor },
       };
     });
+  }
+
+  /**
+   * Trainer hook before each epoch (0-based, also on resume): sets the
+   * epoch the warm-up and the momentum ramp read; at the end of a warm-up
+   * a `"copy"` anchor becomes a fresh copy of the online weights.
+   */
+  startEpoch(epoch: number, _epochs?: number): void {
+    this.#epoch = epoch;
+    const a = this.options.anchor;
+    if (a.warmupEpochs > 0 && epoch === a.warmupEpochs && a.init === "copy") {
+      this.#blend(0);
+    }
+  }
+
+  /** The EMA momentum of the current epoch (anchor_schedule.ts). */
+  get momentum(): number {
+    return anchorMomentum(this.options.anchor, this.#epoch);
   }
 
   /**
@@ -152,10 +176,18 @@ export class AnchoredModel implements MilModel {
     });
   }
 
-  /** EMA update of the anchor (no-op when frozen); call after each optimiser step. */
+  /**
+   * EMA update of the anchor with the current epoch's momentum (no-op when
+   * frozen or during the warm-up); call after each optimiser step.
+   */
   updateAnchor(): void {
-    if (this.options.anchor.update === "frozen") return;
-    const m = this.options.anchor.momentum;
+    const a = this.options.anchor;
+    if (a.update === "frozen" || !anchorActive(a, this.#epoch)) return;
+    this.#blend(this.momentum);
+  }
+
+  /** θ_a ← m·θ_a + (1−m)·θ_o for every pair (m = 0: a copy). */
+  #blend(m: number): void {
     const anchors = this.#pairs.map(([a]) => a);
     // Fresh storage, not in place: kernels cache packed weights by data id.
     const rest = replaceValues(anchors, (i, next, current) => {
@@ -206,30 +238,5 @@ export class AnchoredModel implements MilModel {
   dispose(): void {
     this.online.dispose();
     this.anchor.dispose();
-  }
-}
-
-/** Throws on an anchor option outside its domain, naming it and its value. */
-export function checkAnchorOptions(options: AnchorOptions): void {
-  const bad = (key: string, want: string, value: unknown) =>
-    new RangeError(
-      `Anchor option ${key} must be ${want}: current value is ${
-        JSON.stringify(value)
-      }`,
-    );
-  if (options.init !== "copy" && options.init !== "independent") {
-    throw bad("init", `"copy" or "independent"`, options.init);
-  }
-  if (options.update !== "ema" && options.update !== "frozen") {
-    throw bad("update", `"ema" or "frozen"`, options.update);
-  }
-  if (!(options.momentum >= 0 && options.momentum <= 1)) {
-    throw bad("momentum", "in [0, 1]", options.momentum);
-  }
-  if (!(options.tau > 0 && Number.isFinite(options.tau))) {
-    throw bad("tau", "a positive number", options.tau);
-  }
-  if (!(options.weight >= 0 && Number.isFinite(options.weight))) {
-    throw bad("weight", "a non-negative number", options.weight);
   }
 }

@@ -7,30 +7,35 @@
  * any model (`abmil --anchor` = ABMIL + anchor plug-in), `--no-anchor`
  * turns it off (`asmil --no-anchor` = the token model alone); anchor flags
  * (`--anchor-init copy|independent`, `--anchor-update ema|frozen`,
- * `--anchor-momentum`, `--anchor-tau`, `--anchor-weight`) fill
- * `options.anchor` as an object.
+ * `--anchor-momentum`, `--anchor-tau`, `--anchor-weight`, the variants'
+ * flags and `--anchor-preset`) fill `options.anchor` as an object
+ * ({@link AnchorSpec}: a preset plus options over it).
  *
  * @module
  */
 import type { MilModel, ModelOptions } from "./mil_model.ts";
 import { createModel } from "./registry.ts";
+import { AnchoredModel } from "./anchor.ts";
 import {
-  ANCHOR_DEFAULTS,
-  AnchoredModel,
   type AnchorOptions,
-} from "./anchor.ts";
+  type AnchorSpec,
+  checkAnchorOptions,
+  resolveAnchorOptions,
+} from "./anchor_options.ts";
 
 /** Models built with the anchor unless told otherwise. */
 export const ANCHORED_BY_DEFAULT: ReadonlySet<string> = new Set(["asmil"]);
 
 /** Model options plus the anchor switch `buildModel()` understands. */
 export type BuildOptions = ModelOptions & {
-  /** `true`/object: anchor on (object overrides the defaults); `false`: off; absent: the model's default. */
-  anchor?: boolean | Partial<AnchorOptions>;
+  /** `true`/object: anchor on (object: a preset and options over the defaults); `false`: off; absent: the model's default. */
+  anchor?: boolean | AnchorSpec;
 };
 
 /**
- * Model `name` wrapped by an anchor of the same architecture.
+ * Model `name` wrapped by an anchor of the same architecture, with the
+ * anchor options of `anchor` (its preset, default `faithful`, then its
+ * options, over the defaults).
  *
  * @example
  * ```ts
@@ -44,13 +49,14 @@ export type BuildOptions = ModelOptions & {
 export function createAnchored(
   name: string,
   options: ModelOptions,
-  anchor: Partial<AnchorOptions> = {},
+  anchor: AnchorSpec = {},
 ): AnchoredModel {
+  const resolved: AnchorOptions = resolveAnchorOptions(anchor);
+  checkAnchorOptions(resolved);
   const online = createModel(name, options);
   const onlineSeed = typeof online.options.seed === "number"
     ? online.options.seed
     : 0;
-  const resolved: AnchorOptions = { ...ANCHOR_DEFAULTS, ...anchor };
   if (resolved.init === "independent") {
     resolved.seed = resolved.seed ?? onlineSeed + 1;
   } else delete resolved.seed;

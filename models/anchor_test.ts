@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import "./all.ts";
-import { AnchoredModel } from "./anchor.ts";
+import { ANCHOR_DEFAULTS, ANCHOR_PRESETS, AnchoredModel } from "./anchor.ts";
+import { anchorLoss } from "./anchor_loss.ts";
 import {
   buildModel,
   buildOptionsOf,
@@ -299,4 +300,129 @@ Deno.test("an anchored multi-optimiser model keeps its groups, each with the anc
   ]);
   model.dispose();
   plain.dispose();
+});
+
+Deno.test("the anchor warm-up: no anchor term nor update before epoch k, then a fresh copy of the online weights", () => {
+  const model = createAnchored("gated_abmil", small, { warmupEpochs: 2 });
+  const x = tf.randomNormal([9, 16], 0, 1, "float32", 5) as tf.Tensor2D;
+  const move = () => {
+    for (const v of model.trainableVariables()) {
+      tf.tidy(() => v.assign(tf.add(v, 0.05)));
+    }
+  };
+  for (const epoch of [0, 1]) {
+    model.startEpoch(epoch);
+    tf.tidy(() => {
+      const out = model.loss(x, 1, { training: false });
+      const bare = model.online.loss(x, 1, { training: false });
+      assert.equal(out.parts.anchor?.dataSync()[0], 0);
+      assert.equal(out.total.dataSync()[0], bare.total.dataSync()[0]);
+    });
+    const before = values(anchorVars(model));
+    move();
+    model.afterStep();
+    assert.deepEqual(values(anchorVars(model)), before, "no EMA in warm-up");
+  }
+  model.startEpoch(2);
+  assert.deepEqual(
+    values(anchorVars(model)),
+    values(model.trainableVariables()),
+    "a copy at the end of the warm-up",
+  );
+  tf.tidy(() => {
+    const anchor = model.loss(x, 1, { training: false }).parts.anchor;
+    assert.ok((anchor?.dataSync()[0] ?? 0) > 0);
+  });
+  x.dispose();
+  model.dispose();
+});
+
+Deno.test("updateAnchor() uses the ramped momentum of the announced epoch", () => {
+  const model = createAnchored("abmil", small, {
+    init: "independent",
+    momentum: 0.9,
+    momentumStart: 0.5,
+    momentumRamp: 2,
+  });
+  // Epoch 1 of a 2-epoch ramp: 0.9 − 0.4·(1 + cos(π/2))/2 = 0.7.
+  for (const [epoch, m] of [[0, 0.5], [1, 0.7], [2, 0.9]] as const) {
+    model.startEpoch(epoch);
+    assert.ok(Math.abs(model.momentum - m) < 1e-12);
+    const a = values(anchorVars(model)), o = values(model.trainableVariables());
+    model.afterStep();
+    values(anchorVars(model)).forEach((row, i) =>
+      row.forEach((x, j) => {
+        const expected = m * a[i]![j]! + (1 - m) * o[i]![j]!;
+        assert.ok(Math.abs(x - expected) < 1e-6, `${x} vs ${expected}`);
+      })
+    );
+  }
+  model.dispose();
+});
+
+Deno.test("anchor presets: faithful is the defaults, stable bundles its variants, given options win", () => {
+  const faithful = createAnchored("abmil", small, { preset: "faithful" });
+  const plain = createAnchored("abmil", small);
+  assert.deepEqual(faithful.options.anchor, plain.options.anchor);
+  assert.deepEqual(plain.options.anchor, { ...ANCHOR_DEFAULTS });
+  const stable = buildModel("abmil", {
+    ...small,
+    anchor: { preset: "stable", warmupEpochs: 1 },
+  });
+  assert.ok(stable instanceof AnchoredModel);
+  assert.deepEqual(stable.options.anchor, {
+    ...ANCHOR_DEFAULTS,
+    ...ANCHOR_PRESETS.stable,
+    warmupEpochs: 1,
+  });
+  const again = buildModel("abmil", buildOptionsOf(stable));
+  assert.deepEqual(again.options, stable.options);
+  assert.throws(
+    () => createAnchored("abmil", small, { preset: "calm" as "stable" }),
+    /Anchor preset must be one of "faithful", "stable": current value is "calm"/,
+  );
+  for (const m of [faithful, plain, stable, again]) m.dispose();
+});
+
+Deno.test("AnchoredModel passes the loss variants to anchorLoss, weighted", () => {
+  const variant = {
+    reduction: "normalised",
+    form: "js",
+    targetTemperature: 0.5,
+    targetContrast: 2,
+  } as const;
+  const model = createAnchored("asmil", small, {
+    init: "independent",
+    weight: 3,
+    ...variant,
+  });
+  const x = tf.randomNormal([12, 16], 0, 1, "float32", 7) as tf.Tensor2D;
+  tf.tidy(() => {
+    const out = model.loss(x, 1, { training: false });
+    const expected = 3 *
+      anchorLoss(model.anchorAttention(x), out.attention, {
+        tau: 0.5,
+        onlineNormalisation: "softmax",
+        ...variant,
+      }).dataSync()[0]!;
+    const got = out.parts.anchor?.dataSync()[0] ?? NaN;
+    assert.ok(Math.abs(got - expected) < 1e-6, `${got} vs ${expected}`);
+  });
+  x.dispose();
+  model.dispose();
+});
+
+Deno.test("createAnchored() rejects variant options outside their domain, naming them", () => {
+  assert.throws(
+    () => createAnchored("abmil", small, { reduction: "max" as "sum" }),
+    /Anchor option reduction must be "mean" or "sum" or "normalised": current value is "max"/,
+  );
+  assert.throws(
+    () => createAnchored("abmil", small, { warmupEpochs: 1.5 }),
+    /Anchor option warmupEpochs must be an integer ≥ 0: current value is 1.5/,
+  );
+  assert.throws(
+    () => createAnchored("abmil", small, { targetTemperature: 0 }),
+    /Anchor option targetTemperature must be a positive number: current value is 0/,
+  );
 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { Asmil } from "./asmil.ts";
 import { createModel } from "./registry.ts";
+import { localName } from "./weights_scope.ts";
 import { Rng } from "../pipeline/random.ts";
 import { easyFeatureBags, fitOnBags } from "../data/feature_bags_fit.ts";
 import { useBackendFromEnv } from "./backend/mod.ts";
@@ -167,4 +168,37 @@ Deno.test("Asmil reaches validation AUC ≥ 0.95 on an easy problem within a few
   );
   assert.equal(tf.memory().numTensors, before, "training leaks no tensors");
   model.dispose();
+});
+
+Deno.test("Asmil queryInitStd scales the initial query tokens and CLS query, the rest unchanged", () => {
+  const init = (queryInitStd?: number) => {
+    const model = new Asmil({
+      inputDim: 16,
+      numClasses: 2,
+      seed: 3,
+      ...(queryInitStd === undefined ? {} : { queryInitStd }),
+    });
+    const byName = new Map(
+      model.trainableVariables().map((v) => [
+        localName(v),
+        Array.from(v.dataSync()),
+      ]),
+    );
+    model.dispose();
+    return byName;
+  };
+  const unit = init(1), quarter = init(0.25), method = init();
+  for (const name of ["tokens", "cls"]) {
+    // Same seeded draws z: std·z (exact for a power of two).
+    assert.deepEqual(quarter.get(name), unit.get(name)!.map((z) => 0.25 * z));
+    method.get(name)!.forEach((x, i) => {
+      const want = 1e-6 * unit.get(name)![i]!;
+      assert.ok(Math.abs(x - want) <= 1e-6 * Math.abs(want), `${x} vs ${want}`);
+    });
+  }
+  for (const [name, values] of unit) {
+    if (name !== "tokens" && name !== "cls") {
+      assert.deepEqual(quarter.get(name), values, name);
+    }
+  }
 });
