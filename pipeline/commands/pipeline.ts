@@ -171,7 +171,9 @@ export async function tileAndEmbed(
   ctx.config.labels = labelsPath;
   const labels = await readLabelsCsv(labelsPath);
   const slides: SlideRef[] = labelSlides(
-    await listSlides(slidesSource),
+    await listSlides(slidesSource, {
+      onSkip: (e) => console.error(`pipeline: skipped ${e.path}: ${e.reason}`),
+    }),
     labels,
   );
   const unlabeled = slides.filter((s) => s.label === undefined);

@@ -90,9 +90,16 @@ export function registerTile(
       const target = shardTarget(ctx, o.shard);
       const { tileSlides } = await import("../../stages/tile/tile_slides.ts");
       const { listSlides } = await import("../../stages/tile/slide_list.ts");
+      const notSlides: string[] = [];
       const slides = inShard(
         await withLabels(
-          await listSlides(o.slides),
+          await listSlides(o.slides, {
+            // Shown under --quiet too: a slide the user expected is missing.
+            onSkip: (e) => {
+              notSlides.push(e.path);
+              console.error(`tile: skipped ${e.path}: ${e.reason}`);
+            },
+          }),
           o.labels ?? ctx.config.labels,
         ),
         target.shard,
@@ -143,7 +150,9 @@ export function registerTile(
             by("tiled")
           } tiled, ${by("skipped")} skipped, ${
             by("empty")
-          } without tissue, ${summary.failed} failed; labels updated on ${relabelled.length}) at ${
+          } without tissue, ${summary.failed} failed${
+            notSlides.length ? `, ${notSlides.length} not slide files` : ""
+          }; labels updated on ${relabelled.length}) at ${
             summary.tilesPerSecond.toFixed(0)
           } tiles/s; QC images ${qcDir === undefined ? "off" : `in ${qcDir}`}`,
         );

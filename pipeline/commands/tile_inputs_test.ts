@@ -88,3 +88,52 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "asmil tile lists a folder named like a slide as skipped, with the reason, and tiles the slides beside it",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "asmil-tile-inputs-" });
+    try {
+      const cohort = await writeSyntheticCohort({
+        outDir: join(dir, "slides"),
+        slides: 1,
+        seed: 4,
+        sides: [1024],
+      });
+      await Deno.mkdir(join(cohort.dir, "x.svs"));
+      const db = join(dir, "run.duckdb");
+      for (const quiet of [[], ["--quiet"]]) {
+        const r = await asmil([
+          "--db",
+          db,
+          ...quiet,
+          "tile",
+          "--slides",
+          cohort.dir,
+          "--no-qc",
+          "--min-tissue",
+          "0.3",
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(
+          r.stderr,
+          new RegExp(
+            `tile: skipped ${
+              join(cohort.dir, "x.svs")
+            }: a folder, not a slide file`,
+          ),
+        );
+        assert.match(r.stdout, /from 1 slides .*, 1 not slide files;/);
+      }
+      assert.equal(
+        await sql(db, "select id from slides"),
+        `id\n${cohort.slides[0]!.id}\n`,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

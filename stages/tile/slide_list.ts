@@ -98,17 +98,62 @@ export async function readSlideCsv(csvPath: string): Promise<SlideRef[]> {
   return slides;
 }
 
+/** An entry of a slide folder that looks like a slide but is not taken. */
+export interface SkippedEntry {
+  /** Path of the entry. */
+  path: string;
+  /** Why it is not a slide, for a person to read. */
+  reason: string;
+}
+
+/** Options of {@link listSlides}. */
+export interface ListSlidesOptions {
+  /**
+   * Called for each entry of a folder named like a slide (a slide
+   * extension) that is not a slide file: a folder, a broken link, a special
+   * file. Such entries are never tiled; this says so instead of dropping
+   * them silently.
+   */
+  onSkip?: (entry: SkippedEntry) => void;
+}
+
+/** Why a folder entry named like a slide is no slide file, or undefined when it is one. */
+async function notASlideFile(
+  path: string,
+  entry: Deno.DirEntry,
+): Promise<string | undefined> {
+  if (entry.isFile) return undefined;
+  if (entry.isDirectory) return "a folder, not a slide file";
+  let target: Deno.FileInfo;
+  try {
+    target = await Deno.stat(path); // follows links
+  } catch {
+    return "a link whose target does not exist";
+  }
+  if (target.isFile) return undefined;
+  return target.isDirectory
+    ? "a link to a folder, not a slide file"
+    : "not a regular file";
+}
+
 /**
  * The slides in a folder (known slide extensions, sorted by name; labels
  * and splits from `labels.csv` there when present) or listed in a CSV file.
+ * Links to slide files are followed; entries named like slides that are not
+ * files are reported to `onSkip`.
  *
  * @example
  * ```ts ignore
  * import { listSlides } from "./slide_list.ts";
- * const slides = await listSlides("out/synthetic"); // [{ id: "synth_000", path: …, label: 1 }, …]
+ * const slides = await listSlides("out/synthetic", {
+ *   onSkip: (e) => console.error(`skipped ${e.path}: ${e.reason}`),
+ * }); // [{ id: "synth_000", path: …, label: 1 }, …]
  * ```
  */
-export async function listSlides(source: string): Promise<SlideRef[]> {
+export async function listSlides(
+  source: string,
+  options: ListSlidesOptions = {},
+): Promise<SlideRef[]> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(source);
@@ -120,13 +165,19 @@ export async function listSlides(source: string): Promise<SlideRef[]> {
   }
   if (info.isFile) return readSlideCsv(source);
   const names: string[] = [];
+  const skipped: SkippedEntry[] = [];
   for await (const entry of Deno.readDir(source)) {
-    if (
-      entry.isFile &&
-      SLIDE_EXTENSIONS.includes(extname(entry.name).toLowerCase())
-    ) names.push(entry.name);
+    if (!SLIDE_EXTENSIONS.includes(extname(entry.name).toLowerCase())) {
+      continue;
+    }
+    const path = join(source, entry.name);
+    const reason = await notASlideFile(path, entry);
+    if (reason === undefined) names.push(entry.name);
+    else skipped.push({ path, reason });
   }
   names.sort();
+  skipped.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  for (const entry of skipped) options.onSkip?.(entry);
   const known = new Map<string, SlideRef>();
   if (await exists(join(source, "labels.csv"))) {
     for (const s of await readSlideCsv(join(source, "labels.csv"))) {

@@ -60,3 +60,26 @@ Deno.test("listSlides() reads a CSV with paths, splits and MPP, and finds slides
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("listSlides() follows links to slide files and reports entries named like slides that are not files", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(join(dir, "a.svs"), "");
+    await Deno.mkdir(join(dir, "x.svs"));
+    await Deno.symlink(join(dir, "a.svs"), join(dir, "linked.tiff"));
+    await Deno.symlink(join(dir, "gone.svs"), join(dir, "broken.svs"));
+    await Deno.symlink(join(dir, "x.svs"), join(dir, "folder.ndpi"));
+    const skipped: string[] = [];
+    const slides = await listSlides(dir, {
+      onSkip: (e) => skipped.push(`${e.path}: ${e.reason}`),
+    });
+    assert.deepEqual(slides.map((s) => s.id), ["a", "linked"]);
+    assert.deepEqual(skipped, [
+      `${join(dir, "broken.svs")}: a link whose target does not exist`,
+      `${join(dir, "folder.ndpi")}: a link to a folder, not a slide file`,
+      `${join(dir, "x.svs")}: a folder, not a slide file`,
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
