@@ -40,6 +40,15 @@ WHERE s.tile_params IS DISTINCT FROM t.tile_params
   AND t.status NOT IN ${UNTILED} AND s.status NOT IN ${UNTILED}
 ORDER BY s.id`;
 
+/** Run ids in both stores that name different runs. */
+export const runConflictsSql = (src: string): string => `
+SELECT s.id, s.model, s.started, t.model AS target_model,
+  t.started AS target_started
+FROM ${src}.runs s JOIN runs t USING (id)
+WHERE s.config IS DISTINCT FROM t.config
+  OR s.started IS DISTINCT FROM t.started
+ORDER BY s.id`;
+
 /**
  * Tile parameters (less the per-slide MPP source) of the shard's tiled
  * slides that none of the target's tiled slides share, with one slide each.

@@ -16,6 +16,7 @@ import {
   planCountsSql,
   planEmbeddingsSql,
   planSlidesSql,
+  runConflictsSql,
   seedCopySql,
   seedPickSql,
   shardVersionSql,
@@ -60,7 +61,8 @@ export class MergeConflictError extends Error {
  * at another schema version; an encoder name standing for another model
  * (fingerprint or dimension) than in the target or an earlier shard; a
  * slide tiled with other parameters than the same slide there; tiles made
- * with parameters none of the target's slides were tiled with. Merging the
+ * with parameters none of the target's slides were tiled with; a run id
+ * naming another run (config or start time) there. Merging the
  * same shards again adds nothing.
  *
  * @example
@@ -187,6 +189,13 @@ async function check(
     throw new MergeConflictError(
       path,
       `slide "${slide.id}" was tiled with ${slide.tile_params} there, but with ${slide.target_params} in the store or a shard merged before it`,
+    );
+  }
+  const [run] = await tx.query(runConflictsSql(src));
+  if (run) {
+    throw new MergeConflictError(
+      path,
+      `run "${run.id}" there (${run.model}, started ${run.started}) is another run than "${run.id}" in the store or a shard merged before it (${run.target_model}, started ${run.target_started}); train with distinct --run ids`,
     );
   }
   const [params] = await tx.query(newTileParamsSql(src));

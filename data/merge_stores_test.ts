@@ -15,6 +15,7 @@ interface ShardSpec {
   tileSize?: number;
   encoder?: { name: string; fingerprint: string; dim?: number };
   run?: string;
+  runConfig?: Record<string, unknown>;
 }
 
 /** A shard store with `slides`, 3 tiles each, embedded, and optionally a run. */
@@ -64,7 +65,7 @@ async function shardStore(path: string, spec: ShardSpec): Promise<string> {
         await tx.upsertRun({
           id: spec.run!,
           model: "abmil",
-          config: {},
+          config: spec.runConfig ?? {},
           seed: 0,
         });
         await tx.appendMetrics([{
@@ -288,5 +289,28 @@ Deno.test("seedShardStore() copies the main store's tiled slides of the shard, o
       );
     } finally {
       shard.close();
+    }
+  }));
+
+Deno.test("mergeStores() refuses a run id that names another run there", () =>
+  withDir(async (dir) => {
+    const a = await shardStore(join(dir, "g.grid-0.duckdb"), {
+      slides: ["s1"],
+      run: "abmil-s0",
+      runConfig: { lr: 1e-4 },
+    });
+    const b = await shardStore(join(dir, "g.grid-1.duckdb"), {
+      slides: ["s1"],
+      run: "abmil-s0",
+      runConfig: { lr: 5e-4 },
+    });
+    const target = await Store.open(join(dir, "g.duckdb"));
+    try {
+      await assert.rejects(
+        mergeStores(target, [a, b]),
+        /g\.grid-1\.duckdb: run "abmil-s0" there \(abmil, started .*\) is another run than "abmil-s0" in the store/,
+      );
+    } finally {
+      target.close();
     }
   }));
