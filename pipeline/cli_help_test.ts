@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { buildCli } from "./cli.ts";
 import { CONFIG_DEFAULTS } from "./config.ts";
-import { ANCHOR_DEFAULTS } from "../models/anchor.ts";
+import { ANCHOR_DEFAULTS, ANCHOR_PRESETS } from "../models/anchor.ts";
 import { asmil } from "./commands/_asmil_process.ts";
 
 /**
@@ -87,6 +87,19 @@ Deno.test("--help shows the configuration schema's defaults and the anchor's", a
     train,
     /--anchor-init <init> .*\(choices: "copy", "independent", default: "copy"\)/,
   );
+  assert.match(
+    train,
+    /--anchor-preset <name> .*provisional.*\(choices: "faithful", "stable", default: "faithful"\)/,
+  );
+  const stable = ANCHOR_PRESETS.stable;
+  assert.ok(
+    train.includes(
+      `ramped ${stable.momentumStart} → ${ANCHOR_DEFAULTS.momentum} over ${stable.momentumRamp} epochs, ${stable.warmupEpochs} warm-up epochs`,
+    ),
+    "the stable preset's notes state its values",
+  );
+  assert.match(train, /divided by ln N/);
+  assert.match(train, /--selection <rule> .*the paper protocol/);
   const synth = (await help("synth")).text;
   assert.match(synth, /--out <dir> output folder \(required\)/);
   assert.match(synth, /--slides <n> number of slides \(default: 28\)/);

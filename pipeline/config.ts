@@ -48,21 +48,38 @@ export const TrainConfigSchema = z.strictObject({
   model: z.string().default("asmil"),
   // A fresh object per parse: zod hands a plain default out by reference.
   modelOptions: z.record(z.string(), z.unknown()).default(() => ({})),
-  /** true/false, or anchor options (init, update, momentum, tau, weight). */
+  /**
+   * true/false, or anchor options (models/anchor_options.ts): a preset and
+   * init, update, momentum, tau, weight and the variants over it.
+   */
   anchor: z.union([
     z.boolean(),
     z.strictObject({
+      preset: z.enum(["faithful", "stable"]).optional(),
       init: z.enum(["copy", "independent"]).optional(),
       update: z.enum(["ema", "frozen"]).optional(),
       momentum: z.number().min(0).max(1).optional(),
       tau: z.number().positive().optional(),
       weight: z.number().nonnegative().optional(),
+      reduction: z.enum(["mean", "sum", "normalised"]).optional(),
+      form: z.enum(["ce", "kl", "reverse-kl", "js"]).optional(),
+      targetTemperature: z.number().positive().optional(),
+      targetContrast: z.number().nonnegative().optional(),
+      momentumStart: z.number().min(0).max(1).optional(),
+      momentumRamp: z.number().int().nonnegative().optional(),
+      warmupEpochs: z.number().int().nonnegative().optional(),
     }),
   ]).optional(),
   epochs: positiveInt.default(50),
   lr: z.number().positive().default(1e-4),
   weightDecay: z.number().nonnegative().default(1e-5),
   clipNorm: z.number().positive().nullable().default(5),
+  /** Models clipNorm applies to: those whose released script clips, or all. */
+  clipScope: z.enum(["reference", "all"]).default("reference"),
+  /** Best-epoch rule: AUC + macro-F1, + micro-F1 (= accuracy), or per model as the released scripts. */
+  selection: z.enum(["macro-f1", "micro-f1", "reference"]).default("macro-f1"),
+  /** AdamW also decays weights without a gradient (default: skip them, as PyTorch). */
+  decayWithoutGradient: z.boolean().default(false),
   /** Cross-validation folds when no split is given (stratified, seeded). */
   folds: z.number().int().min(3).default(5),
   fold: z.number().int().nonnegative().default(0),

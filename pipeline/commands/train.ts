@@ -29,6 +29,7 @@ import {
   readLabelsCsv,
 } from "../../stages/bag/labels.ts";
 import { type EpochEvent, trainModel } from "../../stages/train/trainer.ts";
+import { smallSplitWarning } from "./small_splits.ts";
 import type { Split } from "../types.ts";
 import type { CommandContext } from "../cli_context.ts";
 
@@ -227,6 +228,10 @@ export async function runTrain(
     }
     const numClasses = Math.max(2, ...infos.map((b) => b.label + 1));
     const t = config.train;
+    const small = smallSplitWarning(infos, numClasses, {
+      ...(fold === undefined ? {} : { folds: t.folds }),
+    });
+    if (small) ctx.info(small);
     checkUserOptions(t.model, t.modelOptions);
     const build: BuildOptions = {
       ...t.modelOptions,
@@ -262,6 +267,9 @@ export async function runTrain(
           lr: t.lr,
           weightDecay: t.weightDecay,
           clipNorm: t.clipNorm,
+          clipScope: t.clipScope,
+          selection: t.selection,
+          decayWithoutGradient: t.decayWithoutGradient,
           seed: config.seed,
           fold: fold ?? null,
           store,

@@ -16,6 +16,34 @@ import {
 import { CONFIG_DEFAULTS } from "../config.ts";
 import { shownEpoch } from "../../stages/evaluate/_format.ts";
 
+/**
+ * `--clip-norm`: a positive number, or `none` (no clipping; a string, as
+ * commander turns a parsed null into "").
+ */
+function parseClipNorm(value: string): number | "none" {
+  if (value === "none") return value;
+  return parseNumber("--clip-norm", { min: 0, minExclusive: true })(value);
+}
+
+/** What `asmil train --help` adds after the options. */
+const TRAIN_NOTES = `
+Anchor presets (--anchor-preset; flags given beside a preset override it):
+  faithful  the method as specified and the default: cross-entropy from the
+            anchor's normalized-sigmoid target, mean over heads, tokens and
+            instances, EMA momentum 0.999 from the first step
+  stable    provisional, chosen before any ablation has measured it: the
+            loss summed over instances and divided by ln N, EMA momentum
+            ramped 0.99 → 0.999 over 10 epochs, 5 warm-up epochs without the
+            anchor (then a fresh copy of the online weights); do not read it
+            as validated
+ASMIL's query-token init scale is a model option:
+  --model-options '{"queryInitStd":0.02}' (the method: 1e-6)
+Parity with the released scripts (README, "Parity with the released code"):
+  the paper protocol selects the best epoch by validation micro-F1 (=
+  accuracy) + AUC (--selection micro-f1); this project's default is macro-F1
+  + AUC for every model. Gradients are clipped (--clip-norm) only for asmil
+  and dtfd_*, as there, unless --clip-scope all.`;
+
 /** Adds `train` to `program`. */
 export function registerTrain(
   program: CommandUnknownOpts,
@@ -24,6 +52,7 @@ export function registerTrain(
   const train = program
     .command("train")
     .description("train a MIL model, recording attention every epoch")
+    .addHelpText("after", TRAIN_NOTES)
     .option("--model <name>", "model (see `asmil models`)")
     .option(
       "--anchor",
@@ -53,6 +82,52 @@ export function registerTrain(
       "anchor loss weight",
       parseNumber("--anchor-weight", { min: 0 }),
     )
+    .addOption(
+      new Option(
+        "--anchor-preset <name>",
+        "anchor variants bundled: faithful = the method as specified; stable = a provisional guess not yet validated by an ablation (loss ÷ ln N, momentum ramp 0.99→0.999 over 10 epochs, 5 warm-up epochs); anchor flags given beside it override it",
+      ).choices(["faithful", "stable"] as const),
+    )
+    .addOption(
+      new Option(
+        "--anchor-reduction <r>",
+        "anchor loss over instances: mean (the method, scales as 1/N), sum, normalised (sum ÷ ln N)",
+      ).choices(["mean", "sum", "normalised"] as const),
+    )
+    .addOption(
+      new Option(
+        "--anchor-form <f>",
+        "anchor divergence from target p to online q: ce (the method), kl (KL(p‖q), ce's gradient), reverse-kl (KL(q‖p)), js",
+      ).choices(["ce", "kl", "reverse-kl", "js"] as const),
+    )
+    .option(
+      "--anchor-target-temperature <T>",
+      "sharpen the anchor's target: p^(1/T), renormalised (T < 1 sharpens)",
+      parseNumber("--anchor-target-temperature", {
+        min: 0,
+        minExclusive: true,
+      }),
+    )
+    .option(
+      "--anchor-target-contrast <c>",
+      "sharpen the anchor's target relative to uniform: max(u + c(p − u), 0), renormalised (c > 1 sharpens, 0 = uniform)",
+      parseNumber("--anchor-target-contrast", { min: 0 }),
+    )
+    .option(
+      "--anchor-momentum-ramp <epochs>",
+      "ramp the EMA momentum from --anchor-momentum-start to --anchor-momentum over these epochs (cosine; 0 = none)",
+      parseInteger("--anchor-momentum-ramp", { min: 0 }),
+    )
+    .option(
+      "--anchor-momentum-start <m>",
+      "EMA momentum at the start of the ramp",
+      parseNumber("--anchor-momentum-start", { min: 0, max: 1 }),
+    )
+    .option(
+      "--anchor-warmup <epochs>",
+      "epochs without the anchor term; a copy anchor then starts from the online weights",
+      parseInteger("--anchor-warmup", { min: 0 }),
+    )
     .option(
       "--model-options <json>",
       "model options as JSON, e.g. '{\"nToken\":8}'",
@@ -67,6 +142,27 @@ export function registerTrain(
       "--weight-decay <x>",
       "AdamW weight decay",
       parseNumber("--weight-decay", { min: 0 }),
+    )
+    .option(
+      "--decay-without-gradient",
+      "AdamW also decays weights that got no gradient in a step, as this project did before (PyTorch skips them, and so does the trainer without this flag)",
+    )
+    .option(
+      "--clip-norm <x>",
+      "gradient global-norm clip, or none",
+      parseClipNorm,
+    )
+    .addOption(
+      new Option(
+        "--clip-scope <scope>",
+        "models the clip applies to: reference = those whose released script clips (asmil, dtfd_*), all = every model",
+      ).choices(["reference", "all"] as const),
+    )
+    .addOption(
+      new Option(
+        "--selection <rule>",
+        "best-epoch score on validation: AUC + macro-F1 (macro-f1), AUC + micro-F1 = accuracy (micro-f1, the paper protocol: the released ASMIL script's torchmetrics default), or per model as the released scripts (reference)",
+      ).choices(["macro-f1", "micro-f1", "reference"] as const),
     )
     .option("--labels <csv>", "labels CSV (slide_id,label)")
     .option("--split <json>", "split file {train_names, val_names, test_names}")
@@ -126,6 +222,14 @@ export function registerTrain(
           momentum: o.anchorMomentum,
           tau: o.anchorTau,
           weight: o.anchorWeight,
+          preset: o.anchorPreset,
+          reduction: o.anchorReduction,
+          form: o.anchorForm,
+          targetTemperature: o.anchorTargetTemperature,
+          targetContrast: o.anchorTargetContrast,
+          momentumRamp: o.anchorMomentumRamp,
+          momentumStart: o.anchorMomentumStart,
+          warmupEpochs: o.anchorWarmup,
         }).filter(([, v]) => v !== undefined),
       );
       if (o.anchor === false) t.anchor = false;
@@ -134,6 +238,12 @@ export function registerTrain(
       if (o.epochs !== undefined) t.epochs = o.epochs;
       if (o.lr !== undefined) t.lr = o.lr;
       if (o.weightDecay !== undefined) t.weightDecay = o.weightDecay;
+      if (o.decayWithoutGradient) t.decayWithoutGradient = true;
+      if (o.clipNorm !== undefined) {
+        t.clipNorm = o.clipNorm === "none" ? null : o.clipNorm;
+      }
+      if (o.clipScope !== undefined) t.clipScope = o.clipScope;
+      if (o.selection !== undefined) t.selection = o.selection;
       if (o.folds !== undefined) t.folds = o.folds;
       if (o.fold !== undefined) t.fold = o.fold;
       if (o.encoder !== undefined) t.encoder = o.encoder;
@@ -169,6 +279,9 @@ export function registerTrain(
     epochs: t.epochs,
     lr: t.lr,
     weightDecay: t.weightDecay,
+    clipNorm: t.clipNorm ?? "none",
+    clipScope: t.clipScope,
+    selection: t.selection,
     labels: described("the labels stored with the slides"),
     split: described("a seeded stratified k-fold (--folds, --fold)"),
     folds: t.folds,
@@ -188,6 +301,14 @@ export function registerTrain(
       anchorMomentum: a.momentum,
       anchorTau: a.tau,
       anchorWeight: a.weight,
+      anchorPreset: "faithful",
+      anchorReduction: a.reduction,
+      anchorForm: a.form,
+      anchorTargetTemperature: a.targetTemperature,
+      anchorTargetContrast: a.targetContrast,
+      anchorMomentumRamp: a.momentumRamp,
+      anchorMomentumStart: a.momentumStart,
+      anchorWarmup: a.warmupEpochs,
     };
   });
 }
