@@ -17,7 +17,13 @@ import type {
   PipelineRun,
   PipelineSummary,
 } from "./pipeline.ts";
-import { shownEpoch, small, withCi } from "../../stages/evaluate/_format.ts";
+import {
+  fewSlidesNote,
+  shownEpoch,
+  small,
+  withCi,
+  withCiOf,
+} from "../../stages/evaluate/_format.ts";
 
 /**
  * Settings of the built-in demo (the synthetic cohort, no `--config`),
@@ -295,13 +301,24 @@ export function pipelineSummary(
   ];
   for (const r of runs) {
     for (const [i, s] of r.evaluation.splits.entries()) {
+      const m = s.ci.metrics;
       lines.push(
         `${pad(i === 0 ? r.model.model : "")} ${s.split.padEnd(6)} ${
-          withCi(s.ci.auc).padEnd(23)
-        } ${withCi(s.ci.macroF1).padEnd(23)} ${withCi(s.ci.accuracy)}`,
+          withCiOf(s.ci.auc, m).padEnd(23)
+        } ${withCiOf(s.ci.macroF1, m).padEnd(23)} ${
+          withCiOf(s.ci.accuracy, m)
+        }`,
       );
     }
   }
+  // Every model shares the split, so the first model's counts stand for all.
+  const few = fewSlidesNote(
+    (runs[0]?.evaluation.splits ?? []).map((s) => ({
+      split: s.split,
+      metrics: s.ci.metrics,
+    })),
+  );
+  if (few) lines.push(few);
   lines.push(
     `${
       pad("model")

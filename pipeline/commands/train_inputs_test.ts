@@ -205,3 +205,53 @@ Deno.test("a --run id whose checkpoint belongs to another store in the same fold
   assert.match(r.stderr, /resuming run r1 after epoch 1\/1/);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("training warns when a split has fewer than two slides of a class, and evaluate marks intervals from fewer than five", async () => {
+  const { dir, db } = await cohort();
+  const cleared = await asmil([
+    "--db",
+    db,
+    "sql",
+    "--write",
+    "update slides set split = null",
+  ]);
+  assert.equal(cleared.code, 0, cleared.stderr);
+  const train = (folds: string) =>
+    asmil([
+      "--db",
+      db,
+      "train",
+      "--model",
+      "abmil",
+      "--epochs",
+      "1",
+      "--folds",
+      folds,
+      "--run",
+      `f${folds}`,
+    ]);
+  // 6 slides of each class in 5 folds: val and test hold 1–2 of a class.
+  let r = await train("5");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /warning: fewer than 2 slides of a class in a split \((val|test): \d slides? \(class 0 \d, class 1 \d\).*\): .*best epoch is chosen on noise; use --folds 3 or fewer so each split has at least 2 slides of every class/,
+  );
+  const warnedAt = r.stderr.indexOf("warning: fewer than 2");
+  assert.ok(
+    warnedAt >= 0 && warnedAt < r.stderr.indexOf("train f5:"),
+    "warned before training",
+  );
+  const evaluated = await asmil(["--db", db, "evaluate", "f5"]);
+  assert.equal(evaluated.code, 0, evaluated.stderr);
+  assert.match(evaluated.stdout, /^test .*\] †/m);
+  assert.match(
+    evaluated.stdout,
+    /^† not meaningful: fewer than 5 slides of a class \(test: class 0 \d, class 1 \d; val: /m,
+  );
+
+  r = await train("3");
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /warning: fewer than 2/);
+  await Deno.remove(dir, { recursive: true });
+});

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Interval } from "./metrics.ts";
+import type { ClassificationMetrics, Interval } from "./metrics.ts";
 
 /** `x` to `digits` decimals, "–" when not finite or missing. */
 export function num(x: number | null | undefined, digits = 3): string {
@@ -20,6 +20,63 @@ export function withCi(i: Interval, digits = 3): string {
     return num(i.value, digits);
   }
   return `${num(i.value, digits)} [${num(i.lo, digits)}, ${num(i.hi, digits)}]`;
+}
+
+/**
+ * Slides of every class a split needs before its bootstrap intervals mean
+ * anything; with fewer, resampling a handful of slides gives intervals
+ * like `0.500 [0.500, 0.500]`.
+ */
+export const MIN_SLIDES_PER_CLASS_FOR_CI = 5;
+
+/** Slides of each true class behind `m` (rows of its confusion matrix). */
+export function slidesPerClass(m: ClassificationMetrics): number[] {
+  return m.confusion.map((row) => row.reduce((a, b) => a + b, 0));
+}
+
+/** Whether some class has fewer than {@link MIN_SLIDES_PER_CLASS_FOR_CI} slides in `m`. */
+export function tooFewForCi(m: ClassificationMetrics): boolean {
+  const counts = slidesPerClass(m);
+  return counts.length === 0 ||
+    Math.min(...counts) < MIN_SLIDES_PER_CLASS_FOR_CI;
+}
+
+/**
+ * {@link withCi}, marked `†` when the interval comes from too few slides of
+ * a class ({@link tooFewForCi}); {@link fewSlidesNote} explains the mark.
+ *
+ * @example
+ * ```ts
+ * import { withCiOf } from "./_format.ts";
+ * const m = { confusion: [[1, 0], [0, 2]] } as Parameters<typeof withCiOf>[1];
+ * if (withCiOf({ value: 1, lo: 1, hi: 1 }, m) !== "1.000 [1.000, 1.000] †") throw new Error();
+ * ```
+ */
+export function withCiOf(
+  i: Interval,
+  m: ClassificationMetrics,
+  digits = 3,
+): string {
+  const text = withCi(i, digits);
+  return tooFewForCi(m) && text !== "–" ? `${text} †` : text;
+}
+
+/**
+ * The note explaining `†` for the splits marked, with their slides per
+ * class; undefined when none is.
+ */
+export function fewSlidesNote(
+  splits: readonly { split: string; metrics: ClassificationMetrics }[],
+): string | undefined {
+  const few = splits.filter((s) => tooFewForCi(s.metrics));
+  if (few.length === 0) return undefined;
+  return `† not meaningful: fewer than ${MIN_SLIDES_PER_CLASS_FOR_CI} slides of a class (${
+    few.map((s) =>
+      `${s.split}: ${
+        slidesPerClass(s.metrics).map((n, c) => `class ${c} ${n}`).join(", ")
+      }`
+    ).join("; ")
+  }); the interval only says the split is too small`;
 }
 
 /**

@@ -86,6 +86,7 @@ export function textTable(t: Table): string {
     line(t.head),
     widths.map((w) => "-".repeat(w)).join("  "),
     ...t.rows.map(line),
+    ...(t.notes ?? []),
   ].join("\n");
 }
 

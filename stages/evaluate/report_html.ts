@@ -66,9 +66,12 @@ function table(t: Table): string {
       cells.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join("")
     }</tr>`;
   const head = t.head.length ? `<thead>${row(t.head, "th")}</thead>` : "";
+  const notes = (t.notes ?? []).map((n) =>
+    `<p class="note">${escapeHtml(n)}</p>`
+  ).join("");
   return `<table>${head}<tbody>${
     t.rows.map((r) => row(r, "td")).join("")
-  }</tbody></table>`;
+  }</tbody></table>${notes}`;
 }
 
 function png(bytes: Uint8Array): string {

@@ -24,6 +24,7 @@ function table(t: Table): string {
     `| ${t.head.map(cell).join(" | ")} |`,
     `|${t.head.map((_, i) => (i === 0 ? " --- " : " ---: ")).join("|")}|`,
     ...t.rows.map((r) => `| ${r.map(cell).join(" | ")} |`),
+    ...(t.notes ?? []).map((n) => `\n${n}`),
   ].join("\n");
 }
 

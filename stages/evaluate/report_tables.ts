@@ -6,13 +6,19 @@
  * @module
  */
 
-import { num, shownEpoch, small, withCi } from "./_format.ts";
+import { fewSlidesNote, num, shownEpoch, small, withCiOf } from "./_format.ts";
 import type { RunEvaluation } from "./evaluate_run.ts";
 
 /** A table: header cells and rows of cells. */
 export interface Table {
   head: string[];
   rows: string[][];
+  /** Lines shown under the table (e.g. what a mark in a cell means). */
+  notes?: string[];
+}
+
+function notesOf(note: string | undefined): { notes?: string[] } {
+  return note === undefined ? {} : { notes: [note] };
 }
 
 const SPLIT_ORDER = ["test", "val", "train"];
@@ -23,6 +29,9 @@ function splitRank(split: string): number {
 
 /** Metrics with 95 % intervals per split at the reported epoch. */
 export function metricsTable(e: RunEvaluation): Table {
+  const sorted = [...e.splits].sort((a, b) =>
+    splitRank(a.split) - splitRank(b.split)
+  );
   const level = Math.round((e.splits[0]?.ci.level ?? 0.95) * 100);
   return {
     head: [
@@ -33,15 +42,19 @@ export function metricsTable(e: RunEvaluation): Table {
       "AUC",
       "macro-F1",
     ],
-    rows: [...e.splits].sort((a, b) => splitRank(a.split) - splitRank(b.split))
-      .map((s) => [
-        s.split,
-        String(s.ci.metrics.n),
-        withCi(s.ci.accuracy),
-        withCi(s.ci.balancedAccuracy),
-        withCi(s.ci.auc),
-        withCi(s.ci.macroF1),
-      ]),
+    rows: sorted.map((s) => [
+      s.split,
+      String(s.ci.metrics.n),
+      withCiOf(s.ci.accuracy, s.ci.metrics),
+      withCiOf(s.ci.balancedAccuracy, s.ci.metrics),
+      withCiOf(s.ci.auc, s.ci.metrics),
+      withCiOf(s.ci.macroF1, s.ci.metrics),
+    ]),
+    ...notesOf(
+      fewSlidesNote(
+        sorted.map((s) => ({ split: s.split, metrics: s.ci.metrics })),
+      ),
+    ),
   };
 }
 
@@ -133,6 +146,14 @@ export function slideTable(e: RunEvaluation, limit = 20): Table {
 
 /** One row per run: model, reported epoch, test (else val) AUC and macro-F1, stability. */
 export function comparisonTable(evaluations: readonly RunEvaluation[]): Table {
+  const shown = (e: RunEvaluation) =>
+    [...e.splits].sort((a, b) => splitRank(a.split) - splitRank(b.split))[0];
+  const marked = evaluations.flatMap((e) => {
+    const s = shown(e);
+    return s
+      ? [{ split: `${e.run.id} ${s.split}`, metrics: s.ci.metrics }]
+      : [];
+  });
   return {
     head: [
       "run",
@@ -145,25 +166,22 @@ export function comparisonTable(evaluations: readonly RunEvaluation[]): Table {
       "settling epoch",
     ],
     rows: evaluations.map((e) => {
-      const s = [...e.splits].sort((a, b) =>
-        splitRank(a.split) - splitRank(b.split)
-      )[0];
-      const all = e.stability.find((x) =>
-        x.split === "all"
-      );
+      const s = shown(e);
+      const all = e.stability.find((x) => x.split === "all");
       return [
         e.run.id,
         e.run.model,
         String(shownEpoch(e.epoch)),
         s?.split ?? "–",
-        s ? withCi(s.ci.auc) : "–",
-        s ? withCi(s.ci.macroF1) : "–",
+        s ? withCiOf(s.ci.auc, s.ci.metrics) : "–",
+        s ? withCiOf(s.ci.macroF1, s.ci.metrics) : "–",
         small(all?.meanJsLastHalf),
         all?.settlingEpoch === null || all === undefined
           ? "not settled"
           : String(shownEpoch(all.settlingEpoch)),
       ];
     }),
+    ...notesOf(fewSlidesNote(marked)),
   };
 }
 

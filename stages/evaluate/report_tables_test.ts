@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Store } from "../../data/store.ts";
-import { withCi } from "./_format.ts";
+import { fewSlidesNote, withCi, withCiOf } from "./_format.ts";
 import { fakeSlides, writeFakeRun } from "./_fake_run.ts";
 import { evaluateRun } from "./evaluate_run.ts";
 import {
@@ -33,8 +33,32 @@ Deno.test("metricsTable() and comparisonTable() show test first with intervals",
   const m = metricsTable(e);
   assert.deepEqual(m.rows.map((r) => r[0]), ["test", "val", "train"]);
   const test = e.splits.find((s) => s.split === "test")!;
-  assert.equal(m.rows[0]![4], withCi(test.ci.auc));
-  assert.equal(comparisonTable([e]).rows[0]![4], withCi(test.ci.auc));
+  // 9 slides: every split has fewer than 5 of a class, so each interval is
+  // marked and the note under the table says why.
+  assert.equal(m.rows[0]![4], `${withCi(test.ci.auc)} †`);
+  assert.match(
+    m.notes?.[0] ?? "",
+    /^† not meaningful: fewer than 5 slides of a class \(test: class 0 \d, class 1 \d; val: .*; train: .*\)/,
+  );
+  const compared = comparisonTable([e]);
+  assert.equal(compared.rows[0]![4], `${withCi(test.ci.auc)} †`);
+  assert.match(compared.notes?.[0] ?? "", /\(r test: class 0 \d, class 1 \d\)/);
+});
+
+Deno.test("withCiOf() marks intervals only when a class has fewer than 5 slides", () => {
+  const m = (confusion: number[][]) =>
+    ({ confusion }) as Parameters<typeof withCiOf>[1];
+  const i = { value: 0.8, lo: 0.6, hi: 0.9 };
+  assert.equal(withCiOf(i, m([[5, 0], [1, 4]])), "0.800 [0.600, 0.900]");
+  assert.equal(withCiOf(i, m([[5, 0], [1, 3]])), "0.800 [0.600, 0.900] †");
+  assert.equal(
+    fewSlidesNote([{ split: "val", metrics: m([[1, 0], [0, 0]]) }]),
+    "† not meaningful: fewer than 5 slides of a class (val: class 0 1, class 1 0); the interval only says the split is too small",
+  );
+  assert.equal(
+    fewSlidesNote([{ split: "val", metrics: m([[5, 0], [0, 5]]) }]),
+    undefined,
+  );
 });
 
 Deno.test("stabilityTable() has a row per split plus all, and localisation where tiles are labelled", async () => {
