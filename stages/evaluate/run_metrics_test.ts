@@ -95,3 +95,31 @@ Deno.test("epochMetrics() gives one entry per epoch and split matching classific
   );
   store.close();
 });
+
+Deno.test("chooseEpoch() picks the best by micro-F1 (accuracy) + AUC for a run the trainer selected that way", async () => {
+  const store = await fakeStore();
+  // Val labels 0, 0, 0, 1 and P(class 1) per epoch, AUC 1 at epochs 0–1:
+  // epoch 0 predicts all 0 (accuracy 3/4, macro-F1 (6/7 + 0)/2 = 3/7),
+  // epoch 1 predicts 0, 0, 1, 1 (accuracy 3/4, macro-F1 (4/5 + 2/3)/2);
+  // epochs 2–3 rank every slide wrongly.
+  const slides = (await store.query<{ slide: string }>(
+    "SELECT DISTINCT slide FROM predictions WHERE run = 'r' AND split = 'val' ORDER BY slide",
+  )).map((r) => r.slide);
+  assert.equal(slides.length, 4);
+  const p1 = [[0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.6, 0.7], [0.9, 0.8, 0.7, 0.1]];
+  for (let epoch = 0; epoch < 4; epoch++) {
+    for (const [i, slide] of slides.entries()) {
+      const p = p1[Math.min(epoch, 2)]![i]!;
+      await store.exec(
+        "UPDATE predictions SET label = ?, probabilities = [?, ?] WHERE run = 'r' AND split = 'val' AND epoch = ? AND slide = ?",
+        [i === 3 ? 1 : 0, 1 - p, p, epoch, slide],
+      );
+    }
+  }
+  assert.equal(await chooseEpoch(store, "r", "best"), 1, "macro-F1 + AUC");
+  await store.exec(
+    `UPDATE runs SET config = '{"selection":"micro-f1"}' WHERE id = 'r'`,
+  );
+  assert.equal(await chooseEpoch(store, "r", "best"), 0, "micro-F1 + AUC");
+  store.close();
+});
