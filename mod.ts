@@ -90,9 +90,15 @@ export {
 } from "./models/anchor_factory.ts";
 export {
   ANCHOR_DEFAULTS,
+  ANCHOR_PRESETS,
   AnchoredModel,
   type AnchorOptions,
+  type AnchorPreset,
+  type AnchorSpec,
+  resolveAnchorOptions,
 } from "./models/anchor.ts";
+export { anchorLoss, type AnchorLossOptions } from "./models/anchor_loss.ts";
+export { anchorTarget } from "./models/anchor_target.ts";
 export { normalizedSigmoid } from "./models/normalized_sigmoid.ts";
 export { loadWeights, saveWeights } from "./models/weights.ts";
 export {
@@ -151,6 +157,11 @@ export {
   type TrainOptions,
 } from "./stages/train/trainer.ts";
 export { TRAIN_DEFAULTS } from "./stages/train/train_options.ts";
+export { clipNormFor, type ClipScope } from "./stages/train/reference_clip.ts";
+export {
+  resolveSelection,
+  type SelectionRule,
+} from "./stages/evaluate/model_selection.ts";
 export {
   evaluateBags,
   type SplitEvaluation,
