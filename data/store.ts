@@ -21,6 +21,12 @@ import {
   detectSchemaVersion,
 } from "./schema_state.ts";
 import { MACROS_SQL } from "./macros.ts";
+import {
+  isLockConflict,
+  lockConflictMessage,
+  registerHolder,
+  storeHolders,
+} from "./store_holders.ts";
 import { STABILITY_SQL } from "./stability_sql.ts";
 import { StoreWriter } from "./store_writer.ts";
 import { plainRow, type Row } from "./plain_row.ts";
@@ -44,6 +50,25 @@ export interface OpenStoreOptions {
    * process without bound; beyond the limit DuckDB evicts or spills.
    */
   memoryLimit?: string;
+  /**
+   * Seconds to keep retrying while another process holds the store's lock
+   * (default `$ASMIL_STORE_WAIT`, else 0: refuse at once, naming the
+   * holder; see data/store_holders.ts).
+   */
+  waitSeconds?: number;
+}
+
+/** Environment variable giving {@link OpenStoreOptions.waitSeconds}. */
+export const STORE_WAIT_ENV = "ASMIL_STORE_WAIT";
+
+function waitSeconds(options: OpenStoreOptions): number {
+  if (options.waitSeconds !== undefined) return options.waitSeconds;
+  try {
+    const env = Number(Deno.env.get(STORE_WAIT_ENV) ?? 0);
+    return Number.isFinite(env) && env > 0 ? env : 0;
+  } catch {
+    return 0; // no --allow-env
+  }
 }
 
 /** DuckDB memory limit of a store unless told otherwise. */
@@ -86,6 +111,8 @@ export class Store {
   readonly notes: string[] = [];
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** Removes this process's holder file (data/store_holders.ts). */
+  #release: () => void = () => {};
 
   private constructor(
     path: string,
@@ -108,21 +135,43 @@ export class Store {
     };
     if (options.readOnly) config.access_mode = "READ_ONLY";
     let instance: DuckDBInstance;
-    try {
-      instance = await DuckDBInstance.create(path, config);
-    } catch (error) {
-      throw new Error(
-        `Cannot open run store "${path}": ${errorMessage(error)}`,
-      );
+    const deadline = performance.now() + 1000 * waitSeconds(options);
+    for (;;) {
+      try {
+        instance = await DuckDBInstance.create(path, config);
+        break;
+      } catch (error) {
+        const message = errorMessage(error);
+        if (!isLockConflict(message)) {
+          throw new Error(`Cannot open run store "${path}": ${message}`);
+        }
+        if (performance.now() >= deadline) {
+          throw new Error(
+            lockConflictMessage(path, message, storeHolders(path)),
+          );
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
     }
     const connection = await instance.connect();
     const store = new Store(path, instance, connection);
-    if (!options.readOnly) {
-      await store.#migrate();
-      await connection.run(MACROS_SQL);
-      await connection.run(STABILITY_SQL);
-    } else {
-      await store.#checkVersion();
+    if (path !== ":memory:") {
+      store.#release = registerHolder(
+        path,
+        options.readOnly ? "read" : "write",
+      );
+    }
+    try {
+      if (!options.readOnly) {
+        await store.#migrate();
+        await connection.run(MACROS_SQL);
+        await connection.run(STABILITY_SQL);
+      } else {
+        await store.#checkVersion();
+      }
+    } catch (error) {
+      store.close(); // a refused store is not left locked
+      throw error;
     }
     return store;
   }
@@ -319,6 +368,7 @@ export class Store {
     this.#closed = true;
     this.#connection.closeSync();
     this.#instance.closeSync();
+    this.#release();
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {

@@ -18,8 +18,11 @@ import {
   described,
   optionHelp,
   parseInteger,
+  parseNumber,
   showDefaults,
 } from "./cli_args.ts";
+import { STORE_WAIT_ENV } from "../data/store.ts";
+import { describeStoreHolder } from "../data/store_holders.ts";
 import { CONFIG_DEFAULTS } from "./config.ts";
 import { registerModels } from "./commands/models_command.ts";
 import { registerDoctor } from "./commands/doctor_command.ts";
@@ -47,12 +50,22 @@ export function buildCli() {
     )
     .option("--config <file>", "JSON configuration file")
     .option("--seed <n>", "random seed", parseInteger("--seed"))
+    .option(
+      "--wait <seconds>",
+      "when another process holds the store (e.g. a training run), retry opening it for up to this long",
+      parseNumber("--wait", { min: 0 }),
+    )
     .option("-q, --quiet", "no progress output")
     .showHelpAfterError();
   showDefaults(program, {
     db: DEFAULT_DB,
     config: described("none"),
     seed: CONFIG_DEFAULTS.seed,
+    wait: described("0: refuse at once, naming the holder"),
+  });
+  program.hook("preAction", () => {
+    const { wait } = program.opts();
+    if (wait !== undefined) Deno.env.set(STORE_WAIT_ENV, String(wait));
   });
 
   const globals = (): GlobalOptions => {
@@ -108,6 +121,8 @@ export function buildCli() {
 
 /** Runs the CLI with `args`; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
+  // What a process blocked by this one's store lock is told it runs.
+  describeStoreHolder(["asmil", ...args].join(" "));
   try {
     await buildCli().parseAsync(args, { from: "user" });
     return 0;
