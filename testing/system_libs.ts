@@ -1,6 +1,6 @@
 /**
  * Tests that need an optional system library (OpenBLAS, OpenSlide,
- * Chromium) skip with a one-line reason where it is missing, and are
+ * Chromium, Slurm) skip with a one-line reason where it is missing, and are
  * required under CI (`CI=true`) or with `ASMIL_REQUIRE_SYSTEM_LIBS=1`, so a
  * missing package fails there instead of skipping. `deno task test`
  * (testing/run_tests.ts) ends with a summary of what was skipped and why.
@@ -12,7 +12,11 @@ import { openSlideAvailable } from "../stages/tile/openslide_reader.ts";
 import { SKIP_LOG_ENV } from "./run_tests.ts";
 
 /** The optional system packages, by their Debian names. */
-export type SystemLib = "libopenblas0-pthread" | "libopenslide0" | "chromium";
+export type SystemLib =
+  | "libopenblas0-pthread"
+  | "libopenslide0"
+  | "chromium"
+  | "slurm-wlm";
 
 /** Environment variable that makes every optional library required. */
 export const REQUIRE_SYSTEM_LIBS_ENV = "ASMIL_REQUIRE_SYSTEM_LIBS";
@@ -45,6 +49,25 @@ function chromiumOnPath(): boolean {
   );
 }
 
+/** Whether `name` is an executable file in one of `dirs`. */
+function executableIn(dirs: string[], name: string): boolean {
+  return dirs.some((dir) => {
+    try {
+      return dir !== "" && Deno.statSync(`${dir}/${name}`).isFile;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Slurm's daemons and clients, and munge (which slurm-wlm pulls in). */
+function slurmInstalled(): boolean {
+  const dirs = [...env("PATH").split(":"), "/usr/sbin", "/usr/bin"];
+  return ["slurmctld", "slurmd", "sbatch", "scontrol", "munged"].every((n) =>
+    executableIn(dirs, n)
+  );
+}
+
 const probes: Record<SystemLib, () => boolean> = {
   "libopenblas0-pthread": () => {
     try {
@@ -56,6 +79,7 @@ const probes: Record<SystemLib, () => boolean> = {
   },
   "libopenslide0": openSlideAvailable,
   "chromium": chromiumOnPath,
+  "slurm-wlm": slurmInstalled,
 };
 
 const known = new Map<SystemLib, boolean>();
