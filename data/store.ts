@@ -21,6 +21,7 @@ import {
   detectSchemaVersion,
 } from "./schema_state.ts";
 import { MACROS_SQL } from "./macros.ts";
+import { DiskFullError, diskFullError, isDiskFull } from "./disk_full.ts";
 import {
   isLockConflict,
   lockConflictMessage,
@@ -142,6 +143,7 @@ export class Store {
         break;
       } catch (error) {
         const message = errorMessage(error);
+        if (isDiskFull(message)) throw new DiskFullError(path, error);
         if (!isLockConflict(message)) {
           throw new Error(`Cannot open run store "${path}": ${message}`);
         }
@@ -171,7 +173,7 @@ export class Store {
       }
     } catch (error) {
       store.close(); // a refused store is not left locked
-      throw error;
+      throw diskFullError(path, error);
     }
     return store;
   }
@@ -328,8 +330,10 @@ export class Store {
         await this.#connection.run("COMMIT");
         return result;
       } catch (error) {
-        await this.#connection.run("ROLLBACK");
-        throw error;
+        // A failed COMMIT (e.g. a full disk) has ended the transaction
+        // already; the rollback's own error must not hide the cause.
+        await this.#connection.run("ROLLBACK").catch(() => undefined);
+        throw diskFullError(this.path, error);
       }
     });
   }
@@ -346,7 +350,9 @@ export class Store {
       return await this.transaction(fn);
     } catch (error) {
       const message = errorMessage(error);
-      if (message.includes(slideId)) throw error;
+      if (message.includes(slideId) || error instanceof DiskFullError) {
+        throw error;
+      }
       throw new Error(`Slide "${slideId}": ${message}`, { cause: error });
     }
   }
@@ -377,7 +383,11 @@ export class Store {
         new Error(`Run store "${this.path}" is closed`),
       );
     }
-    const next = this.#queue.then(fn, fn);
+    const run = () =>
+      fn().catch((error) => {
+        throw diskFullError(this.path, error);
+      });
+    const next = this.#queue.then(run, run);
     this.#queue = next.catch(() => undefined);
     return next;
   }
