@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { featureBags } from "../../data/feature_bags.ts";
 import { Store } from "../../data/store.ts";
 import { createModel } from "../../models/all.ts";
+import { buildModel } from "../../models/anchor_factory.ts";
 import { useBackendFromEnv } from "../../models/backend/mod.ts";
 import { type EpochEvent, trainModel } from "./trainer.ts";
 import type { Bag } from "../../pipeline/types.ts";
@@ -144,4 +145,48 @@ Deno.test("trainModel() rejects bags of the wrong dimension, naming the slide", 
     train(bad),
     /Slide "bag-?\w*" has 8-dimensional features, the model expects 16/,
   );
+});
+
+Deno.test("an anchored run with a warm-up and a momentum ramp resumes with the same numbers", async () => {
+  const outDir = await Deno.makeTempDir({ prefix: "asmil-train-" });
+  const run = async (runId: string, store: Store, stopAfterEpoch?: number) => {
+    const m = buildModel("gated_abmil", {
+      inputDim: 16,
+      numClasses: 2,
+      innerDim: 32,
+      attentionDim: 16,
+      seed: 1,
+      anchor: {
+        preset: "stable",
+        warmupEpochs: 1,
+        momentumRamp: 2,
+        momentumStart: 0.9,
+      },
+    });
+    try {
+      return await Array.fromAsync(trainModel(m, easy, {
+        runId,
+        epochs: 4,
+        lr: 5e-3,
+        seed: 1,
+        quiet: true,
+        store,
+        outDir,
+        ...(stopAfterEpoch === undefined ? {} : { stopAfterEpoch }),
+      }));
+    } finally {
+      m.dispose();
+    }
+  };
+  const dbA = await Store.open(":memory:"), dbB = await Store.open(":memory:");
+  const whole = await run("w", dbA);
+  const first = await run("k", dbB, 0);
+  const rest = await run("k", dbB);
+  const strip = (e: EpochEvent) => ({ l: e.losses, v: e.val, t: e.test });
+  assert.deepEqual([...first, ...rest].map(strip), whole.map(strip));
+  assert.equal(whole[0]!.losses.anchor, 0, "warm-up epoch: no anchor term");
+  assert.ok(whole[1]!.losses.anchor! > 0);
+  dbA.close();
+  dbB.close();
+  await Deno.remove(outDir, { recursive: true });
 });
