@@ -250,6 +250,14 @@ Deno.test("training warns when a split has fewer than two slides of a class, and
     /^† not meaningful: fewer than 5 slides of a class \(test: class 0 \d, class 1 \d; val: /m,
   );
 
+  // Epochs a person reads count from 1, in refusals too.
+  const late = await asmil(["--db", db, "evaluate", "f5", "--epoch", "9"]);
+  assert.equal(late.code, 1);
+  assert.match(
+    late.stderr,
+    /Cannot evaluate run "f5" at epoch 9 \(stored epoch 8\): it has predictions for epochs 1…1 \(stored 0…0; epochs a person reads count from 1\)/,
+  );
+
   r = await train("3");
   assert.equal(r.code, 0, r.stderr);
   assert.doesNotMatch(r.stderr, /warning: fewer than 2/);

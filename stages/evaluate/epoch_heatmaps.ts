@@ -11,6 +11,7 @@
 import type { Store } from "../../data/store.ts";
 import type { SlideReader } from "../tile/slide_reader.ts";
 import { openSlideBase } from "./_slide_base.ts";
+import { shownEpoch } from "./_format.ts";
 import { effectivePatches } from "./attention_measures.ts";
 import {
   type AttentionScale,
@@ -171,8 +172,10 @@ export async function slideEpochHeatmaps(
   if (missing.length > 0) {
     throw new RangeError(
       `Cannot draw slide "${slide}" of run "${run}" at epochs ${
-        missing.join(", ")
-      }: it has attention for epochs ${epochs[0]}…${epochs.at(-1)}`,
+        missing.map(shownEpoch).join(", ")
+      }: it has attention for epochs ${shownEpoch(epochs[0]!)}…${
+        shownEpoch(epochs.at(-1)!)
+      } (epochs counted from 1; stored from 0)`,
     );
   }
   const scale = sharedAttentionScale(rows.map((r) => r.scores), options.scale);
@@ -189,7 +192,9 @@ export async function slideEpochHeatmaps(
     const { scores } = rows.find((r) => r.epoch === epoch)!;
     if (scores.length !== tiles.length) {
       throw new Error(
-        `Cannot draw slide "${slide}" at epoch ${epoch}: its attention has ${scores.length} entries but it has ${tiles.length} tiles`,
+        `Cannot draw slide "${slide}" at epoch ${
+          shownEpoch(epoch)
+        } (stored epoch ${epoch}): its attention has ${scores.length} entries but it has ${tiles.length} tiles`,
       );
     }
     panels.push({

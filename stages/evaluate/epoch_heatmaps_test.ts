@@ -104,7 +104,7 @@ Deno.test("slideEpochHeatmaps() draws every epoch on one absolute scale with eac
     }
     await assert.rejects(
       slideEpochHeatmaps({ store, run: "r", slide: "slide-01", epochs: [9] }),
-      /at epochs 9: it has attention for epochs 0…5/,
+      /at epochs 10: it has attention for epochs 1…6 \(epochs counted from 1; stored from 0\)/,
     );
     await assert.rejects(
       slideEpochHeatmaps({ store, run: "other", slide: "slide-01" }),

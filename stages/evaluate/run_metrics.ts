@@ -15,6 +15,7 @@ import {
   type MetricsWithCi,
 } from "./metrics.ts";
 import { selectionScore as modelSelectionScore } from "./model_selection.ts";
+import { shownEpoch } from "./_format.ts";
 
 /** Which epoch to report: a number, the last one, or the best by AUC on a split. */
 export type EpochChoice = number | "last" | "best";
@@ -131,9 +132,13 @@ export async function chooseEpoch(
   if (typeof choice === "number") {
     if (!epochs.includes(choice)) {
       throw new RangeError(
-        `Cannot evaluate run "${run}" at epoch ${choice}: it has predictions for epochs ${
-          epochs[0]
-        }…${epochs.at(-1)}`,
+        `Cannot evaluate run "${run}" at epoch ${
+          shownEpoch(choice)
+        } (stored epoch ${choice}): it has predictions for epochs ${
+          shownEpoch(epochs[0]!)
+        }…${shownEpoch(epochs.at(-1)!)} (stored ${epochs[0]}…${
+          epochs.at(-1)
+        }; epochs a person reads count from 1)`,
       );
     }
     return choice;

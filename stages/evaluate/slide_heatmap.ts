@@ -14,6 +14,7 @@ import sharp from "sharp";
 import type { Store } from "../../data/store.ts";
 import type { SlideReader } from "../tile/slide_reader.ts";
 import { openSlideBase } from "./_slide_base.ts";
+import { shownEpoch } from "./_format.ts";
 import { topkIndices } from "./attention_measures.ts";
 import { percentileNormalise, renderHeatmap } from "./heatmap.ts";
 
@@ -131,7 +132,9 @@ export async function slideHeatmap(
   );
   if (!attention) {
     throw new Error(
-      `Cannot draw a heatmap: expected attention for run "${run}", epoch ${epoch}, slide "${slide}"; found none`,
+      `Cannot draw a heatmap: expected attention for run "${run}", epoch ${
+        shownEpoch(epoch)
+      } (stored epoch ${epoch}), slide "${slide}"; found none`,
     );
   }
   const { tiles, base, background, tumour, outline, reader, note } =

@@ -74,7 +74,7 @@ Deno.test("slideHeatmap() falls back to a blank background and says why when the
   assert.deepEqual([meta.width, meta.height], [256, 256]);
   await assert.rejects(
     slideHeatmap({ store, run: "r", epoch: 7, slide: "slide-01" }),
-    /expected attention for run "r", epoch 7/,
+    /expected attention for run "r", epoch 8 \(stored epoch 7\)/,
   );
   store.close();
 });
