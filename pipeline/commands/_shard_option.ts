@@ -15,10 +15,11 @@ import {
 
 /** Help text of `--shard`. */
 export const SHARD_HELP =
-  `work on shard i of n of the slides (a hash of the slide id) and write its own store beside --db (x.shard-i-of-n.duckdb); none: no sharding. Default: the Slurm array task (SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT) or the Kubernetes Indexed Job's JOB_COMPLETION_INDEX of ${SHARD_COUNT_ENV}`;
+  "work on shard i of n of the slides (a hash of the slide id) and write its own store beside --db (x.shard-i-of-n.duckdb); none: no sharding";
 
 /** Help text of `--shard`'s default. */
-export const SHARD_DEFAULT = "the job array's task, else none";
+export const SHARD_DEFAULT =
+  `a Slurm array's SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, a Kubernetes Indexed Job's JOB_COMPLETION_INDEX/${SHARD_COUNT_ENV}, else none`;
 
 /** A command's shard and the store it writes. */
 export interface ShardTarget {

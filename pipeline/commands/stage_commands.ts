@@ -36,7 +36,7 @@ export function registerStageCommands(
     .option("--force", "rewrite even when a matching cohort exists")
     .option(
       "--shard <i/n|none>",
-      "write only shard i of n of the slides (with the whole labels.csv); the shard that completes the set writes cohort.json. Default: the job array's task (as for tile)",
+      "write only shard i of n of the slides (with the whole labels.csv); the shard that completes the set writes cohort.json",
     )
     .action(async (o) => {
       const ctx = await commandContext(globals());
