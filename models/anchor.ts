@@ -131,6 +131,7 @@ export class AnchoredModel implements MilModel {
           onlineNormalisation: this.online.attentionNormalisation,
           form: a.form,
           reduction: a.reduction,
+          target: a.target,
           targetTemperature: a.targetTemperature,
           targetContrast: a.targetContrast,
         }),

@@ -22,7 +22,7 @@ export interface AnchorLossOptions extends
   Partial<
     Pick<
       AnchorOptions,
-      "form" | "reduction" | "targetTemperature" | "targetContrast"
+      "form" | "reduction" | "target" | "targetTemperature" | "targetContrast"
     >
   > {
   /** Temperature τ of the anchor's normalized sigmoid. */

@@ -1,7 +1,7 @@
 /**
  * The anchor's options: how it is initialised, updated and weighted, and
  * the variants beyond the method (loss form and reduction, target
- * sharpening, EMA momentum ramp, warm-up). The defaults are the method as
+ * function and sharpening, EMA momentum ramp, warm-up). The defaults are the method as
  * specified (notes/method.md) and reproduce it exactly; every variant is
  * off unless asked for. Named presets bundle variants.
  *
@@ -40,6 +40,13 @@ export interface AnchorOptions {
    */
   form: "ce" | "kl" | "reverse-kl" | "js";
   /**
+   * How the anchor's scores become its target: `"sigmoid"`, the normalized
+   * sigmoid at τ (the method; for scores ≥ 0 never more than 2:1 between
+   * instances), or `"softmax"` at τ (the anchor's own attention form, as
+   * peaked as its scores say).
+   */
+  target: "sigmoid" | "softmax";
+  /**
    * Target temperature T: p ← p^{1/T}/Σ p^{1/T} after the normalized
    * sigmoid; T < 1 sharpens. 1: off.
    */
@@ -75,6 +82,7 @@ export const ANCHOR_DEFAULTS: Readonly<AnchorOptions> = {
   weight: 1,
   reduction: "mean",
   form: "ce",
+  target: "sigmoid",
   targetTemperature: 1,
   targetContrast: 1,
   momentumRamp: 0,
@@ -157,6 +165,7 @@ export function checkAnchorOptions(options: AnchorOptions): void {
   oneOf("update", ["ema", "frozen"]);
   oneOf("reduction", ["mean", "sum", "normalised"]);
   oneOf("form", ["ce", "kl", "reverse-kl", "js"]);
+  oneOf("target", ["sigmoid", "softmax"]);
   for (const key of ["momentum", "momentumStart"] as const) {
     if (!(options[key] >= 0 && options[key] <= 1)) {
       throw bad(key, "in [0, 1]", options[key]);

@@ -1,6 +1,6 @@
 /**
  * The anchor's attention target: the normalized sigmoid of its scores
- * (the method), optionally sharpened — by a temperature on the target,
+ * (the method) or their softmax, both at temperature τ, optionally sharpened — by a temperature on the target,
  * p ← p^{1/T}/Σ p^{1/T}, and/or by a contrast relative to uniform,
  * p ← max(u + c·(p − u), 0)/Σ with u = 1/N. Both off (T = c = 1) by default.
  *
@@ -11,8 +11,10 @@ import { normalizedSigmoid } from "./normalized_sigmoid.ts";
 
 /** How the target is made from the anchor's scores. */
 export interface AnchorTargetOptions {
-  /** Temperature τ of the normalized sigmoid. */
+  /** Temperature τ of the normalized sigmoid (or softmax). */
   tau: number;
+  /** `"sigmoid"` (default, the method) or `"softmax"`: p = softmax(z/τ). */
+  target?: "sigmoid" | "softmax";
   /** Target temperature T (1: off). */
   targetTemperature?: number;
   /** Contrast c relative to uniform (1: off). */
@@ -41,7 +43,9 @@ export function anchorTarget(
   const temperature = options.targetTemperature ?? 1;
   const contrast = options.targetContrast ?? 1;
   return tf.tidy(() => {
-    let p = normalizedSigmoid(scores, options.tau);
+    let p = options.target === "softmax"
+      ? tf.softmax(tf.div(scores, options.tau), -1) as tf.Tensor2D
+      : normalizedSigmoid(scores, options.tau);
     if (temperature !== 1) {
       // p^{1/T} normalised = softmax(log p / T); log of p ≥ 0 with +1e-30.
       p = tf.softmax(tf.div(tf.log(tf.add(p, 1e-30)), temperature), -1);

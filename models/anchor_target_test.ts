@@ -52,3 +52,17 @@ Deno.test("anchorTarget() with contrast c is max(u + c(p − u), 0) renormalised
     0.25,
   ]]);
 });
+
+Deno.test("anchorTarget() with the softmax target is softmax(z/τ), then sharpened as asked", () => {
+  const softmax = (row: number[], tau: number) => {
+    const e = row.map((v) => Math.exp(v / tau));
+    const total = e.reduce((a, b) => a + b, 0);
+    return e.map((x) => x / total);
+  };
+  close(target({ tau: 0.5, target: "softmax" }), z.map((r) => softmax(r, 0.5)));
+  // p^(1/T) of softmax(z/τ) is softmax(z/(τT)).
+  close(
+    target({ tau: 0.5, target: "softmax", targetTemperature: 0.5 }),
+    z.map((r) => softmax(r, 0.25)),
+  );
+});

@@ -63,6 +63,7 @@ export const TrainConfigSchema = z.strictObject({
       weight: z.number().nonnegative().optional(),
       reduction: z.enum(["mean", "sum", "normalised"]).optional(),
       form: z.enum(["ce", "kl", "reverse-kl", "js"]).optional(),
+      target: z.enum(["sigmoid", "softmax"]).optional(),
       targetTemperature: z.number().positive().optional(),
       targetContrast: z.number().nonnegative().optional(),
       momentumStart: z.number().min(0).max(1).optional(),

@@ -100,6 +100,12 @@ export function registerTrain(
         "anchor divergence from target p to online q: ce (the method), kl (KL(p‖q), ce's gradient), reverse-kl (KL(q‖p)), js",
       ).choices(["ce", "kl", "reverse-kl", "js"] as const),
     )
+    .addOption(
+      new Option(
+        "--anchor-target <f>",
+        "the anchor's target from its scores: sigmoid (the normalized sigmoid at --anchor-tau, the method) or softmax (at --anchor-tau)",
+      ).choices(["sigmoid", "softmax"] as const),
+    )
     .option(
       "--anchor-target-temperature <T>",
       "sharpen the anchor's target: p^(1/T), renormalised (T < 1 sharpens)",
@@ -225,6 +231,7 @@ export function registerTrain(
           preset: o.anchorPreset,
           reduction: o.anchorReduction,
           form: o.anchorForm,
+          target: o.anchorTarget,
           targetTemperature: o.anchorTargetTemperature,
           targetContrast: o.anchorTargetContrast,
           momentumRamp: o.anchorMomentumRamp,
@@ -304,6 +311,7 @@ export function registerTrain(
       anchorPreset: "faithful",
       anchorReduction: a.reduction,
       anchorForm: a.form,
+      anchorTarget: a.target,
       anchorTargetTemperature: a.targetTemperature,
       anchorTargetContrast: a.targetContrast,
       anchorMomentumRamp: a.momentumRamp,
