@@ -6,6 +6,7 @@ import { createModel } from "./all.ts";
 import type { MilModel } from "./mil_model.ts";
 import { localName } from "./weights_scope.ts";
 import { needs } from "../testing/system_libs.ts";
+import { needsWebGpu } from "../testing/webgpu.ts";
 
 // Small enough for finite differences, large enough that every matmul of
 // the forward and backward pass (incl. transposed operands) is exercised.
@@ -98,6 +99,18 @@ for (const name of ["abmil", "gated_abmil"]) {
     const cpu = await gradientsOn("cpu", name);
     assertGradientsMatch(await gradientsOn("wasm", name), cpu, 1e-4);
   });
+
+  // float32 on a GPU sums in another order (tiled matmuls, tree
+  // reductions); the same bound holds.
+  Deno.test({
+    name:
+      `${name} gradients on webgpu match stock tfjs cpu within 1e-4 relative`,
+    ...await needsWebGpu("gradient checks on the webgpu backend"),
+    async fn() {
+      const cpu = await gradientsOn("cpu", name);
+      assertGradientsMatch(await gradientsOn("webgpu", name), cpu, 1e-4);
+    },
+  });
 }
 
 /** Loss of `model` on `x` with variable `v`'s element `i` shifted by `delta`. */
@@ -119,35 +132,51 @@ function shiftedLoss(
   return loss;
 }
 
-Deno.test({
-  name:
-    "gated_abmil gradients on the BLAS backend match central finite differences",
-  ignore: noBlas(),
-  fn: async () => {
-    const { grads } = await gradientsOn("blas", "gated_abmil");
-    const model = createModel("gated_abmil", options);
-    const x = features();
-    const rng = new Rng(5);
-    const eps = 1e-2;
-    const worst: string[] = [];
-    for (const v of model.trainableVariables()) {
-      const g = grads.get(localName(v))!;
-      const scale = maxAbs(g);
-      for (let s = 0; s < 4; s++) {
-        const i = rng.int(v.size);
-        const fd = (shiftedLoss(model, x, v, i, eps) -
-          shiftedLoss(model, x, v, i, -eps)) /
-          (2 * eps);
-        const error = Math.abs(fd - g[i]!);
-        if (error > 1e-2 * scale + 2e-5) {
-          worst.push(
-            `${localName(v)}[${i}]: analytic ${g[i]}, finite difference ${fd}`,
-          );
+const finiteDifferenceBackends: {
+  backend: BackendChoice;
+  label: string;
+  ignore: boolean;
+}[] = [
+  { backend: "blas", label: "the BLAS backend", ignore: noBlas() },
+  {
+    backend: "webgpu",
+    label: "webgpu",
+    ...await needsWebGpu("finite-difference check on the webgpu backend"),
+  },
+];
+
+for (const { backend, label, ignore } of finiteDifferenceBackends) {
+  Deno.test({
+    name: `gated_abmil gradients on ${label} match central finite differences`,
+    ignore,
+    fn: async () => {
+      const { grads } = await gradientsOn(backend, "gated_abmil");
+      const model = createModel("gated_abmil", options);
+      const x = features();
+      const rng = new Rng(5);
+      const eps = 1e-2;
+      const worst: string[] = [];
+      for (const v of model.trainableVariables()) {
+        const g = grads.get(localName(v))!;
+        const scale = maxAbs(g);
+        for (let s = 0; s < 4; s++) {
+          const i = rng.int(v.size);
+          const fd = (shiftedLoss(model, x, v, i, eps) -
+            shiftedLoss(model, x, v, i, -eps)) /
+            (2 * eps);
+          const error = Math.abs(fd - g[i]!);
+          if (error > 1e-2 * scale + 2e-5) {
+            worst.push(
+              `${localName(v)}[${i}]: analytic ${
+                g[i]
+              }, finite difference ${fd}`,
+            );
+          }
         }
       }
-    }
-    assert.deepEqual(worst, []);
-    x.dispose();
-    model.dispose();
-  },
-});
+      assert.deepEqual(worst, []);
+      x.dispose();
+      model.dispose();
+    },
+  });
+}

@@ -107,9 +107,10 @@ export const ConfigSchema = z.strictObject({
   db: z.string().optional(),
   seed: z.number().int().default(0),
   quiet: z.boolean().default(false),
-  backend: z.enum(["auto", "blas", "wasm", "cpu", "tensorflow"]).default(
-    "auto",
-  ),
+  backend: z.enum(["auto", "blas", "wasm", "cpu", "tensorflow", "webgpu"])
+    .default(
+      "auto",
+    ),
   slides: z.string().optional(),
   labels: z.string().optional(),
   split: z.string().optional(),

@@ -1,5 +1,6 @@
 /**
- * The tensor engine: backend selection and the OpenBLAS matmul kernels.
+ * The tensor engine: backend selection, the OpenBLAS matmul kernels and the
+ * WebGPU adapter probe.
  *
  * @module
  */
@@ -11,3 +12,10 @@ export {
   OPENBLAS_PATH_ENV,
   resolveOpenBlasPath,
 } from "./openblas.ts";
+export {
+  describeAdapter,
+  isSoftwareAdapter,
+  mayHaveGpu,
+  probeWebGpuAdapter,
+  type WebGpuAdapterSummary,
+} from "./webgpu_adapter.ts";

@@ -1,8 +1,8 @@
 /**
  * Chooses the tensor backend for the whole process: tfjs-node when it is
- * importable, else the wasm backend with OpenBLAS matmuls, else plain wasm
- * with untransposed matmuls (notes/engine.md). Logs one line saying which
- * and why.
+ * importable, else tfjs's WebGPU backend on a hardware GPU, else the wasm
+ * backend with OpenBLAS matmuls, else plain wasm with untransposed matmuls
+ * (notes/engine.md). Logs one line saying which and why.
  *
  * @module
  */
@@ -14,9 +14,23 @@ import { untransposedKernelConfig } from "./wasm_untransposed.ts";
 import { batchSafeFusedMatMulConfig } from "./wasm_fused_batched.ts";
 import { leanWasmKernelConfigs } from "./wasm_lean_kernels.ts";
 import { sliceKernelConfigs } from "./wasm_slice_kernels.ts";
+import {
+  describeAdapter,
+  mayHaveGpu,
+  probeWebGpuAdapter,
+  type WebGpuAdapterSummary,
+} from "./webgpu_adapter.ts";
+import { installSyncRead } from "./webgpu_sync_read.ts";
+import { installWebGpuKernels } from "./webgpu_kernels.ts";
 
 /** What `useBackend` can be asked for. */
-export type BackendChoice = "auto" | "blas" | "wasm" | "cpu" | "tensorflow";
+export type BackendChoice =
+  | "auto"
+  | "blas"
+  | "wasm"
+  | "cpu"
+  | "tensorflow"
+  | "webgpu";
 
 /** Every accepted {@link BackendChoice}. */
 export const BACKEND_CHOICES: readonly BackendChoice[] = [
@@ -25,6 +39,7 @@ export const BACKEND_CHOICES: readonly BackendChoice[] = [
   "wasm",
   "cpu",
   "tensorflow",
+  "webgpu",
 ];
 
 /** Options of {@link useBackend}. */
@@ -49,6 +64,8 @@ export interface BackendInfo {
   reason: string;
   /** Library path, for `blas`. */
   openblasPath?: string;
+  /** The GPU, for `webgpu`. */
+  adapter?: WebGpuAdapterSummary;
 }
 
 const MATMUL_KERNELS = [tf.BatchMatMul, tf._FusedMatMul];
@@ -148,6 +165,35 @@ async function select(
     }
     notes.push("tfjs-node not importable");
   }
+  if (choice === "auto" && !mayHaveGpu()) {
+    notes.push("WebGPU: no Vulkan driver");
+  } else if (choice === "webgpu" || choice === "auto") {
+    const adapter = await probeWebGpuAdapter();
+    if (choice === "webgpu") {
+      if (typeof adapter === "string") {
+        throw new Error(
+          `Backend "webgpu" needs a WebGPU adapter: ${adapter}. Use "blas" or "wasm" instead.`,
+        );
+      }
+      return await startWebGpu(
+        adapter,
+        `requested; ${describeAdapter(adapter)}${
+          adapter.software ? ": a software rasteriser, slower than blas" : ""
+        }`,
+      );
+    }
+    if (typeof adapter !== "string" && !adapter.software) {
+      return await startWebGpu(
+        adapter,
+        `auto: ${notes.join("; ")}; ${describeAdapter(adapter)}`,
+      );
+    }
+    notes.push(
+      typeof adapter === "string"
+        ? `WebGPU: ${adapter}`
+        : `WebGPU adapter ${describeAdapter(adapter)} not used`,
+    );
+  }
   if (choice === "blas" || choice === "auto") {
     let blas: OpenBlas | undefined;
     try {
@@ -192,6 +238,22 @@ async function select(
       notes.join("; ")
     }`,
   };
+}
+
+/**
+ * tfjs's WebGPU backend (imported on first use: it registers itself above
+ * every other backend) with synchronous reads that work under Deno.
+ */
+async function startWebGpu(
+  adapter: WebGpuAdapterSummary,
+  reason: string,
+): Promise<BackendInfo> {
+  await import("@tensorflow/tfjs-backend-webgpu");
+  await activate("webgpu");
+  const backend = tf.backend();
+  await installSyncRead(backend);
+  installWebGpuKernels((backend as unknown as { device: GPUDevice }).device);
+  return { name: "webgpu", tfBackend: "webgpu", threads: 1, reason, adapter };
 }
 
 /** Opens OpenBLAS once per library path. */

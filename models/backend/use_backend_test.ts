@@ -103,7 +103,7 @@ Deno.test("useBackend('cpu') and useBackend('wasm') switch the tfjs backend", as
 Deno.test("useBackend() rejects an unknown backend and a bad thread count", async () => {
   await assert.rejects(
     useBackend("gpu" as "cpu"),
-    /one of auto, blas, wasm, cpu, tensorflow: got "gpu"/,
+    /one of auto, blas, wasm, cpu, tensorflow, webgpu: got "gpu"/,
   );
   await assert.rejects(
     useBackend("blas", { threads: 0 }),

@@ -262,49 +262,39 @@ export async function checkChromium(): Promise<DoctorCheck> {
   };
 }
 
-/** A WebGPU adapter, if Deno exposes WebGPU and finds one. */
+/**
+ * The WebGPU adapter: what `--backend webgpu` trains on, and whether `auto`
+ * would pick it (a hardware GPU only).
+ */
 export async function checkWebGpu(): Promise<DoctorCheck> {
-  const cost = "nothing today: tensors and encoders run on the CPU";
-  const gpu = (navigator as { gpu?: GPU }).gpu;
-  if (gpu === undefined) {
+  const { probeWebGpuAdapter, describeAdapter } = await import(
+    "../../models/backend/webgpu_adapter.ts"
+  );
+  const adapter = await probeWebGpuAdapter();
+  if (typeof adapter === "string") {
     return {
       name: "webgpu",
       status: "missing",
-      detail: "not available (no navigator.gpu in this Deno)",
-      cost,
+      detail: `not available: ${adapter}`,
+      cost: "no GPU training (--backend webgpu); training runs on the CPU",
     };
   }
-  try {
-    const adapter = await Promise.race([
-      gpu.requestAdapter(),
-      new Promise<null>((done) => setTimeout(() => done(null), 10_000)),
-    ]);
-    if (!adapter) {
-      return {
-        name: "webgpu",
-        status: "missing",
-        detail: "not available (no adapter found)",
-        cost,
-      };
+  return adapter.software
+    ? {
+      name: "webgpu",
+      status: "warn",
+      detail: `${
+        describeAdapter(adapter)
+      }: --backend webgpu runs, slower than blas; auto does not pick it`,
+      cost: "no GPU here: training runs on the CPU",
     }
-    const i = adapter.info;
-    const what = i.description || [i.vendor, i.architecture, i.device]
-      .filter(Boolean).join(" ");
-    return {
+    : {
       name: "webgpu",
       status: "ok",
-      detail: `${what || "an adapter"}${
-        i.isFallbackAdapter ? " (software fallback)" : ""
-      }`,
+      detail: `${
+        describeAdapter(adapter)
+      }: auto trains on it (--backend webgpu)`,
     };
-  } catch (error) {
-    return {
-      name: "webgpu",
-      status: "missing",
-      detail: `not available: ${message(error)}`,
-      cost,
-    };
-  }
 }
 
 /** Free disk where the store lives (its nearest existing folder). */

@@ -52,7 +52,15 @@ Deno.test({
       assert.equal(new Set(names.map(column)).size, 1, "names not aligned");
       assert.match(r.stdout, /^ok +deno +\d+\.\d+\.\d+ \(V8 /m);
       assert.match(r.stdout, /^ok +duckdb +v\d/m);
-      assert.match(r.stdout, /^\S+ +backend +auto → (blas|wasm|tensorflow) /m);
+      assert.match(
+        r.stdout,
+        /^\S+ +backend +auto → (blas|wasm|tensorflow|webgpu) /m,
+      );
+      // The adapter with what it is, or why there is none.
+      assert.match(
+        r.stdout,
+        /^(ok|warn|missing) +webgpu +(not available: .+|.+ \(.*(hardware|software(, fallback adapter)?)\): .+)$/m,
+      );
       assert.match(
         r.stdout,
         /^ok +onnxruntime +\d+\.\d+\.\d+, providers .*cpu/m,

@@ -207,7 +207,9 @@ export function registerTrain(
     )
     .addOption(
       new Option("--backend <name>", "tensor backend")
-        .choices(["auto", "blas", "wasm", "cpu", "tensorflow"] as const),
+        .choices(
+          ["auto", "blas", "wasm", "cpu", "tensorflow", "webgpu"] as const,
+        ),
     )
     .option(
       "--threads <n>",

@@ -1,7 +1,7 @@
 /**
  * Training on every backend `auto` can pick: a few optimiser steps of every
  * registered model (with the anchor, EMA momentum 0.9 so it visibly moves)
- * on cpu, wasm and blas. Each backend must change every trainable variable,
+ * on cpu, wasm, blas and webgpu. Each backend must change every trainable variable,
  * compute with the weights it holds (a model rebuilt from the trained
  * values gives the same loss), move the anchor by the EMA formula, and
  * follow the cpu backend's loss trajectory.
@@ -23,6 +23,7 @@ const readValues = (t: tf.Tensor) => t.dataSync() as Float32Array;
 import { featureBags } from "../../data/feature_bags.ts";
 import { Rng } from "../../pipeline/random.ts";
 import { needs } from "../../testing/system_libs.ts";
+import { needsWebGpu } from "../../testing/webgpu.ts";
 import { StepRunner } from "./train_step.ts";
 
 const STEPS = 6;
@@ -169,6 +170,10 @@ const backends: { backend: BackendChoice; ignore: boolean }[] = [
     backend: "blas",
     ignore:
       needs("libopenblas0-pthread", "training on the blas backend").ignore,
+  },
+  {
+    backend: "webgpu",
+    ignore: (await needsWebGpu("training on the webgpu backend")).ignore,
   },
 ];
 
