@@ -136,11 +136,12 @@ export function registerStageCommands(
           total: slides.length,
           unit: "slides",
         });
-        // Pixels are re-read at the stored coordinates; tissue detection is not redone.
+        // Pixels are re-read at the stored coordinates, whatever options
+        // the slides were tiled with; tissue detection is not redone.
         const tiles = ReadableStream.from(slides).pipeThrough(
           new TileStream({
             store,
-            rerun: "reuse",
+            rerun: "stored",
             tileSize: ctx.config.tile.tileSize,
             warn: (m) => progress.log(m),
           }),

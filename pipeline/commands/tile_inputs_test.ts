@@ -137,3 +137,49 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "asmil embed reads the tiles the store has, whatever options tile was given, and leaves them as they were",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "asmil-tile-inputs-" });
+    try {
+      const cohort = await writeSyntheticCohort({
+        outDir: join(dir, "slides"),
+        slides: 1,
+        seed: 4,
+        sides: [1024],
+      });
+      const db = join(dir, "run.duckdb");
+      // Not the default minimum tissue (0.5): the grid keeps more tiles.
+      const tiled = await asmil([
+        "--db",
+        db,
+        "tile",
+        "--slides",
+        cohort.dir,
+        "--no-qc",
+        "--min-tissue",
+        "0.3",
+      ]);
+      assert.equal(tiled.code, 0, tiled.stderr);
+      const tiles = await sql(db, TILES_DIGEST);
+      const params = await sql(db, "select tile_params from slides");
+      const embedded = await asmil(["--db", db, "embed"]);
+      assert.equal(embedded.code, 0, embedded.stderr);
+      assert.equal(await sql(db, TILES_DIGEST), tiles, "tiles untouched");
+      assert.equal(await sql(db, "select tile_params from slides"), params);
+      assert.equal(
+        await sql(
+          db,
+          "select (select count(*) from embeddings) = (select count(*) from tiles) as every_tile",
+        ),
+        "every_tile\ntrue\n",
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

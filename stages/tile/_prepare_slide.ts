@@ -65,7 +65,9 @@ export async function prepareSlide(
     let reused = false;
     if (o.store && (o.rerun ?? "skip") !== "redo") {
       const previous = await storedSlide(o.store, slide.id);
-      const done = previous !== undefined && previous.tileParams === params &&
+      const sameTiles = o.rerun === "stored" ||
+        previous?.tileParams === params;
+      const done = previous !== undefined && sameTiles &&
         (previous.status === "tiled" || previous.status === "empty");
       if (done && (o.rerun ?? "skip") === "skip") {
         return { kind: "skipped", slide };

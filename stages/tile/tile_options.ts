@@ -55,9 +55,12 @@ export interface TileStreamOptions extends TileGridOptions, ScaleOverrides {
   /**
    * With a store, what to do with a slide already tiled with the same
    * parameters: `skip` (default; emit nothing), `reuse` (emit its stored
-   * tiles' pixels without re-detecting tissue), `redo` (tile again).
+   * tiles' pixels without re-detecting tissue), `redo` (tile again);
+   * `stored`: like `reuse` for a slide tiled with any parameters (the
+   * embed stage reads the tiles the store has, whatever `asmil tile` was
+   * given, instead of tiling anew with these options' defaults).
    */
-  rerun?: "skip" | "reuse" | "redo";
+  rerun?: "skip" | "reuse" | "redo" | "stored";
   /** Stop at the first failed slide (default false: record it and go on). */
   failFast?: boolean;
   /** Folder for tissue QC images (`<id>.mask.png`, `<id>.overlay.png`). */
