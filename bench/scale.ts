@@ -190,9 +190,7 @@ async function generate(o: Options): Promise<void> {
     const seconds = (performance.now() - t0) / 1000;
     const mb = summary.tiles * o.dim * 4 / 1e6;
     console.log(
-      `cohort: ${summary.written.length} slides written (${
-        summary.skipped.length
-      } already there)${
+      `cohort: ${summary.written.length} slides written (${summary.skipped.length} already there)${
         summary.written.length
           ? `, ${mb.toFixed(0)} MB of features in ${seconds.toFixed(0)} s (${
             (mb / seconds).toFixed(0)
