@@ -7,6 +7,8 @@ import { type CommandUnknownOpts, Option } from "@commander-js/extra-typings";
 import { commandContext, type GlobalOptions } from "../cli_context.ts";
 import { parseInteger, parseJsonOption, parseNumber } from "../cli_args.ts";
 import type { ExperimentOptions, ExperimentSummary } from "./experiment.ts";
+import { parseShard, resolveShard, type Shard, shardLabel } from "../shard.ts";
+import { SHARD_DEFAULT } from "./_shard_option.ts";
 
 /** Adds `experiment` to `program`. */
 export function registerExperiment(
@@ -106,6 +108,18 @@ export function registerExperiment(
       "BLAS threads",
       parseInteger("--threads", { min: 1 }),
     )
+    .option(
+      "--plan",
+      "job arrays: write the data into the store and list the runs, numbered (with --task: that task's)",
+    )
+    .option(
+      "--task <i/n>",
+      `job arrays: train runs i, i+n, i+2n, … into their own store beside --db (x.exp-NAME.task-i-of-n.duckdb), reading the data from --db; none: the whole grid (default: ${SHARD_DEFAULT})`,
+    )
+    .option(
+      "--collect",
+      "job arrays: merge the task stores into --db and write the table and report",
+    )
     .action(async (o) => {
       const ctx = await commandContext(globals());
       if (o.lr !== undefined) ctx.config.train.lr = o.lr;
@@ -146,18 +160,71 @@ export function registerExperiment(
           o.modelOptions,
         ) as Record<string, Record<string, unknown>>;
       }
-      const { runExperiment } = await import("./experiment.ts");
-      console.log(experimentSummary(await runExperiment(ctx, options)));
+      if (o.plan && o.collect) {
+        throw new Error(
+          "--plan and --collect are steps of their own: give one of them",
+        );
+      }
+      // --plan and --collect run once, outside the array's tasks.
+      const task = o.collect || (o.plan && o.task === undefined)
+        ? undefined
+        : experimentTask(o.task);
+      if (o.plan) {
+        const { planExperiment, planText } = await import(
+          "./experiment_array.ts"
+        );
+        console.log(planText(await planExperiment(ctx, options, task), task));
+      } else if (o.collect) {
+        const { collectExperiment } = await import("./experiment_array.ts");
+        const summary = await collectExperiment(ctx, options);
+        const added = summary.runs.filter((r) => r.status === "trained")
+          .length;
+        console.log(experimentSummary(
+          summary,
+          `experiment ${summary.name}: ${summary.runs.length} runs collected (${added} merged now from ${summary.merged.length} task store(s), ${
+            summary.runs.length - added
+          } in the store before) in ${summary.seconds.toFixed(0)}s`,
+        ));
+      } else if (task) {
+        const { runExperimentTask } = await import("./experiment_array.ts");
+        const s = await runExperimentTask(ctx, options, task);
+        const trained = s.runs.filter((r) => r.status === "trained").length;
+        console.log(
+          `experiment ${s.name} task ${
+            shardLabel(s.task)
+          }: ${s.runs.length} runs (${trained} trained, ${
+            s.runs.length - trained
+          } finished before) in ${
+            s.seconds.toFixed(0)
+          }s\nstore     ${s.store}\nthen      asmil experiment … --collect`,
+        );
+      } else {
+        const { runExperiment } = await import("./experiment.ts");
+        console.log(experimentSummary(await runExperiment(ctx, options)));
+      }
     });
 }
 
-/** The lines printed at the end of `asmil experiment`. */
-export function experimentSummary(s: ExperimentSummary): string {
+/** The task of `--task i/n|none`, or the job array's when absent. */
+function experimentTask(option: string | undefined): Shard | undefined {
+  if (option === undefined || option === "none") return resolveShard(option);
+  return parseShard(option, "--task");
+}
+
+/**
+ * The lines printed at the end of `asmil experiment`; `heading` replaces
+ * the first (what was trained).
+ */
+export function experimentSummary(
+  s: ExperimentSummary,
+  heading?: string,
+): string {
   const trained = s.runs.filter((r) => r.status === "trained").length;
   return [
-    `experiment ${s.name}: ${s.runs.length} runs (${trained} trained, ${
-      s.runs.length - trained
-    } finished before) in ${s.seconds.toFixed(0)}s`,
+    heading ??
+      `experiment ${s.name}: ${s.runs.length} runs (${trained} trained, ${
+        s.runs.length - trained
+      } finished before) in ${s.seconds.toFixed(0)}s`,
     `table     ${s.files.markdown}`,
     `csv       ${s.files.csv}`,
     `curves    ${s.files.curves}`,

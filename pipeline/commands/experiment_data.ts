@@ -142,7 +142,10 @@ export async function prepareExperimentSource(
  * Loads or makes the bags of `source` (see the module doc; for `synthetic`,
  * {@link prepareExperimentSource} first). Splits are left
  * to the caller, except that bags of the `store` and `synthetic` sources
- * keep the splits stored with their slides.
+ * keep the splits stored with their slides. With `write` false (a task of
+ * an experiment array, reading the main store read-only) nothing is
+ * written: generated data must be in the store already, else this throws
+ * saying to run `asmil experiment --plan` first.
  *
  * @example
  * ```ts ignore
@@ -155,6 +158,7 @@ export async function experimentData(
   store: Store,
   source: ExperimentSource,
   options: ExperimentDataOptions = {},
+  { write = true }: { write?: boolean } = {},
 ): Promise<ExperimentData> {
   const seed = ctx.config.seed;
   if (source === "mnist-bags" || source === "features") {
@@ -164,7 +168,8 @@ export async function experimentData(
       ? mnistBags({ ...o, idPrefix: `${id}-` })
       : featureBags({ ...o, idPrefix: `${id}-` });
     for (const b of bags) b.split = "train";
-    await storePseudoSlides(store, id, bags);
+    if (write) await storePseudoSlides(store, id, bags);
+    else await requireSlides(store, source, id, bags.length);
     const sizes = bags.map((b) => b.n);
     const positive = bags.filter((b) => b.label > 0).length;
     return {
@@ -177,7 +182,9 @@ export async function experimentData(
       }`,
     };
   }
-  if (source === "cohort") return await cohortData(ctx, store, options);
+  if (source === "cohort") {
+    return await cohortData(ctx, store, options, write);
+  }
   const bags = await storeBagSource(ctx, store);
   const infos = bags.infos;
   if (infos.length < 3) {
@@ -238,6 +245,32 @@ export async function storePseudoSlides(
 }
 
 /**
+ * Throws unless `store` holds the `count` slides of generated data set
+ * `dataId` (with embeddings by `encoder` when given): a task of an
+ * experiment array reads them and cannot write them.
+ */
+async function requireSlides(
+  store: Store,
+  source: ExperimentSource,
+  dataId: string,
+  count: number,
+  encoder?: string,
+): Promise<void> {
+  const [row] = await store.query(
+    encoder === undefined
+      ? `SELECT count(DISTINCT slide) AS n FROM tiles WHERE starts_with(slide, ?)`
+      : `SELECT count(DISTINCT slide) AS n FROM embeddings WHERE encoder = ?`,
+    [encoder ?? `${dataId}-`],
+  );
+  const n = Number(row?.n ?? 0);
+  if (n < count) {
+    throw new Error(
+      `--data ${source}: ${store.path} holds ${n} of the ${count} slides of ${dataId}, and a task only reads it: write them once with 'asmil experiment --plan' and the same options before the tasks start`,
+    );
+  }
+}
+
+/**
  * The WSI-like feature cohort (data/synthetic/feature_cohort.ts, its
  * defaults unless `bags`/`dim` say otherwise, seeded by the run's seed),
  * written once into the store under an encoder name of its own and read
@@ -248,6 +281,7 @@ async function cohortData(
   ctx: CommandContext,
   store: Store,
   options: ExperimentDataOptions,
+  write: boolean,
 ): Promise<ExperimentData> {
   const cohort = new FeatureCohort({
     ...(options.bags === undefined ? {} : { slides: options.bags }),
@@ -255,7 +289,8 @@ async function cohortData(
     seed: ctx.config.seed,
   });
   const id = `cohort-${shortHash(cohort.options).slice(0, 6)}`;
-  await writeFeatureCohortToStore(cohort, store, { encoder: id });
+  if (write) await writeFeatureCohortToStore(cohort, store, { encoder: id });
+  else await requireSlides(store, "cohort", id, cohort.size, id);
   const source = await StoreBagSource.open(store, {
     encoder: id,
     splits: new Map(),

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { listValue } from "@duckdb/node-api";
 import { join } from "node:path";
 import type { Store } from "../../data/store.ts";
 import { buildModel } from "../../models/anchor_factory.ts";
@@ -148,6 +149,24 @@ export async function trainRun(
     bootstrap: { resamples: 200 },
   });
   return true;
+}
+
+/**
+ * The runs among `ids` that `store` holds finished and evaluated (what
+ * {@link trainRun} skips).
+ */
+export async function finishedRuns(
+  store: Store,
+  ids: readonly string[],
+): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await store.query(
+    `SELECT id FROM runs WHERE status = 'finished' AND list_contains($ids, id)
+       AND EXISTS (SELECT 1 FROM metrics m WHERE m.run = runs.id
+         AND m.name = 'topk_last_half')`,
+    { ids: listValue([...ids]) },
+  );
+  return new Set(rows.map((r) => String(r.id)));
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -46,7 +46,9 @@ export interface ExperimentRow {
 /**
  * The SQL that rebuilds the table of experiment `name` from `runs` and
  * `metrics` (parameter `$name`). The settling epoch is 1-based; a run that
- * never settles counts as epochs + 1.
+ * never settles counts as epochs + 1. Aggregates read runs in id order, so
+ * the last digits do not depend on the order rows were stored in (one
+ * process, or task stores merged).
  */
 export const EXPERIMENT_TABLE_SQL = `
 WITH r AS (
@@ -70,18 +72,18 @@ WITH r AS (
 )
 SELECT model, anchor, count(*)::INTEGER AS runs,
   count(settling)::INTEGER AS settled,
-  avg(accuracy) AS accuracy_mean, stddev_samp(accuracy) AS accuracy_std,
-  avg(macro_f1) AS macro_f1_mean, stddev_samp(macro_f1) AS macro_f1_std,
-  avg(auc) AS auc_mean, stddev_samp(auc) AS auc_std,
-  avg(js_last_half) AS js_last_half_mean, stddev_samp(js_last_half) AS js_last_half_std,
-  avg(topk_last_half) AS topk_last_half_mean,
-  stddev_samp(topk_last_half) AS topk_last_half_std,
-  avg(coalesce(settling, epochs) + 1) AS settling_epoch_mean,
-  stddev_samp(coalesce(settling, epochs) + 1) AS settling_epoch_std,
-  avg(effective_patches) AS effective_patches_mean,
-  stddev_samp(effective_patches) AS effective_patches_std,
-  avg(localisation_auc) AS localisation_auc_mean,
-  stddev_samp(localisation_auc) AS localisation_auc_std
+  avg(accuracy ORDER BY run) AS accuracy_mean, stddev_samp(accuracy ORDER BY run) AS accuracy_std,
+  avg(macro_f1 ORDER BY run) AS macro_f1_mean, stddev_samp(macro_f1 ORDER BY run) AS macro_f1_std,
+  avg(auc ORDER BY run) AS auc_mean, stddev_samp(auc ORDER BY run) AS auc_std,
+  avg(js_last_half ORDER BY run) AS js_last_half_mean, stddev_samp(js_last_half ORDER BY run) AS js_last_half_std,
+  avg(topk_last_half ORDER BY run) AS topk_last_half_mean,
+  stddev_samp(topk_last_half ORDER BY run) AS topk_last_half_std,
+  avg(coalesce(settling, epochs) + 1 ORDER BY run) AS settling_epoch_mean,
+  stddev_samp(coalesce(settling, epochs) + 1 ORDER BY run) AS settling_epoch_std,
+  avg(effective_patches ORDER BY run) AS effective_patches_mean,
+  stddev_samp(effective_patches ORDER BY run) AS effective_patches_std,
+  avg(localisation_auc ORDER BY run) AS localisation_auc_mean,
+  stddev_samp(localisation_auc ORDER BY run) AS localisation_auc_std
 FROM m GROUP BY model, anchor ORDER BY model, anchor`;
 
 /**
