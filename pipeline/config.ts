@@ -41,6 +41,8 @@ export const EmbedConfigSchema = z.strictObject({
   threads: positiveInt.default(2),
   /** Input side of an ONNX encoder given by path (the built-in one knows its own). */
   inputSize: positiveInt.default(224),
+  /** Where the encoder runs: webgpu falls back to the cpu, saying why, without an adapter. */
+  device: z.enum(["cpu", "webgpu"]).default("cpu"),
 });
 
 /** Training parameters (the reference protocol's defaults). */

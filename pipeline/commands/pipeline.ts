@@ -192,6 +192,7 @@ export async function tileAndEmbed(
   try {
     const encoder = await openEncoder(config.embed.encoder, {
       ...(config.embed.threads ? { threads: config.embed.threads } : {}),
+      device: config.embed.device,
     });
     encoderName = encoder.name;
     try {

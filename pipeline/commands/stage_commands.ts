@@ -82,6 +82,12 @@ export function registerStageCommands(
       parseInteger("--input-size", { min: 1 }),
     )
     .option("--name <name>", "name to store an ONNX encoder's embeddings under")
+    .addOption(
+      new Option(
+        "--device <name>",
+        "where the encoder runs (webgpu: the GPU, onnxruntime-web; the cpu, saying why, where WebGPU has no adapter)",
+      ).choices(["cpu", "webgpu"] as const),
+    )
     .option("--shard <i/n|none>", SHARD_HELP)
     .action(async (o) => {
       const ctx = await commandContext(globals());
@@ -99,6 +105,7 @@ export function registerStageCommands(
       const encoder = await openEncoder(o.encoder ?? e.encoder, {
         threads,
         inputSize,
+        device: o.device ?? e.device,
         ...(o.name !== undefined ? { name: o.name } : {}),
       });
       const store = await ctx.openStore(target.db);
@@ -176,6 +183,7 @@ export function registerStageCommands(
     batchSize: e.batchSize,
     threads: e.threads,
     inputSize: e.inputSize,
+    device: e.device,
     name: described("the model file's stem"),
     shard: described(SHARD_DEFAULT),
   });

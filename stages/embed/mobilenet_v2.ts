@@ -18,7 +18,7 @@ import { homedir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseLayersModel } from "./keras_artifacts.ts";
 import { kerasToOnnx } from "./keras_to_onnx.ts";
-import { OnnxEncoder } from "./onnx_encoder.ts";
+import { type EncoderDevice, OnnxEncoder } from "./onnx_encoder.ts";
 
 /** Bumped whenever the converter's output for the same weights changes. */
 const CONVERTER_REVISION = 1;
@@ -113,6 +113,8 @@ export interface MobileNetV2Options {
   threads?: number;
   /** Where the converted model is cached (default {@linkcode cacheDir}). */
   cacheDir?: string;
+  /** `"webgpu"` to run on the GPU where there is one (default `"cpu"`). */
+  device?: EncoderDevice;
 }
 
 /**
@@ -138,6 +140,7 @@ export async function createMobileNetV2Encoder(
     mean: [0, 0, 0],
     std: [1, 1, 1],
     ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(options.device === undefined ? {} : { device: options.device }),
   });
 }
 

@@ -16,6 +16,10 @@ import {
   type RgbImage,
 } from "./encoder.ts";
 import { toNchw } from "./preprocess.ts";
+import { createWebGpuSession } from "./webgpu_session.ts";
+
+/** Where an encoder runs its model. */
+export type EncoderDevice = "cpu" | "webgpu";
 
 /** Options of {@linkcode OnnxEncoder.create}. */
 export interface OnnxEncoderOptions {
@@ -35,6 +39,12 @@ export interface OnnxEncoderOptions {
   outputName?: string;
   /** Intra-op threads (default 2). */
   threads?: number;
+  /**
+   * `"webgpu"`: run on the GPU (onnxruntime-web's WebGPU provider), falling
+   * back to the CPU with one line on stderr saying why when there is no
+   * adapter; default `"cpu"` (onnxruntime-node).
+   */
+  device?: EncoderDevice;
 }
 
 /**
@@ -59,6 +69,8 @@ export class OnnxEncoder implements Encoder {
   readonly mean: Rgb3;
   readonly std: Rgb3;
   readonly dim: number;
+  /** Where the model runs (`"cpu"` after a fallback from `"webgpu"`). */
+  readonly device: EncoderDevice;
   #session: ort.InferenceSession;
   #inputName: string;
   #outputName: string;
@@ -76,9 +88,11 @@ export class OnnxEncoder implements Encoder {
       dim: number;
       inputName: string;
       outputName: string;
+      device: EncoderDevice;
     },
   ) {
     this.#session = session;
+    this.device = fields.device;
     this.name = fields.name;
     this.fingerprint = fields.fingerprint;
     this.source = fields.source;
@@ -118,9 +132,25 @@ export class OnnxEncoder implements Encoder {
       executionMode: "sequential",
       graphOptimizationLevel: "all",
     };
-    let session: ort.InferenceSession;
+    let session: ort.InferenceSession | undefined;
+    let device: EncoderDevice = "cpu";
+    if (options.device === "webgpu") {
+      const gpu = await createWebGpuSession(model);
+      if (typeof gpu === "string") {
+        console.error(
+          `asmil embed: ${where} runs on the cpu: ${gpu}`,
+        );
+      } else {
+        session = gpu.session;
+        device = "webgpu";
+      }
+    } else if (options.device !== undefined && options.device !== "cpu") {
+      throw new RangeError(
+        `OnnxEncoder device must be cpu or webgpu: got "${options.device}"`,
+      );
+    }
     try {
-      session = typeof model === "string"
+      session ??= typeof model === "string"
         ? await ort.InferenceSession.create(model, sessionOptions)
         : await ort.InferenceSession.create(model, sessionOptions);
     } catch (cause) {
@@ -183,6 +213,7 @@ export class OnnxEncoder implements Encoder {
       dim,
       inputName,
       outputName,
+      device,
     });
   }
 

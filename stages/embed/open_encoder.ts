@@ -7,7 +7,7 @@
 
 import type { Encoder, Rgb3 } from "./encoder.ts";
 import { createMobileNetV2Encoder } from "./mobilenet_v2.ts";
-import { OnnxEncoder } from "./onnx_encoder.ts";
+import { type EncoderDevice, OnnxEncoder } from "./onnx_encoder.ts";
 
 /** Names {@linkcode openEncoder} knows besides `.onnx` paths. */
 export const BUILTIN_ENCODERS = ["mobilenet_v2"] as const;
@@ -16,6 +16,8 @@ export const BUILTIN_ENCODERS = ["mobilenet_v2"] as const;
 export interface OpenEncoderOptions {
   /** Intra-op threads (default 2). */
   threads?: number;
+  /** `"webgpu"` to run on the GPU where there is one (default `"cpu"`). */
+  device?: EncoderDevice;
   /** For `.onnx` paths: input side (default 224). */
   inputSize?: number;
   /** For `.onnx` paths: channel means on [0, 1] (default ImageNet). */
@@ -47,7 +49,10 @@ export async function openEncoder(
   const threads = options.threads === undefined
     ? {}
     : { threads: options.threads };
-  if (spec === "mobilenet_v2") return await createMobileNetV2Encoder(threads);
+  const device = options.device === undefined ? {} : { device: options.device };
+  if (spec === "mobilenet_v2") {
+    return await createMobileNetV2Encoder({ ...threads, ...device });
+  }
   if (!/\.onnx$/i.test(spec)) {
     throw new RangeError(
       `Unknown encoder "${spec}": expected one of ${
@@ -55,11 +60,12 @@ export async function openEncoder(
       } or a path ending in .onnx`,
     );
   }
-  const { threads: _t, inputSize, ...rest } = options;
+  const { threads: _t, device: _d, inputSize, ...rest } = options;
   return await OnnxEncoder.create({
     model: spec,
     inputSize: inputSize ?? 224,
     ...threads,
+    ...device,
     ...rest,
   });
 }
