@@ -3,7 +3,10 @@
  * runs deploy/slurm/tile_embed.sbatch as a 4-task array over an 8-slide
  * synthetic cohort, then deploy/slurm/merge.sbatch as a job depending on
  * it; the merged store must equal the store one process writes from the
- * same slides. Skips where Slurm is not installed (required under CI).
+ * same slides. Then a tiny experiment as a 4-task array
+ * (deploy/slurm/experiment_step.sbatch to plan, train_grid.sbatch for the
+ * tasks, experiment_step.sbatch to collect): its table must equal one
+ * process's. Skips where Slurm is not installed (required under CI).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -131,6 +134,113 @@ Deno.test({
       assert.equal(want.slides.length, 8);
       assert.ok(want.embeddings.length > 0);
       assert.deepEqual(await storeContents(db), want);
+    } finally {
+      await cluster?.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+/** A tiny experiment: 2 models (5 configurations) × 2 seeds, 3 epochs. */
+const EXPERIMENT = [
+  "--data features --bags 20 --instances 24 --dim 12 --witness-fraction 0.2",
+  "--seeds 2 --epochs 3 --lr 0.001 --models abmil,asmil --name t",
+  '--model-options {"abmil":{"innerDim":16,"attentionDim":8},"asmil":{"innerDim":16,"nToken":4,"nDrop":2}}',
+].join(" ");
+
+Deno.test({
+  name:
+    "an experiment as a 4-task Slurm array (a plan job, the array, a dependent collect job) writes the same table as one process",
+  ...slurmTest(),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "asmil-slurm-experiment-" });
+    await Deno.chmod(dir, 0o755);
+    let cluster: SlurmCluster | undefined;
+    try {
+      for (const d of ["one", "runs", "out"]) await Deno.mkdir(join(dir, d));
+      // Each task trains with one BLAS thread; so does the reference.
+      const single = await asmil([
+        "--quiet",
+        "--db",
+        join(dir, "one", "asmil.duckdb"),
+        "experiment",
+        ...EXPERIMENT.split(" "),
+        "--threads",
+        "1",
+      ]);
+      assert.equal(single.code, 0, single.stderr);
+
+      const db = join(dir, "runs", "asmil.duckdb");
+      cluster = await startSlurmCluster();
+      const env = {
+        ASMIL_HOME: REPO,
+        DENO: Deno.execPath(),
+        ASMIL_DB: db,
+        EXPERIMENT,
+      };
+      const common = [
+        "--parsable",
+        "--wait",
+        `--chdir=${dir}`,
+        "--cpus-per-task=1",
+        "--mem=1G",
+      ];
+      const submit = async (
+        args: string[],
+        step?: string,
+      ): Promise<string> => {
+        const r = await cluster!.client("sbatch", [...common, ...args], {
+          env: step ? { ...env, STEP: step } : env,
+          timeoutMs: 480_000,
+        });
+        const id = r.stdout.trim().split(";")[0] ?? "";
+        if (r.code !== 0 || !/^\d+$/.test(id)) {
+          throw new Error(
+            `sbatch ${
+              args.at(-1)
+            } failed (${r.code}): ${r.stderr}\n${await jobOutputs(
+              join(dir, "out"),
+            )}\n${await cluster!.logs()}`,
+          );
+        }
+        return id;
+      };
+      const step = join(REPO, "deploy/slurm/experiment_step.sbatch");
+      const plan = await submit(
+        [`--output=${dir}/out/plan-%j.out`, step],
+        "plan",
+      );
+      const array = await submit([
+        `--dependency=afterok:${plan}`,
+        `--array=0-${TASKS - 1}`,
+        `--output=${dir}/out/task-%A_%a.out`,
+        join(REPO, "deploy/slurm/train_grid.sbatch"),
+      ]);
+      for (let i = 0; i < TASKS; i++) {
+        const task = join(
+          dir,
+          "runs",
+          `asmil.exp-t.task-${i}-of-${TASKS}.duckdb`,
+        );
+        assert.ok((await Deno.stat(task)).isFile, task);
+      }
+      await submit([
+        `--dependency=afterok:${array}`,
+        "--kill-on-invalid-dep=yes",
+        `--output=${dir}/out/collect-%j.out`,
+        step,
+      ], "collect");
+      const outputs = await jobOutputs(join(dir, "out"));
+      assert.match(outputs, /10 runs collected \(10 merged now from 4 task/);
+      for (const file of ["table.csv", "intervals.csv", "differences.csv"]) {
+        assert.equal(
+          await Deno.readTextFile(join(dir, "runs", "experiments", "t", file)),
+          await Deno.readTextFile(join(dir, "one", "experiments", "t", file)),
+          `${file}\n${outputs}`,
+        );
+      }
     } finally {
       await cluster?.stop();
       await Deno.remove(dir, { recursive: true });
