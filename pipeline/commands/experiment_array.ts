@@ -18,7 +18,11 @@
  */
 import { listValue } from "@duckdb/node-api";
 import { basename, dirname, extname, join } from "node:path";
-import { mergeStores, type ShardMerged } from "../../data/merge_stores.ts";
+import {
+  MergeConflictError,
+  mergeStores,
+  type ShardMerged,
+} from "../../data/merge_stores.ts";
 import { errorMessage, openStore, type Store } from "../../data/store.ts";
 import { openEncoder } from "../../stages/embed/open_encoder.ts";
 import type { CommandContext } from "../cli_context.ts";
@@ -262,9 +266,7 @@ export async function collectExperiment(
     const before = await finishedRuns(store, grid.runs.map((r) => r.id));
     const pattern = taskStoreName(ctx.db, grid.name, "*-of-*");
     const stores = await globFiles(pattern);
-    const merged = stores.length === 0
-      ? []
-      : (await mergeStores(store, stores)).shards;
+    const merged = await mergeTaskStores(store, stores, grid.name);
     for (const m of merged) {
       ctx.info(
         `experiment: ${m.path}: ${m.runs} runs added (${m.runsPresent} there before)`,
@@ -294,6 +296,28 @@ export async function collectExperiment(
     };
   } finally {
     store.close();
+  }
+}
+
+/** Merges `stores` into `store`; a run in two of them is explained. */
+async function mergeTaskStores(
+  store: Store,
+  stores: readonly string[],
+  name: string,
+): Promise<ShardMerged[]> {
+  if (stores.length === 0) return [];
+  try {
+    return (await mergeStores(store, stores)).shards;
+  } catch (error) {
+    if (error instanceof MergeConflictError && /\brun "/.test(error.message)) {
+      throw new MergeConflictError(
+        error.shard,
+        `${
+          error.message.replace(/^Cannot merge shard .*?: /, "")
+        } (the task stores of experiment ${name} hold one run twice, e.g. from arrays of different sizes: remove the stores of the array you do not want, then --collect again)`,
+      );
+    }
+    throw error;
   }
 }
 
