@@ -3,7 +3,8 @@
  * one transaction per epoch (the epoch row with its metrics and timing, the
  * attention and predictions of every evaluated slide), the run's status at
  * the end, and on resume the removal of epochs recorded after the
- * checkpoint (a crash between the store commit and the checkpoint).
+ * checkpoint (a crash between the store commit and the checkpoint; on a
+ * fresh start, of everything the run recorded before).
  *
  * @module
  */
@@ -18,12 +19,20 @@ import type { BagInfo } from "../bag/bag_source.ts";
 import { dequantiseRow } from "../../data/attention_quantise.ts";
 import type { SplitEvaluation } from "./evaluate_bags.ts";
 
-/** Records the start of a fresh run. */
+/**
+ * Records the start of a fresh run, dropping whatever an earlier start of
+ * the same id recorded: a run killed after its first epoch's record but
+ * before that epoch's checkpoint landed starts again from epoch 1, and its
+ * attention and predictions must not be there twice.
+ */
 export async function recordRunStart(
   store: Store,
   run: RunRecord,
 ): Promise<void> {
-  await store.transaction((tx) => tx.upsertRun(run));
+  await store.transaction(async (tx) => {
+    await tx.deleteRunHistory(run.id);
+    await tx.upsertRun(run);
+  });
 }
 
 /**
