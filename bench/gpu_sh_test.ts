@@ -17,7 +17,7 @@ function rows(text: string): Map<string, string[]> {
 
 Deno.test({
   name:
-    "bench/gpu.sh runs end to end at a small size: the adapter, webgpu and wasm timed, the same final loss on both",
+    "bench/gpu.sh runs end to end at a small size: the adapter, the training step on webgpu and wasm with the same final loss, the encoder on webgpu and cpu with the same embeddings",
   ...await needsWebGpu("the device check bench/gpu.sh"),
   async fn() {
     const { code, stdout, stderr } = await new Deno.Command("bash", {
@@ -35,13 +35,17 @@ Deno.test({
         "webgpu,wasm",
       ],
       cwd: root,
-      env: { DENO: Deno.execPath(), NO_COLOR: "1" },
+      env: {
+        DENO: Deno.execPath(),
+        NO_COLOR: "1",
+        GPU_EMBED_ARGS: "--batch 2 --batches 1 --threads 1",
+      },
     }).output();
     const text = new TextDecoder().decode(stdout) +
       new TextDecoder().decode(stderr);
     assert.equal(code, 0, text);
     assert.match(text, /^webgpu adapter: .+ \(.*(hardware|software)/m);
-    const table = rows(text);
+    const table = rows(text.split("\nONNX encoder")[0]!);
     const [gpu, wasm] = [table.get("webgpu"), table.get("wasm")];
     assert.ok(gpu && wasm, `no webgpu and wasm rows in:\n${text}`);
     for (const cells of [gpu, wasm]) {
@@ -54,5 +58,13 @@ Deno.test({
       Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(b)),
       `final loss ${a} on webgpu vs ${b} on wasm`,
     );
+    // The encoder: both devices ran where asked, embeddings within 1e-5.
+    assert.match(text, /^\| webgpu \| webgpu \| [\d.]+ \|/m);
+    assert.match(text, /^\| cpu \| cpu \| [\d.]+ \|/m);
+    const relative =
+      /embeddings: largest difference .* \(([-+.\de]+) relative\)/
+        .exec(text);
+    assert.ok(relative, `no embeddings line in:\n${text}`);
+    assert.ok(Number(relative[1]) <= 1e-5, relative[0]);
   },
 });
