@@ -285,7 +285,7 @@ export async function checkWebGpu(): Promise<DoctorCheck> {
       status: "warn",
       detail: `${
         describeAdapter(adapter)
-      }: --backend webgpu runs, slower than blas; auto does not pick it`,
+      }: --backend webgpu and embed --device webgpu run, slower than on the CPU; auto does not pick it`,
       cost: "no GPU here: training runs on the CPU",
     }
     : {
@@ -293,7 +293,7 @@ export async function checkWebGpu(): Promise<DoctorCheck> {
       status: "ok",
       detail: `${
         describeAdapter(adapter)
-      }: auto trains on it (--backend webgpu)`,
+      }: auto trains on it (--backend webgpu); embed --device webgpu embeds on it`,
     };
 }
 
