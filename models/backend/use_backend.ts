@@ -19,6 +19,7 @@ import {
   mayHaveGpu,
   probeWebGpuAdapter,
   type WebGpuAdapterSummary,
+  withoutWaylandNoise,
 } from "./webgpu_adapter.ts";
 import { installSyncRead } from "./webgpu_sync_read.ts";
 import { installWebGpuKernels } from "./webgpu_kernels.ts";
@@ -249,7 +250,8 @@ async function startWebGpu(
   reason: string,
 ): Promise<BackendInfo> {
   await import("@tensorflow/tfjs-backend-webgpu");
-  await activate("webgpu");
+  // tfjs requests the adapter again as the backend starts.
+  await withoutWaylandNoise(() => activate("webgpu"));
   const backend = tf.backend();
   await installSyncRead(backend);
   installWebGpuKernels((backend as unknown as { device: GPUDevice }).device);

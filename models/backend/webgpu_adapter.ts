@@ -110,17 +110,32 @@ export function mayHaveGpu(): boolean {
 }
 
 /**
- * Without `XDG_RUNTIME_DIR`, the Wayland probe of adapter discovery prints
- * "error: XDG_RUNTIME_DIR is invalid or not set" on every adapter request;
- * pointing it at the temp folder (no compositor socket there) silences it.
+ * Runs `fn` (something that requests a WebGPU adapter) without the line
+ * "error: XDG_RUNTIME_DIR is invalid or not set" that the Wayland probe of
+ * adapter discovery prints on every request where the variable is unset:
+ * it points at the temp folder (no compositor socket there) while `fn`
+ * runs, and is unset again afterwards, so child processes see the
+ * environment they were given.
+ *
+ * @example
+ * ```ts ignore
+ * const adapter = await withoutWaylandNoise(() => navigator.gpu.requestAdapter());
+ * ```
  */
-function quietWaylandProbe(): void {
+export async function withoutWaylandNoise<T>(fn: () => Promise<T>): Promise<T> {
+  let set = false;
   try {
     if (Deno.env.get("XDG_RUNTIME_DIR") === undefined) {
       Deno.env.set("XDG_RUNTIME_DIR", Deno.env.get("TMPDIR") || "/tmp");
+      set = true;
     }
   } catch {
     // no --allow-env: the probe prints its line
+  }
+  try {
+    return await fn();
+  } finally {
+    if (set) Deno.env.delete("XDG_RUNTIME_DIR");
   }
 }
 
@@ -142,11 +157,12 @@ export async function probeWebGpuAdapter(
   if (gpu === undefined) {
     return "no navigator.gpu: Deno needs --unstable-webgpu";
   }
-  quietWaylandProbe();
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const adapter = await Promise.race([
-      gpu.requestAdapter({ powerPreference: "high-performance" }),
+      withoutWaylandNoise(() =>
+        gpu.requestAdapter({ powerPreference: "high-performance" })
+      ),
       new Promise<"timeout">((done) => {
         timer = setTimeout(() => done("timeout"), timeoutMs);
       }),

@@ -11,6 +11,7 @@ import type { InferenceSession } from "onnxruntime-node";
 import {
   describeAdapter,
   probeWebGpuAdapter,
+  withoutWaylandNoise,
 } from "../../models/backend/webgpu_adapter.ts";
 
 /** A session and the adapter it runs on. */
@@ -45,10 +46,12 @@ export async function createWebGpuSession(
     const bytes = typeof model === "string"
       ? await Deno.readFile(model)
       : model;
-    const session = await ort.InferenceSession.create(bytes, {
-      executionProviders: ["webgpu"],
-      graphOptimizationLevel: "all",
-    });
+    const session = await withoutWaylandNoise(() =>
+      ort.InferenceSession.create(bytes, {
+        executionProviders: ["webgpu"],
+        graphOptimizationLevel: "all",
+      })
+    );
     return {
       session: session as unknown as InferenceSession,
       adapter: describeAdapter(adapter),
