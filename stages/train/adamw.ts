@@ -198,12 +198,20 @@ export class AdamW {
 
   /** The optimiser state, copied out of tensors. */
   getState(): AdamWState {
+    // The cpu backend's dataSync() hands out its own storage, which the
+    // next step updates in place; a state is a snapshot, so copy it there
+    // (the other backends' reads are copies already).
+    const live = tf.getBackend() === "cpu";
+    const read = (t: tf.Variable) => {
+      const values = t.dataSync() as Float32Array;
+      return live ? values.slice() : values;
+    };
     return {
       step: this.#step,
       moments: this.#variables.map((v, i) => ({
         name: v.name,
-        m: (this.#m[i] as tf.Variable).dataSync() as Float32Array,
-        v: (this.#v[i] as tf.Variable).dataSync() as Float32Array,
+        m: read(this.#m[i] as tf.Variable),
+        v: read(this.#v[i] as tf.Variable),
         step: this.#steps[i]!,
       })),
     };

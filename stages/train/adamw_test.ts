@@ -213,3 +213,38 @@ Deno.test("AdamW per-variable step counts survive a state round-trip", () => {
   };
   assert.deepEqual(run(true), run(false));
 });
+
+Deno.test("AdamW.getState() is a snapshot: later steps do not change a saved state", async () => {
+  const previous = tf.getBackend();
+  for (const backend of ["cpu", previous]) {
+    await tf.setBackend(backend);
+    const w = tf.variable(tf.tensor1d([1, -2]), true, `adamw_snap_${backend}`);
+    const opt = new AdamW([w]);
+    const step = () => {
+      const { grads } = tf.variableGrads(() => w.square().sum() as tf.Scalar, [
+        w,
+      ]);
+      opt.update(grads, 0.01);
+      tf.dispose(grads);
+    };
+    step();
+    const saved = opt.getState();
+    const m = Array.from(saved.moments[0]!.m),
+      v = Array.from(saved.moments[0]!.v);
+    step();
+    step();
+    assert.deepEqual(
+      Array.from(saved.moments[0]!.m),
+      m,
+      `${backend}: m changed`,
+    );
+    assert.deepEqual(
+      Array.from(saved.moments[0]!.v),
+      v,
+      `${backend}: v changed`,
+    );
+    w.dispose();
+    opt.dispose();
+  }
+  await tf.setBackend(previous);
+});
