@@ -69,10 +69,10 @@ async function workDone(db: string, work: Work): Promise<number> {
 }
 
 /**
- * Runs `args` once into `a` and, killed {@link KILLS} times then finished,
- * into `b` (both stores start as copies of `start`, when given); asserts the
- * two stores hold the same rows, and that a rerun of a finished command
- * changes nothing.
+ * Runs `args` once into `a` and, killed {@link KILLS} times (more while no
+ * kill has cut the work) then finished, into `b` (both stores start as
+ * copies of `start`, when given); asserts the two stores hold the same rows,
+ * and that a rerun of a finished command changes nothing.
  */
 async function faultCheck(
   rng: Rng,
@@ -118,7 +118,12 @@ async function faultCheck(
 
   const log: FaultLog = { attempts: [], partial: 0 };
   let done = 0;
-  for (let i = 0; i < KILLS; i++) {
+  // Up to KILLS more while no kill has cut the work and some is left.
+  for (
+    let i = 0;
+    i < KILLS || (log.partial === 0 && done < total && i < 2 * KILLS);
+    i++
+  ) {
     const walBytes = overhead +
       workBytes * (1 - done / total) * (0.05 + 0.55 * rng.next());
     const delayMs = rng.int(maxDelayMs);
@@ -140,7 +145,8 @@ async function faultCheck(
   for (const name of RUN_TABLES) {
     const [w, g] = [want[name], got[name]];
     if (w.sha256 === g.sha256) continue;
-    const i = w.lines.findIndex((l, k) => g.lines[k] !== l);
+    const differs = w.lines.findIndex((l, k) => g.lines[k] !== l);
+    const i = differs === -1 ? w.rows : differs;
     assert.fail(
       `${
         args[0]
@@ -168,7 +174,7 @@ Deno.test({
     const rng = new Rng(SEED);
     const report = (name: string, log: FaultLog) =>
       console.error(
-        `${name} (seed ${SEED}): ${log.partial}/${KILLS} kills left it part done\n  ${
+        `${name} (seed ${SEED}): ${log.partial}/${log.attempts.length} kills left it part done\n  ${
           log.attempts.join("\n  ")
         }`,
       );
