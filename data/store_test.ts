@@ -143,6 +143,54 @@ Deno.test("a failure is recorded with its stage and message", async () => {
   store.close();
 });
 
+Deno.test("deleteRunHistory() drops later epochs and every metrics row of the run, and nothing of other runs", async () => {
+  const store = await Store.open(":memory:");
+  for (const run of ["a", "b"]) {
+    for (const epoch of [0, 1, 2]) {
+      await store.exec(
+        "INSERT INTO epochs (run, epoch) VALUES (?, ?)",
+        [run, epoch],
+      );
+      await store.exec(
+        "INSERT INTO predictions VALUES (?, ?, 's', 'val', [0.5, 0.5]::FLOAT[], 1)",
+        [run, epoch],
+      );
+    }
+    await store.exec(
+      "INSERT INTO metrics VALUES (?, 1, 'test', 'auc', 0.9, NULL, NULL), (?, NULL, 'all', 'js_last_half', 0.01, NULL, NULL)",
+      [run, run],
+    );
+  }
+  await store.transaction((tx) => tx.deleteRunHistory("a", 0));
+  const count = async (table: string, run: string) =>
+    Number(
+      (await store.query(
+        `SELECT count(*) AS n FROM ${table} WHERE run = ?`,
+        [run],
+      ))[0]!.n,
+    );
+  assert.deepEqual(
+    [
+      await count("epochs", "a"),
+      await count("predictions", "a"),
+      await count("metrics", "a"),
+    ],
+    [1, 1, 0],
+  );
+  assert.deepEqual(
+    [
+      await count("epochs", "b"),
+      await count("predictions", "b"),
+      await count("metrics", "b"),
+    ],
+    [3, 3, 2],
+  );
+  // Nothing after the last epoch: the run's evaluation still holds.
+  await store.transaction((tx) => tx.deleteRunHistory("b", 2));
+  assert.equal(await count("metrics", "b"), 2);
+  store.close();
+});
+
 Deno.test("a read-only open of an empty file explains what is wrong", async () => {
   const path = await tempDb();
   (await Store.open(path)).close();

@@ -161,14 +161,22 @@ export class StoreWriter {
 
   /**
    * Deletes what run `run` recorded for epochs after `afterEpoch` (all of
-   * it with the default -1): epoch rows, attention and predictions.
+   * it with the default -1): epoch rows, attention and predictions. When
+   * that removes anything, every `metrics` row of the run goes too: an
+   * evaluation summarises the whole history (best epoch, stability over
+   * the last half), which has changed.
    */
   async deleteRunHistory(run: string, afterEpoch = -1): Promise<void> {
+    let removed = 0;
     for (const table of ["epochs", "attention_history", "predictions"]) {
-      await this.#connection.run(
+      const result = await this.#connection.run(
         `DELETE FROM ${table} WHERE run = ? AND epoch > ?`,
         [run, afterEpoch],
       );
+      removed += result.rowsChanged;
+    }
+    if (removed > 0) {
+      await this.#connection.run("DELETE FROM metrics WHERE run = ?", [run]);
     }
   }
 
