@@ -73,7 +73,10 @@ Deno.test("chooseEpoch() picks the last epoch, a given one or the best by the tr
   assert.equal(selectionScore(curve[epoch]!.metrics), Math.max(...scores));
   // Without predictions on the selection split, "best" is the last epoch.
   assert.equal(await chooseEpoch(store, "r", "best", "holdout"), 3);
-  await assert.rejects(chooseEpoch(store, "r", 9), /epochs 0…3/);
+  await assert.rejects(
+    chooseEpoch(store, "r", 9),
+    /epochs 1…4 \(stored 0…3/,
+  );
   await assert.rejects(chooseEpoch(store, "nope"), /expected predictions/);
   store.close();
 });
