@@ -11,7 +11,7 @@
  * @module
  */
 
-const CLI = new URL("../pipeline/cli.ts", import.meta.url).pathname;
+import { asmilArgs } from "../pipeline/commands/_asmil_process.ts";
 
 /** Where to kill a run: after its WAL grew this much, then this long. */
 export interface KillPoint {
@@ -68,18 +68,7 @@ export async function asmilKilledAt(
   point?: KillPoint,
 ): Promise<KilledRun> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-ffi",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      CLI,
-      "--db",
-      db,
-      ...args,
-    ],
+    args: asmilArgs(["--db", db, ...args]),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

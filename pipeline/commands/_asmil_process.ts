@@ -15,6 +15,29 @@ export interface AsmilResult {
 }
 
 /**
+ * The `deno` arguments that run the asmil CLI with `args`, with the
+ * permissions `deno task asmil` grants.
+ *
+ * @example
+ * ```ts
+ * import { asmilArgs } from "./_asmil_process.ts";
+ * if (asmilArgs(["models"]).at(-1) !== "models") throw new Error();
+ * ```
+ */
+export function asmilArgs(args: readonly string[]): string[] {
+  return [
+    "run",
+    "--allow-ffi",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-sys",
+    CLI,
+    ...args,
+  ];
+}
+
+/**
  * Runs `asmil …args` (in `cwd` when given) and collects its output.
  *
  * @example
@@ -28,16 +51,7 @@ export async function asmil(
   options: { cwd?: string } = {},
 ): Promise<AsmilResult> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-ffi",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      CLI,
-      ...args,
-    ],
+    args: asmilArgs(args),
     stdout: "piped",
     stderr: "piped",
     env: { ASMIL_DEBUG: "0", NO_COLOR: "1" },

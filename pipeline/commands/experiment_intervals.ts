@@ -19,6 +19,7 @@ import {
 } from "../../stages/evaluate/grouped_bootstrap.ts";
 import { classificationMetrics } from "../../stages/evaluate/metrics.ts";
 import type { ExperimentConfiguration } from "./experiment_plan.ts";
+import { formatMeasure } from "./experiment_table.ts";
 
 /**
  * Test predictions of the finished runs of experiment `$name` at the epoch
@@ -135,11 +136,14 @@ export async function experimentIntervals(
   const figures = await store.query<
     { run: string; name: string; value: number | null }
   >(EXPERIMENT_RUN_FIGURES_SQL, { name });
+  const figureOf = new Map(
+    figures.map((f) => [`${f.run}\u0000${f.name}`, f.value]),
+  );
   const figure = (run: string, measure: RunMeasure) => {
     const stored = measure === "effective_patches"
       ? "final_effective_patches"
       : measure;
-    const v = figures.find((f) => f.run === run && f.name === stored)?.value;
+    const v = figureOf.get(`${run}\u0000${stored}`);
     return v === null || v === undefined ? NaN : Number(v);
   };
   const key = (c: { model: string; anchor: string }) =>
@@ -237,11 +241,7 @@ const HEADERS: Record<ClassificationMeasure | RunMeasure, string> = {
 
 function format(measure: string, x: number, signed: boolean): string {
   if (Number.isNaN(x)) return "–";
-  const text = measure === "js_last_half"
-    ? x.toExponential(1)
-    : measure === "effective_patches"
-    ? x.toFixed(1)
-    : x.toFixed(3);
+  const text = formatMeasure(measure, x);
   return signed && x >= 0 ? `+${text}` : text;
 }
 
@@ -321,6 +321,31 @@ export function intervalsMarkdown(x: ExperimentIntervals): string {
   ].join("\n");
 }
 
+/** CSV of `rows`: the `leading` columns, then value, lo and hi per measure. */
+function intervalTableCsv<
+  R extends { intervals: Record<string, GroupedInterval> },
+>(
+  leading: readonly string[],
+  measures: readonly string[],
+  rows: readonly R[],
+  lead: (row: R) => readonly (string | number)[],
+): string {
+  const num = (x: number) => (Number.isNaN(x) ? "" : String(x));
+  return [
+    [...leading, ...measures.flatMap((m) => [m, `${m}_lo`, `${m}_hi`])]
+      .join(","),
+    ...rows.map((r) =>
+      [
+        ...lead(r),
+        ...measures.flatMap((m) => {
+          const i = r.intervals[m]!;
+          return [num(i.value), num(i.lo), num(i.hi)];
+        }),
+      ].join(",")
+    ),
+  ].join("\n") + "\n";
+}
+
 /**
  * The per-configuration intervals as CSV: `<measure>`, `<measure>_lo`,
  * `<measure>_hi` per classification measure.
@@ -334,28 +359,12 @@ export function intervalsMarkdown(x: ExperimentIntervals): string {
 export function configurationsCsv(
   rows: readonly ConfigurationIntervals[],
 ): string {
-  const num = (x: number) => (Number.isNaN(x) ? "" : String(x));
-  return [
-    [
-      "model",
-      "anchor",
-      "runs",
-      "slides",
-      ...CLASSIFICATION_MEASURES.flatMap((m) => [m, `${m}_lo`, `${m}_hi`]),
-    ].join(","),
-    ...rows.map((c) =>
-      [
-        c.model,
-        c.anchor,
-        c.runs,
-        c.slides,
-        ...CLASSIFICATION_MEASURES.flatMap((m) => {
-          const i = c.intervals[m];
-          return [num(i.value), num(i.lo), num(i.hi)];
-        }),
-      ].join(",")
-    ),
-  ].join("\n") + "\n";
+  return intervalTableCsv(
+    ["model", "anchor", "runs", "slides"],
+    CLASSIFICATION_MEASURES,
+    rows,
+    (c) => [c.model, c.anchor, c.runs, c.slides],
+  );
 }
 
 /**
@@ -369,26 +378,10 @@ export function configurationsCsv(
  * ```
  */
 export function differencesCsv(rows: readonly PairedDifference[]): string {
-  const measures = [...CLASSIFICATION_MEASURES, ...RUN_MEASURES];
-  const num = (x: number) => (Number.isNaN(x) ? "" : String(x));
-  return [
-    [
-      "model",
-      "anchor",
-      "pairs",
-      ...measures.flatMap((m) => [m, `${m}_lo`, `${m}_hi`]),
-    ]
-      .join(","),
-    ...rows.map((d) =>
-      [
-        d.model,
-        d.anchor,
-        d.pairs,
-        ...measures.flatMap((m) => {
-          const i = d.intervals[m];
-          return [num(i.value), num(i.lo), num(i.hi)];
-        }),
-      ].join(",")
-    ),
-  ].join("\n") + "\n";
+  return intervalTableCsv(
+    ["model", "anchor", "pairs"],
+    [...CLASSIFICATION_MEASURES, ...RUN_MEASURES],
+    rows,
+    (d) => [d.model, d.anchor, d.pairs],
+  );
 }

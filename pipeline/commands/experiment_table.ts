@@ -134,14 +134,18 @@ const HEADERS: Record<TableMeasure, string> = {
   localisation_auc: "localisation AUC",
 };
 
+/** A value of `measure` as the experiment's tables print it. */
+export function formatMeasure(measure: string, x: number): string {
+  return measure === "js_last_half"
+    ? x.toExponential(1)
+    : measure === "settling_epoch" || measure === "effective_patches"
+    ? x.toFixed(1)
+    : x.toFixed(3);
+}
+
 function meanStd(mean: number, std: number, measure: TableMeasure): string {
   if (Number.isNaN(mean)) return "–";
-  const f = (x: number) =>
-    measure === "js_last_half"
-      ? x.toExponential(1)
-      : measure === "settling_epoch" || measure === "effective_patches"
-      ? x.toFixed(1)
-      : x.toFixed(3);
+  const f = (x: number) => formatMeasure(measure, x);
   return Number.isNaN(std) ? f(mean) : `${f(mean)} ± ${f(std)}`;
 }
 
