@@ -19,7 +19,7 @@ import { join } from "node:path";
 import type { Store } from "../../data/store.ts";
 import { type BackendChoice, useBackend } from "../../models/backend/mod.ts";
 import type { CommandContext } from "../cli_context.ts";
-import { formatDuration } from "../progress.ts";
+import { formatDuration } from "../../core/progress.ts";
 import {
   type ExperimentDataOptions,
   type ExperimentSource,
@@ -37,6 +37,7 @@ import {
 } from "./experiment_outputs.ts";
 import type { ExperimentRow } from "./experiment_table.ts";
 import { type AnchorSettings, splitBags, trainRun } from "./experiment_run.ts";
+import type { AnchorVariant, AnchorVariants } from "./experiment_plan.ts";
 
 /** Options of {@link runExperiment} beyond the configuration. */
 export interface ExperimentOptions extends ExperimentDataOptions {
@@ -54,6 +55,14 @@ export interface ExperimentOptions extends ExperimentDataOptions {
   modelOptions?: Record<string, Record<string, unknown>>;
   /** Anchor momentum, temperature or loss weight for every anchored run. */
   anchor?: AnchorSettings;
+  /**
+   * Anchor variants every model runs with (default: baselines `none`,
+   * `ema`; ASMIL `ema`, `released`, `none`): `none`, `ema`, `released`, a
+   * preset's name or a name in {@link anchorVariants}.
+   */
+  anchors?: readonly AnchorVariant[];
+  /** Variants this experiment defines: name → anchor options (hashed into the name). */
+  anchorVariants?: AnchorVariants;
   /** Output folder (default `<db folder>/experiments/<name>`). */
   outDir?: string;
   /** Experiment name (default: data id + hash of the training settings). */
@@ -170,6 +179,7 @@ export async function trainGridRuns(
       outDir: join(grid.outDir, "runs"),
       ...grid.training,
       anchor: grid.training.anchor ?? {},
+      anchorVariants: grid.training.anchorVariants ?? {},
     });
     outcomes.push({ id, status: trained ? "trained" : "skipped" });
   }

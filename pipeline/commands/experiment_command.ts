@@ -7,7 +7,13 @@ import { type CommandUnknownOpts, Option } from "@commander-js/extra-typings";
 import { commandContext, type GlobalOptions } from "../cli_context.ts";
 import { parseInteger, parseJsonOption, parseNumber } from "../cli_args.ts";
 import type { ExperimentOptions, ExperimentSummary } from "./experiment.ts";
-import { parseShard, resolveShard, type Shard, shardLabel } from "../shard.ts";
+import type { AnchorVariants } from "./experiment_plan.ts";
+import {
+  parseShard,
+  resolveShard,
+  type Shard,
+  shardLabel,
+} from "../../core/shard.ts";
 import { SHARD_DEFAULT } from "./_shard_option.ts";
 
 /** Adds `experiment` to `program`. */
@@ -102,6 +108,14 @@ export function registerExperiment(
       "normalized-sigmoid temperature (default 0.5)",
       parseNumber("--anchor-tau", { min: 0, minExclusive: true }),
     )
+    .option(
+      "--anchors <list>",
+      "anchor variants every model runs with: none, ema (intended), released, a preset (stable) or a name from --anchor-variants (default: none,ema; ASMIL ema,released,none)",
+    )
+    .option(
+      "--anchor-variants <json>",
+      'named anchor variants, e.g. \'{"teacher":{"target":"softmax","reduction":"normalised"}}\' (options as `asmil train --anchor-*`; init copy, update ema unless given)',
+    )
     .option("--no-report", "skip the HTML/Markdown comparison report")
     .option(
       "--threads <n>",
@@ -154,6 +168,17 @@ export function registerExperiment(
         }).filter(([, v]) => v !== undefined),
       );
       if (Object.keys(anchor).length > 0) options.anchor = anchor;
+      if (o.anchors !== undefined) {
+        options.anchors = o.anchors.split(",").map((a) => a.trim()).filter(
+          Boolean,
+        );
+      }
+      if (o.anchorVariants !== undefined) {
+        options.anchorVariants = parseJsonOption(
+          "--anchor-variants",
+          o.anchorVariants,
+        ) as AnchorVariants;
+      }
       if (o.modelOptions !== undefined) {
         options.modelOptions = parseJsonOption(
           "--model-options",

@@ -9,11 +9,12 @@
  * @module
  */
 import { join } from "node:path";
+import { TrainConfigSchema } from "../config.ts";
 import { listModels } from "../../models/all.ts";
 import { checkUserOptions } from "../../models/registry.ts";
 import type { Store } from "../../data/store.ts";
 import type { CommandContext } from "../cli_context.ts";
-import type { Shard } from "../shard.ts";
+import type { Shard } from "../../core/shard.ts";
 import type { ExperimentOptions } from "./experiment.ts";
 import {
   type ExperimentData,
@@ -21,6 +22,8 @@ import {
   type ExperimentSource,
 } from "./experiment_data.ts";
 import {
+  type AnchorVariants,
+  checkAnchorVariants,
   type ExperimentConfiguration,
   experimentConfigurations,
   experimentRunId,
@@ -45,6 +48,8 @@ export interface GridTraining {
   clipNorm: number | null;
   modelOptions: Record<string, Record<string, unknown>>;
   anchor?: NonNullable<ExperimentOptions["anchor"]>;
+  /** The variants the experiment defines (see `ExperimentOptions`). */
+  anchorVariants?: AnchorVariants;
 }
 
 /** An experiment resolved against its data (see the module doc). */
@@ -70,7 +75,8 @@ export interface ExperimentGrid {
  */
 export function checkExperimentOptions(options: ExperimentOptions): void {
   const models = options.models ?? listModels();
-  experimentConfigurations(models);
+  experimentConfigurations(models, options.anchors);
+  checkAnchorVariants(options.anchors, options.anchorVariants);
   for (const m of models) {
     if (!listModels().includes(m)) {
       throw new Error(
@@ -112,6 +118,7 @@ export async function experimentGrid(
   const { config } = ctx;
   const configurations = experimentConfigurations(
     options.models ?? listModels(),
+    options.anchors,
   );
   const seeds = options.seeds ?? 5;
   const k = options.folds ?? 5;
@@ -143,6 +150,16 @@ export async function experimentGrid(
     // Only when set, so names of experiments without it do not change.
     ...(options.anchor && Object.keys(options.anchor).length > 0
       ? { anchor: options.anchor }
+      : {}),
+    // The configuration's non-default protocol rules, for the same reason.
+    ...Object.fromEntries(
+      (["clipScope", "selection", "decayWithoutGradient"] as const)
+        .filter((key) => config.train[key] !== TrainConfigSchema.parse({})[key])
+        .map((key) => [key, config.train[key]]),
+    ),
+    ...(options.anchorVariants &&
+        Object.keys(options.anchorVariants).length > 0
+      ? { anchorVariants: options.anchorVariants }
       : {}),
   };
   const name = options.name ??

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   anchorOption,
+  checkAnchorVariants,
   experimentConfigurations,
   experimentRunId,
   shortHash,
@@ -31,6 +32,53 @@ Deno.test("anchorOption() gives the intended anchor for ema and the released-cod
     init: "independent",
     update: "frozen",
   });
+});
+
+Deno.test("--anchors runs every model with the listed variants; presets and defined variants resolve, unknown ones are named", () => {
+  assert.deepEqual(
+    experimentConfigurations(["abmil", "asmil"], ["none", "stable", "t"]).map(
+      (c) => `${c.model}:${c.anchor}`,
+    ),
+    [
+      "abmil:none",
+      "abmil:stable",
+      "abmil:t",
+      "asmil:none",
+      "asmil:stable",
+      "asmil:t",
+    ],
+  );
+  assert.throws(
+    () => experimentConfigurations(["abmil"], []),
+    /at least one anchor/,
+  );
+  assert.deepEqual(anchorOption("stable"), {
+    init: "copy",
+    update: "ema",
+    preset: "stable",
+  });
+  const defined = {
+    t: { target: "softmax" as const, update: "frozen" as const },
+  };
+  assert.deepEqual(anchorOption("t", defined), {
+    init: "copy",
+    update: "frozen",
+    target: "softmax",
+  });
+  assert.throws(
+    () => anchorOption("t"),
+    /Unknown anchor variant "t": expected none, ema, released, stable/,
+  );
+  assert.throws(
+    () => checkAnchorVariants(["none", "teacher"], defined),
+    /Unknown anchor variant "teacher": expected none, ema, released, stable, t$/,
+  );
+  assert.throws(
+    () => checkAnchorVariants(["none"], { "a.b": {} }),
+    /letters, digits.*current value is "a.b"/,
+  );
+  assert.throws(() => checkAnchorVariants(["none"], { none: {} }), /"none"/);
+  checkAnchorVariants(["none", "ema", "stable", "t"], defined);
 });
 
 Deno.test("experimentRunId() names every part SQL splits back out, and rejects names with dots", () => {

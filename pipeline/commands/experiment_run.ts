@@ -15,6 +15,7 @@ import type { CommandContext } from "../cli_context.ts";
 import type { BagSource } from "../../stages/bag/bag_source.ts";
 import {
   anchorOption,
+  type AnchorVariants,
   type ExperimentConfiguration,
 } from "./experiment_plan.ts";
 import { splitSource } from "./train.ts";
@@ -56,12 +57,12 @@ export interface RunSettings {
   modelOptions: Record<string, Record<string, unknown>>;
   /** Overrides of the anchor's momentum, temperature and loss weight. */
   anchor: AnchorSettings;
+  /** The experiment's own anchor variants (see `anchorOption`). */
+  anchorVariants?: AnchorVariants;
 }
 
 /** Anchor settings an experiment may change (the same for every model). */
-export type AnchorSettings = Partial<
-  Pick<AnchorOptions, "momentum" | "tau" | "weight">
->;
+export type AnchorSettings = Partial<AnchorOptions>;
 
 /**
  * Trains run `s.id` of configuration `c` unless it finished before (an
@@ -99,21 +100,24 @@ export async function trainRun(
       await store.transaction((tx) => tx.deleteRunHistory(s.id));
     }
     const numClasses = Math.max(2, ...bags.infos.map((b) => b.label + 1));
+    const variant = anchorOption(c.anchor, s.anchorVariants);
     const model = buildModel(c.model, {
       ...s.modelOptions[c.model],
       inputDim: bags.infos[0]!.dim,
       numClasses,
       seed: s.seed,
-      anchor: c.anchor === "none"
-        ? false
-        : { ...anchorOption(c.anchor), ...s.anchor },
+      anchor: variant === false ? false : { ...variant, ...s.anchor },
     });
     // The protocol goes to the trainer and into the run's recorded config.
+    const { clipScope, selection, decayWithoutGradient } = ctx.config.train;
     const protocol = {
       epochs: s.epochs,
       lr: s.lr,
       weightDecay: s.weightDecay,
       clipNorm: s.clipNorm,
+      clipScope,
+      selection,
+      decayWithoutGradient,
       seed: s.seed,
       fold: s.fold,
     };
