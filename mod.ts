@@ -26,20 +26,12 @@ export type {
   Split,
   Tile,
   TileEmbedding,
-} from "./pipeline/types.ts";
-export { Rng } from "./pipeline/random.ts";
-export {
-  compose,
-  defineStage,
-  runThrough,
-  type Stage,
-} from "./pipeline/stage.ts";
-export {
-  BatchStream,
-  type BatchStreamOptions,
-} from "./pipeline/batch_stream.ts";
-export { ConcurrentMapStream } from "./pipeline/concurrent_map_stream.ts";
-export { Progress, type ProgressOptions } from "./pipeline/progress.ts";
+} from "./core/types.ts";
+export { Rng } from "./core/random.ts";
+export { compose, defineStage, runThrough, type Stage } from "./core/stage.ts";
+export { BatchStream, type BatchStreamOptions } from "./core/batch_stream.ts";
+export { ConcurrentMapStream } from "./core/concurrent_map_stream.ts";
+export { Progress, type ProgressOptions } from "./core/progress.ts";
 export {
   type Config,
   ConfigSchema,

@@ -15,8 +15,8 @@
  */
 import sharp from "sharp";
 import { Store } from "../data/store.ts";
-import { Rng } from "../pipeline/random.ts";
-import type { Tile } from "../pipeline/types.ts";
+import { Rng } from "../core/random.ts";
+import type { Tile } from "../core/types.ts";
 import { EmbedStream } from "../stages/embed/embed_stream.ts";
 import type { Encoder } from "../stages/embed/encoder.ts";
 import { createMobileNetV2Encoder } from "../stages/embed/mobilenet_v2.ts";

@@ -17,7 +17,7 @@
  */
 import { join } from "node:path";
 import { homedir } from "node:os";
-import { Rng } from "../pipeline/random.ts";
+import { Rng } from "../core/random.ts";
 import {
   type EncoderDevice,
   OnnxEncoder,

@@ -17,7 +17,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { Rng } from "../pipeline/random.ts";
+import { Rng } from "../core/random.ts";
 import {
   BACKEND_CHOICES,
   type BackendChoice,

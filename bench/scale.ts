@@ -27,7 +27,7 @@ import {
   SYNTHETIC_FEATURES_ENCODER,
   writeFeatureCohortToStore,
 } from "../data/synthetic/feature_cohort_store.ts";
-import { Progress } from "../pipeline/progress.ts";
+import { Progress } from "../core/progress.ts";
 import type { BagSource } from "../stages/bag/bag_source.ts";
 import { StoreBagSource } from "../stages/bag/bags_from_store.ts";
 import { trainModel } from "../stages/train/trainer.ts";

@@ -23,7 +23,7 @@ import { openStore } from "../data/store.ts";
 import type { ReaderKind } from "../stages/tile/open_slide.ts";
 import { listSlides } from "../stages/tile/slide_list.ts";
 import { TileStream } from "../stages/tile/tile_stream.ts";
-import type { SlideRef } from "../pipeline/types.ts";
+import type { SlideRef } from "../core/types.ts";
 
 interface Config {
   slides: number;

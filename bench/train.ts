@@ -21,7 +21,7 @@ import { Store } from "../data/store.ts";
 import { listModels } from "../models/all.ts";
 import { buildModel } from "../models/anchor_factory.ts";
 import { type BackendChoice, useBackend } from "../models/backend/mod.ts";
-import { Rng } from "../pipeline/random.ts";
+import { Rng } from "../core/random.ts";
 import { attentionSnapshot } from "../stages/train/attention_snapshot.ts";
 import { StepRunner } from "../stages/train/train_step.ts";
 import type { AttentionRecord, PredictionRecord } from "../data/records.ts";

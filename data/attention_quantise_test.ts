@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Rng } from "../pipeline/random.ts";
+import { Rng } from "../core/random.ts";
 import {
   effectivePatches,
   jsDivergence,

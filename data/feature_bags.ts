@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { Rng } from "../pipeline/random.ts";
-import type { Bag, Split } from "../pipeline/types.ts";
+import { Rng } from "../core/random.ts";
+import type { Bag, Split } from "../core/types.ts";
 
 /** How to generate a set of feature bags. */
 export interface FeatureBagOptions {

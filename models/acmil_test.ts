@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { Acmil } from "./acmil.ts";
 import { createModel } from "./registry.ts";
-import { Rng } from "../pipeline/random.ts";
+import { Rng } from "../core/random.ts";
 import { easyFeatureBags, fitOnBags } from "../data/feature_bags_fit.ts";
 import { useBackendFromEnv } from "./backend/mod.ts";
 

@@ -50,7 +50,7 @@ export {
  * import * as tf from "@tensorflow/tfjs";
  * import "./abmil.ts";
  * import { createAnchored } from "./anchor_factory.ts";
- * import { Rng } from "../pipeline/random.ts";
+ * import { Rng } from "../core/random.ts";
  * const model = createAnchored("gated_abmil", { inputDim: 8, numClasses: 2, innerDim: 16 });
  * const x = tf.randomNormal([5, 8]) as tf.Tensor2D;
  * const optimizer = tf.train.adam(1e-3);

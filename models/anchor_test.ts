@@ -9,7 +9,7 @@ import {
   createAnchored,
 } from "./anchor_factory.ts";
 import { createModel, listModels } from "./registry.ts";
-import { Rng } from "../pipeline/random.ts";
+import { Rng } from "../core/random.ts";
 import { easyFeatureBags, fitOnBags } from "../data/feature_bags_fit.ts";
 import { useBackendFromEnv } from "./backend/mod.ts";
 

@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Asmil } from "./asmil.ts";
 import { createModel } from "./registry.ts";
 import { localName } from "./weights_scope.ts";
-import { Rng } from "../pipeline/random.ts";
+import { Rng } from "../core/random.ts";
 import { easyFeatureBags, fitOnBags } from "../data/feature_bags_fit.ts";
 import { useBackendFromEnv } from "./backend/mod.ts";
 

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { Rng } from "../pipeline/random.ts";
+import { Rng } from "../core/random.ts";
 import type { ForwardOptions, MilModel, ModelOptions } from "./mil_model.ts";
 import { createModel } from "./registry.ts";
 import { assignWeights, decodeWeights, encodeWeights } from "./weights.ts";

@@ -45,7 +45,7 @@ import { meanCrossEntropy } from "./layers/mean_cross_entropy.ts";
 import { requireRng } from "./layers/require_rng.ts";
 import { checkIntegerOption, defaultInnerDim } from "./layers/options.ts";
 import { selectRows } from "./layers/select_rows.ts";
-import type { Rng } from "../pipeline/random.ts";
+import type { Rng } from "../core/random.ts";
 
 /** How pseudo-bag features are distilled for tier 2. */
 export type DtfdDistill = "maxmins" | "afs";

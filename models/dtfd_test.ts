@@ -9,7 +9,7 @@ import {
   easyBags,
   trainEasy,
 } from "./layers/_easy_training.ts";
-import { Rng } from "../pipeline/random.ts";
+import { Rng } from "../core/random.ts";
 import { useBackendFromEnv } from "./backend/mod.ts";
 
 await useBackendFromEnv({ quiet: true });

@@ -5,7 +5,7 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { Rng } from "../pipeline/random.ts";
+import type { Rng } from "../core/random.ts";
 
 /** Options every model takes; each model adds its own. */
 export interface ModelOptions {

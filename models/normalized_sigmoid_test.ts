@@ -4,7 +4,7 @@ import {
   normalizedSigmoid,
   normalizedSigmoidRatioBound,
 } from "./normalized_sigmoid.ts";
-import { Rng } from "../pipeline/random.ts";
+import { Rng } from "../core/random.ts";
 
 function rows(rng: Rng, count: number, n: number, spread: number): number[][] {
   return Array.from(

@@ -7,7 +7,7 @@ import {
   optionRange,
 } from "./registry.ts";
 import { useBackendFromEnv } from "./backend/mod.ts";
-import { Rng } from "../pipeline/random.ts";
+import { Rng } from "../core/random.ts";
 
 await useBackendFromEnv({ quiet: true });
 

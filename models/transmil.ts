@@ -39,7 +39,7 @@ import { LayerNorm } from "./layers/layer_norm.ts";
 import { NystromSelfAttention } from "./layers/nystrom_attention.ts";
 import { Ppeg } from "./layers/ppeg.ts";
 import { requireRng } from "./layers/require_rng.ts";
-import type { Rng } from "../pipeline/random.ts";
+import type { Rng } from "../core/random.ts";
 import { checkpoint } from "./layers/checkpoint.ts";
 import { dropoutMaskValues } from "./layers/dropout.ts";
 

@@ -6,7 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { Rng } from "../pipeline/random.ts";
+import { Rng } from "../core/random.ts";
 
 let instances = 0;
 

@@ -7,7 +7,7 @@
 import { dirname } from "node:path";
 import { type Config, loadConfig, parseConfig } from "./config.ts";
 import { openStore, type Store } from "../data/store.ts";
-import { Progress, type ProgressOptions } from "./progress.ts";
+import { Progress, type ProgressOptions } from "../core/progress.ts";
 
 /** Default location of the run store. */
 export const DEFAULT_DB = "runs/asmil.duckdb";

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { Rng } from "../pipeline/random.ts";
+import { Rng } from "../core/random.ts";
 import { writeH5File } from "../stages/embed/h5_file.ts";
 
 /** Shape and seed of a generated cohort. */

@@ -20,7 +20,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openStore } from "../data/store.ts";
 import { writeSyntheticCohort } from "../data/synthetic/cohort.ts";
-import { Rng } from "../pipeline/random.ts";
+import { Rng } from "../core/random.ts";
 import { asmilKilledAt } from "../testing/killed_run.ts";
 import { RUN_TABLES, runContents } from "../testing/run_contents.ts";
 

@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeSyntheticCohort } from "../data/synthetic/cohort.ts";
 import { asmil } from "../pipeline/commands/_asmil_process.ts";
-import { shardOf } from "../pipeline/shard.ts";
+import { shardOf } from "../core/shard.ts";
 import { needs, systemLibsRequired } from "../testing/system_libs.ts";
 import {
   type SlurmCluster,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Rng } from "../../pipeline/random.ts";
+import type { Rng } from "../../core/random.ts";
 import type { RgbImage } from "../../stages/tile/slide_reader.ts";
 import type { PenStroke, Rect } from "./slide_plan.ts";
 

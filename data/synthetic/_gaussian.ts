@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Rng } from "../../pipeline/random.ts";
+import { Rng } from "../../core/random.ts";
 
 const CHUNK = 4096;
 const TWO_POW_32 = 4294967296;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Rng } from "../../pipeline/random.ts";
+import type { Rng } from "../../core/random.ts";
 
 /**
  * A `width × height` field of values in [0, 1) with features about `cell`

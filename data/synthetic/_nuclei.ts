@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Rng } from "../../pipeline/random.ts";
+import type { Rng } from "../../core/random.ts";
 
 /** Shape and darkness of one nucleus, in level-0 pixels. */
 export interface Nucleus {

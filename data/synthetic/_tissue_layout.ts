@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Rng } from "../../pipeline/random.ts";
+import type { Rng } from "../../core/random.ts";
 
 /** The tiles of one slide on its grid, row-major. */
 export interface TissueGrid {

@@ -8,8 +8,8 @@
  */
 
 import { join } from "node:path";
-import { Rng } from "../../pipeline/random.ts";
-import { inShard, type Shard } from "../../pipeline/shard.ts";
+import { Rng } from "../../core/random.ts";
+import { inShard, type Shard } from "../../core/shard.ts";
 import type { SyntheticSlideFiles } from "./synthetic_slide.ts";
 import { writeSlides } from "./_parallel.ts";
 import { planSlide } from "./slide_plan.ts";

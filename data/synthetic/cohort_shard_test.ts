@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeSyntheticCohort } from "./cohort.ts";
-import { shardOf } from "../../pipeline/shard.ts";
+import { shardOf } from "../../core/shard.ts";
 
 async function files(dir: string): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();

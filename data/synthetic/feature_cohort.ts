@@ -15,8 +15,8 @@
  *
  * @module
  */
-import { Rng } from "../../pipeline/random.ts";
-import type { Bag, Split } from "../../pipeline/types.ts";
+import { Rng } from "../../core/random.ts";
+import type { Bag, Split } from "../../core/types.ts";
 import { stratifiedKFold } from "../../stages/bag/kfold.ts";
 import { categorical, dirichlet, NormalSource } from "./_gaussian.ts";
 import { growBlobs, tissueGrid } from "./_tissue_layout.ts";

@@ -8,7 +8,7 @@
  */
 
 import sharp from "sharp";
-import { Rng } from "../../pipeline/random.ts";
+import { Rng } from "../../core/random.ts";
 import type { RgbImage } from "../../stages/tile/slide_reader.ts";
 import { fractalNoise } from "./_noise.ts";
 import {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { Rng } from "../../pipeline/random.ts";
+import { Rng } from "../../core/random.ts";
 import { fractalNoise } from "./_noise.ts";
 
 /** Level-0 pixels per coarse plan pixel. */

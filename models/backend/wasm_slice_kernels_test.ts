@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { useBackend } from "./mod.ts";
 import { copyBlock } from "./wasm_slice_kernels.ts";
-import { Rng } from "../../pipeline/random.ts";
+import { Rng } from "../../core/random.ts";
 
 /** Reference: element by element, by multi-index. */
 function naiveBlock(

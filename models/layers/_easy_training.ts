@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { featureBags } from "../../data/feature_bags.ts";
 import { Store } from "../../data/store.ts";
 import { type EpochEvent, trainModel } from "../../stages/train/trainer.ts";
-import type { Bag } from "../../pipeline/types.ts";
+import type { Bag } from "../../core/types.ts";
 import type { MilModel } from "../mil_model.ts";
 import { AnchoredModel } from "../anchor.ts";
 import { buildModel } from "../anchor_factory.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { CrossAttention } from "./cross_attention.ts";
 import { ParamScope } from "../weights_scope.ts";
-import { Rng } from "../../pipeline/random.ts";
+import { Rng } from "../../core/random.ts";
 
 /** Textbook multi-head cross-attention with materialised keys and values. */
 function naive(

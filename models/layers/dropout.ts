@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ForwardOptions } from "../mil_model.ts";
 import { requireRng } from "./require_rng.ts";
-import type { Rng } from "../../pipeline/random.ts";
+import type { Rng } from "../../core/random.ts";
 
 /**
  * Zeroes each entry with probability `rate` and scales the rest by
@@ -18,7 +18,7 @@ import type { Rng } from "../../pipeline/random.ts";
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
  * import { dropout } from "./dropout.ts";
- * import { Rng } from "../../pipeline/random.ts";
+ * import { Rng } from "../../core/random.ts";
  * const x = tf.ones([2, 3]);
  * const same = dropout(x, 0.5, { training: false });
  * const dropped = dropout(x, 0.5, { training: true, rng: new Rng(1) });
@@ -51,7 +51,7 @@ const CHUNK = 1 << 16;
  * @example
  * ```ts
  * import { dropoutMaskValues } from "./dropout.ts";
- * import { Rng } from "../../pipeline/random.ts";
+ * import { Rng } from "../../core/random.ts";
  * const m = dropoutMaskValues(1000, 0.5, new Rng(1));
  * if (!m.every((v) => v === 0 || v === 2)) throw new Error();
  * ```

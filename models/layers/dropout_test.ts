@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Rng } from "../../pipeline/random.ts";
+import { Rng } from "../../core/random.ts";
 import { dropoutMaskValues } from "./dropout.ts";
 
 Deno.test("dropoutMaskValues() drops exactly where rng.next() < rate, across chunk borders", () => {

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Rng } from "../../pipeline/random.ts";
+import type { Rng } from "../../core/random.ts";
 import type { ForwardOptions } from "../mil_model.ts";
 
 /**
@@ -12,7 +12,7 @@ import type { ForwardOptions } from "../mil_model.ts";
  * @example
  * ```ts
  * import { requireRng } from "./require_rng.ts";
- * import { Rng } from "../../pipeline/random.ts";
+ * import { Rng } from "../../core/random.ts";
  * const rng = requireRng({ training: true, rng: new Rng(3) }, "token dropping");
  * ```
  */

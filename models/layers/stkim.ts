@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Rng } from "../../pipeline/random.ts";
+import type { Rng } from "../../core/random.ts";
 
 /** Score given to masked instances: exp(−1e9 − max) underflows to exactly 0. */
 export const STKIM_MASKED_SCORE = -1e9;
@@ -19,7 +19,7 @@ export const STKIM_MASKED_SCORE = -1e9;
  * @example
  * ```ts
  * import { stkimMask } from "./stkim.ts";
- * import { Rng } from "../../pipeline/random.ts";
+ * import { Rng } from "../../core/random.ts";
  * const mask = stkimMask(new Float32Array([5, 1, 4, 0, 3]), 1, 5, 3, 0.6, new Rng(1));
  * // one of the top-3 entries (indices 0, 2, 4) is masked
  * if (mask[1] || mask[3] || mask.reduce((a, b) => a + b, 0) !== 1) throw new Error();

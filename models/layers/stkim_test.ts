@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { stkimMask } from "./stkim.ts";
-import { Rng } from "../../pipeline/random.ts";
+import { Rng } from "../../core/random.ts";
 
 Deno.test("stkimMask() masks floor(k·fraction) entries per row, all among the row's top k", () => {
   const rng = new Rng(1);

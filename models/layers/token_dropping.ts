@@ -16,7 +16,7 @@ import { requireRng } from "./require_rng.ts";
  * @example
  * ```ts
  * import { keptTokens } from "./token_dropping.ts";
- * import { Rng } from "../../pipeline/random.ts";
+ * import { Rng } from "../../core/random.ts";
  * if (keptTokens(4, 2, { training: false }) !== null) throw new Error("eval keeps all");
  * const kept = keptTokens(4, 2, { training: true, rng: new Rng(1) });
  * if (kept?.size !== 2) throw new Error("two of four kept");

@@ -11,7 +11,7 @@ import {
   SHARD_COUNT_ENV,
   shardLabel,
   shardStorePath,
-} from "../shard.ts";
+} from "../../core/shard.ts";
 
 /** Help text of `--shard`. */
 export const SHARD_HELP =

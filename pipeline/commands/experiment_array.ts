@@ -27,7 +27,7 @@ import { errorMessage, openStore, type Store } from "../../data/store.ts";
 import { openEncoder } from "../../stages/embed/open_encoder.ts";
 import type { CommandContext } from "../cli_context.ts";
 import { globFiles } from "../glob_files.ts";
-import { type Shard, shardLabel } from "../shard.ts";
+import { type Shard, shardLabel } from "../../core/shard.ts";
 import {
   describeGrid,
   type ExperimentOptions,

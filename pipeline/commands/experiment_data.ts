@@ -28,7 +28,7 @@ import { StoreBagSource } from "../../stages/bag/bags_from_store.ts";
 import { FeatureCohort } from "../../data/synthetic/feature_cohort.ts";
 import { writeFeatureCohortToStore } from "../../data/synthetic/feature_cohort_store.ts";
 import type { CommandContext } from "../cli_context.ts";
-import type { Bag } from "../types.ts";
+import type { Bag } from "../../core/types.ts";
 import { shortHash } from "./experiment_plan.ts";
 import { tileAndEmbed } from "./pipeline.ts";
 

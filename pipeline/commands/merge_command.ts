@@ -9,7 +9,7 @@ import { resolve } from "node:path";
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { commandContext, type GlobalOptions } from "../cli_context.ts";
 import { described, showDefaults } from "../cli_args.ts";
-import { shardOfStorePath } from "../shard.ts";
+import { shardOfStorePath } from "../../core/shard.ts";
 import { globFiles } from "../glob_files.ts";
 import type { ShardMerged } from "../../data/merge_stores.ts";
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeSyntheticCohort } from "../../data/synthetic/cohort.ts";
 import { storeContents } from "../../testing/store_contents.ts";
-import { shardOf } from "../shard.ts";
+import { shardOf } from "../../core/shard.ts";
 import { asmil } from "./_asmil_process.ts";
 import { writeAcmilFile } from "../../testing/h5_fixtures.ts";
 

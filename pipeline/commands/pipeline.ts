@@ -19,7 +19,7 @@ import { openEncoder } from "../../stages/embed/open_encoder.ts";
 import { labelSlides, readLabelsCsv } from "../../stages/bag/labels.ts";
 import type { CommandContext } from "../cli_context.ts";
 import { qcFolder } from "../config.ts";
-import type { SlideRef } from "../types.ts";
+import type { SlideRef } from "../../core/types.ts";
 import { runTrain, type TrainSummary } from "./train.ts";
 import "../../models/all.ts";
 import { checkUserOptions } from "../../models/registry.ts";

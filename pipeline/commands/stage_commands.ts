@@ -15,7 +15,7 @@ import {
 import { CONFIG_DEFAULTS } from "../config.ts";
 import { registerTile } from "./tile_command.ts";
 import { SHARD_DEFAULT, SHARD_HELP, shardTarget } from "./_shard_option.ts";
-import { inShard, resolveShard } from "../shard.ts";
+import { inShard, resolveShard } from "../../core/shard.ts";
 
 /** Adds the stage commands to `program`. */
 export function registerStageCommands(

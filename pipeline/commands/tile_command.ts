@@ -13,8 +13,8 @@ import {
   showDefaults,
 } from "../cli_args.ts";
 import { CONFIG_DEFAULTS, DEFAULT_TILE_MPP, qcFolder } from "../config.ts";
-import type { SlideRef } from "../types.ts";
-import { inShard } from "../shard.ts";
+import type { SlideRef } from "../../core/types.ts";
+import { inShard } from "../../core/shard.ts";
 import { SHARD_DEFAULT, SHARD_HELP, shardTarget } from "./_shard_option.ts";
 
 /** Adds `tile` to `program`. */

@@ -30,7 +30,7 @@ import {
 } from "../../stages/bag/labels.ts";
 import { type EpochEvent, trainModel } from "../../stages/train/trainer.ts";
 import { smallSplitWarning } from "./small_splits.ts";
-import type { Split } from "../types.ts";
+import type { Split } from "../../core/types.ts";
 import type { CommandContext } from "../cli_context.ts";
 
 /** What `asmil train` takes beyond the configuration file. */

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { Bag, Split } from "../../pipeline/types.ts";
+import type { Bag, Split } from "../../core/types.ts";
 
 /** What is known of a bag without reading its features. */
 export interface BagInfo {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Store } from "../../data/store.ts";
-import type { Bag } from "../../pipeline/types.ts";
+import type { Bag } from "../../core/types.ts";
 import {
   type BagSource,
   BagSourceStream,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Bag, Split, TileEmbedding } from "../../pipeline/types.ts";
+import type { Bag, Split, TileEmbedding } from "../../core/types.ts";
 
 /** Where labels and splits come from. */
 export interface BagOptions {

@@ -4,7 +4,7 @@ import { stratifiedKFold } from "./kfold.ts";
 import { BagStream } from "./bag_stream.ts";
 import { bagsFromStore } from "./bags_from_store.ts";
 import { Store } from "../../data/store.ts";
-import type { TileEmbedding } from "../../pipeline/types.ts";
+import type { TileEmbedding } from "../../core/types.ts";
 
 Deno.test("parseLabelsCsv() indexes class names in sorted order and reads splits", () => {
   const t = parseLabelsCsv(

@@ -15,7 +15,7 @@ import {
   slideEmbeddings,
   slideTiles,
 } from "../../data/bag_queries.ts";
-import type { Bag, Split } from "../../pipeline/types.ts";
+import type { Bag, Split } from "../../core/types.ts";
 import type { BagInfo, BagSource } from "./bag_source.ts";
 import { type BagOptions, labelAndSplit } from "./bag_stream.ts";
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Split } from "../../pipeline/types.ts";
+import type { Split } from "../../core/types.ts";
 
 /** Labels of a cohort with its class names in index order. */
 export interface LabelTable {

@@ -6,7 +6,7 @@
  */
 
 import type { Store } from "../../data/store.ts";
-import type { Tile } from "../../pipeline/types.ts";
+import type { Tile } from "../../core/types.ts";
 import type { Encoder } from "./encoder.ts";
 import { EmbedStream, type SlideEmbedded } from "./embed_stream.ts";
 import { openEncoder, type OpenEncoderOptions } from "./open_encoder.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Store } from "../../data/store.ts";
-import type { Tile } from "../../pipeline/types.ts";
+import type { Tile } from "../../core/types.ts";
 import { embedSlides } from "./embed_slides.ts";
 import { openEncoder } from "./open_encoder.ts";
 import { tinyOnnxModel } from "./tiny_onnx_model.ts";

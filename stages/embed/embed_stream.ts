@@ -7,7 +7,7 @@
  */
 
 import type { Store } from "../../data/store.ts";
-import type { Tile, TileEmbedding } from "../../pipeline/types.ts";
+import type { Tile, TileEmbedding } from "../../core/types.ts";
 import type { Encoder } from "./encoder.ts";
 import { claimEncoderName } from "./encoder_registry.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Store } from "../../data/store.ts";
-import { Rng } from "../../pipeline/random.ts";
-import type { Tile } from "../../pipeline/types.ts";
+import { Rng } from "../../core/random.ts";
+import type { Tile } from "../../core/types.ts";
 import type { Encoder, PreparedBatch } from "./encoder.ts";
 import { EmbedStream, type SlideEmbedded } from "./embed_stream.ts";
 import { OnnxEncoder } from "./onnx_encoder.ts";

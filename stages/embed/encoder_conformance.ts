@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { Rng } from "../../pipeline/random.ts";
+import { Rng } from "../../core/random.ts";
 import type { Encoder, RgbImage } from "./encoder.ts";
 
 /** How to build the encoder under test. */

@@ -29,7 +29,7 @@ import {
 } from "./h5_file.ts";
 import { type LabelRow, readLabelRows } from "../bag/labels.ts";
 import { claimEncoderName, IMPORTED_FINGERPRINT } from "./encoder_registry.ts";
-import { inShard, type Shard } from "../../pipeline/shard.ts";
+import { inShard, type Shard } from "../../core/shard.ts";
 
 /** Feature file layouts {@linkcode importFeatures} reads. */
 export type FeatureFormat = "clam" | "trident" | "acmil";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Store } from "../../data/store.ts";
-import { Rng } from "../../pipeline/random.ts";
+import { Rng } from "../../core/random.ts";
 import {
   fixtureCoords,
   fixtureFeatures,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import * as ort from "onnxruntime-node";
-import { Rng } from "../../pipeline/random.ts";
+import { Rng } from "../../core/random.ts";
 import { parseLayersModel } from "./keras_artifacts.ts";
 import { kerasToOnnx } from "./keras_to_onnx.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { Rng } from "../../pipeline/random.ts";
+import { Rng } from "../../core/random.ts";
 import { OnnxGraphBuilder } from "./onnx_graph.ts";
 
 /**

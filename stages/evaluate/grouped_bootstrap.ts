@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { Rng } from "../../pipeline/random.ts";
+import { Rng } from "../../core/random.ts";
 import { quantile } from "./metrics.ts";
 
 /** One run's items (e.g. its test slides) and their strata (e.g. classes). */

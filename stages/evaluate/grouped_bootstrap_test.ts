@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Rng } from "../../pipeline/random.ts";
+import { Rng } from "../../core/random.ts";
 import { groupedBootstrap, tInterval } from "./grouped_bootstrap.ts";
 import { bootstrapMetrics, classificationMetrics } from "./metrics.ts";
 

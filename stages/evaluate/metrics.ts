@@ -7,7 +7,7 @@
  * @module
  */
 
-import { Rng } from "../../pipeline/random.ts";
+import { Rng } from "../../core/random.ts";
 
 /** Predicted class probabilities `[n][C]` and true labels `[n]`. */
 export interface Predictions {

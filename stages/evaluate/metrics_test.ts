@@ -6,7 +6,7 @@ import {
   quantile,
   rocAuc,
 } from "./metrics.ts";
-import { Rng } from "../../pipeline/random.ts";
+import { Rng } from "../../core/random.ts";
 
 const close = (a: number, b: number, tol = 1e-12) =>
   assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);

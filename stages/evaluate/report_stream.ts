@@ -7,7 +7,7 @@
  * @module
  */
 
-import { defineStage } from "../../pipeline/stage.ts";
+import { defineStage } from "../../core/stage.ts";
 import type { Store } from "../../data/store.ts";
 import { evaluateRun, type EvaluateRunOptions } from "./evaluate_run.ts";
 import { writeReport, type WrittenReport } from "./report.ts";

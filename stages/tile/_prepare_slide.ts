@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { SlideRef } from "../../pipeline/types.ts";
+import type { SlideRef } from "../../core/types.ts";
 import { loadTumourMask, type TumourMask } from "./ground_truth.ts";
 import { openSlide } from "./open_slide.ts";
 import type { SlideReader } from "./slide_reader.ts";

@@ -8,7 +8,7 @@
  */
 
 import type { Store } from "../../data/store.ts";
-import type { SlideRef } from "../../pipeline/types.ts";
+import type { SlideRef } from "../../core/types.ts";
 
 /** One stored slide whose label or split was changed. */
 export interface LabelChange {

@@ -5,7 +5,7 @@
  */
 
 import { basename, dirname, extname, isAbsolute, join } from "node:path";
-import type { SlideRef, Split } from "../../pipeline/types.ts";
+import type { SlideRef, Split } from "../../core/types.ts";
 
 /** File extensions taken for slides when listing a folder. */
 export const SLIDE_EXTENSIONS: readonly string[] = [

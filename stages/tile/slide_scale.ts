@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { SlideRef } from "../../pipeline/types.ts";
+import type { SlideRef } from "../../core/types.ts";
 
 /** Where a slide's MPP may come from besides the file. */
 export interface ScaleOverrides {

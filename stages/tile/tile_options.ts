@@ -7,7 +7,7 @@
  */
 
 import type { Store } from "../../data/store.ts";
-import type { SlideRef } from "../../pipeline/types.ts";
+import type { SlideRef } from "../../core/types.ts";
 import type { ReaderKind } from "./open_slide.ts";
 import type { ScaleOverrides } from "./slide_scale.ts";
 import type { TileGridOptions } from "./tile_grid.ts";

@@ -6,7 +6,7 @@
  */
 
 import { openStore, type Store } from "../../data/store.ts";
-import type { SlideRef } from "../../pipeline/types.ts";
+import type { SlideRef } from "../../core/types.ts";
 import { listSlides } from "./slide_list.ts";
 import { readMppCsv } from "./slide_scale.ts";
 import {

@@ -11,7 +11,7 @@
  */
 
 import sharp from "sharp";
-import type { SlideRef, Tile } from "../../pipeline/types.ts";
+import type { SlideRef, Tile } from "../../core/types.ts";
 import type { TileRecord } from "../../data/records.ts";
 import { tileLabel } from "./ground_truth.ts";
 import type { SlideTileResult, TileStreamOptions } from "./tile_options.ts";

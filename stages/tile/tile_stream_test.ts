@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import sharp from "sharp";
 import { join } from "node:path";
 import { openStore } from "../../data/store.ts";
-import type { SlideRef, Tile } from "../../pipeline/types.ts";
+import type { SlideRef, Tile } from "../../core/types.ts";
 import { loadTumourMask, tumourFraction } from "./ground_truth.ts";
 import { TileStream } from "./tile_stream.ts";
 import type { SlideTileResult } from "./tile_options.ts";

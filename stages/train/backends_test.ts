@@ -21,7 +21,7 @@ import {
 } from "../../models/backend/use_backend.ts";
 const readValues = (t: tf.Tensor) => t.dataSync() as Float32Array;
 import { featureBags } from "../../data/feature_bags.ts";
-import { Rng } from "../../pipeline/random.ts";
+import { Rng } from "../../core/random.ts";
 import { needs } from "../../testing/system_libs.ts";
 import { needsWebGpu } from "../../testing/webgpu.ts";
 import { StepRunner } from "./train_step.ts";

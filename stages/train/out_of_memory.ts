@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Bag } from "../../pipeline/types.ts";
+import type { Bag } from "../../core/types.ts";
 
 /** What was running when a step or forward pass failed. */
 export interface FailureContext {

@@ -14,7 +14,7 @@ import type {
   PredictionRecord,
   RunRecord,
 } from "../../data/records.ts";
-import type { Split } from "../../pipeline/types.ts";
+import type { Split } from "../../core/types.ts";
 import type { BagInfo } from "../bag/bag_source.ts";
 import { dequantiseRow } from "../../data/attention_quantise.ts";
 import type { SplitEvaluation } from "./evaluate_bags.ts";

@@ -10,7 +10,7 @@ import { buildModel } from "../../models/anchor_factory.ts";
 import { useBackendFromEnv } from "../../models/backend/mod.ts";
 import { featureBags } from "../../data/feature_bags.ts";
 import { Store } from "../../data/store.ts";
-import type { Bag } from "../../pipeline/types.ts";
+import type { Bag } from "../../core/types.ts";
 import { bagsFromStore, StoreBagSource } from "../bag/bags_from_store.ts";
 import type { BagSource } from "../bag/bag_source.ts";
 import { type EpochEvent, trainModel } from "./trainer.ts";

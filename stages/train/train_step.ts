@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { MilModel, OptimisationGroup } from "../../models/mil_model.ts";
-import type { Rng } from "../../pipeline/random.ts";
+import type { Rng } from "../../core/random.ts";
 import { AdamW, type AdamWState, clipByGlobalNorm } from "./adamw.ts";
 
 /** Options of {@link StepRunner}. */

@@ -5,7 +5,7 @@
  * @module
  */
 import type { MilModel } from "../../models/mil_model.ts";
-import type { Bag } from "../../pipeline/types.ts";
+import type { Bag } from "../../core/types.ts";
 import { type EpochEvent, trainModel, type TrainOptions } from "./trainer.ts";
 
 /** Options of {@link TrainStream}. */

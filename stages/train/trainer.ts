@@ -17,9 +17,9 @@
  */
 import type { MilModel } from "../../models/mil_model.ts";
 import { encodeWeights } from "../../models/weights.ts";
-import { Rng } from "../../pipeline/random.ts";
-import type { Bag, Split } from "../../pipeline/types.ts";
-import { formatDuration, Progress } from "../../pipeline/progress.ts";
+import { Rng } from "../../core/random.ts";
+import type { Bag, Split } from "../../core/types.ts";
+import { formatDuration, Progress } from "../../core/progress.ts";
 import {
   type BagInfo,
   type BagSource,

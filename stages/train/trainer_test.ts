@@ -5,7 +5,7 @@ import { createModel } from "../../models/all.ts";
 import { buildModel } from "../../models/anchor_factory.ts";
 import { useBackendFromEnv } from "../../models/backend/mod.ts";
 import { type EpochEvent, trainModel } from "./trainer.ts";
-import type { Bag } from "../../pipeline/types.ts";
+import type { Bag } from "../../core/types.ts";
 
 await useBackendFromEnv({ quiet: true });
 
