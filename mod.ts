@@ -165,3 +165,11 @@ export {
 export { AdamW, clipByGlobalNorm, cosineLr } from "./stages/train/adamw.ts";
 export { attentionSnapshot } from "./stages/train/attention_snapshot.ts";
 export * from "./stages/evaluate/mod.ts";
+export {
+  evaluateCommand,
+  type EvaluateCommandOptions,
+  evaluationSummary,
+  parseEpochChoice,
+  reportCommand,
+  type ReportCommandOptions,
+} from "./pipeline/commands/evaluate.ts";

@@ -46,7 +46,7 @@ export function registerEvaluate(
     .action(async (run, o) => {
       const ctx = await commandContext(globals());
       const { evaluateCommand } = await import(
-        "../../stages/evaluate/commands.ts"
+        "./evaluate.ts"
       );
       await evaluateCommand(ctx, run, withConfig(o, ctx.config.evaluate));
     });
@@ -80,7 +80,7 @@ export function registerEvaluate(
     .action(async (runs, o) => {
       const ctx = await commandContext(globals());
       const { reportCommand } = await import(
-        "../../stages/evaluate/commands.ts"
+        "./evaluate.ts"
       );
       await reportCommand(ctx, runs, withConfig(o, ctx.config.evaluate));
     });

@@ -1,8 +1,8 @@
 /**
  * The evaluate stage: classification metrics with bootstrap intervals,
  * attention stability (TypeScript and SQL), localisation, heatmaps, plots
- * and the HTML/Markdown report, plus the `asmil evaluate` / `asmil report`
- * commands.
+ * and the HTML/Markdown report (the `asmil evaluate` / `asmil report`
+ * commands are in pipeline/commands/evaluate.ts).
  *
  * @module
  */
@@ -110,11 +110,3 @@ export {
   type ScreenshotOptions,
   screenshotPage,
 } from "./screenshot.ts";
-export {
-  evaluateCommand,
-  type EvaluateCommandOptions,
-  evaluationSummary,
-  parseEpochChoice,
-  reportCommand,
-  type ReportCommandOptions,
-} from "./commands.ts";

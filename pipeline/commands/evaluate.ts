@@ -7,17 +7,23 @@
  */
 
 import { join } from "node:path";
-import type { CommandContext } from "../../pipeline/cli_context.ts";
-import { fileSafe, shownEpoch } from "./_format.ts";
-import { evaluateRun, type RunEvaluation } from "./evaluate_run.ts";
-import { writeReport, type WrittenReport } from "./report.ts";
+import type { CommandContext } from "../cli_context.ts";
+import { fileSafe, shownEpoch } from "../../stages/evaluate/_format.ts";
+import {
+  evaluateRun,
+  type RunEvaluation,
+} from "../../stages/evaluate/evaluate_run.ts";
+import {
+  writeReport,
+  type WrittenReport,
+} from "../../stages/evaluate/report.ts";
 import {
   comparisonTable,
   metricsTable,
   stabilityTable,
   type Table,
-} from "./report_tables.ts";
-import type { EpochChoice } from "./run_metrics.ts";
+} from "../../stages/evaluate/report_tables.ts";
+import type { EpochChoice } from "../../stages/evaluate/run_metrics.ts";
 
 /** Options shared by both commands (strings as they come from flags). */
 export interface EvaluateCommandOptions {
@@ -45,7 +51,7 @@ export interface ReportCommandOptions extends EvaluateCommandOptions {
  *
  * @example
  * ```ts
- * import { parseEpochChoice } from "./commands.ts";
+ * import { parseEpochChoice } from "./evaluate.ts";
  * if (parseEpochChoice("12") !== 11 || parseEpochChoice("best") !== "best") throw new Error();
  * ```
  */

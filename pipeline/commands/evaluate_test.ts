@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { Store } from "../../data/store.ts";
-import { parseConfig } from "../../pipeline/config.ts";
-import { fakeSlides, writeFakeRun } from "./_fake_run.ts";
+import { parseConfig } from "../config.ts";
+import { fakeSlides, writeFakeRun } from "../../stages/evaluate/_fake_run.ts";
 import {
   evaluateCommand,
   parseEpochChoice,
   reportCommand,
   textTable,
-} from "./commands.ts";
+} from "./evaluate.ts";
 
 function context(db: string) {
   const notes: string[] = [];
