@@ -15,11 +15,7 @@
  * @module
  */
 import { Store } from "../data/store.ts";
-import {
-  type FakeSlide,
-  tileGrid,
-  writeFakeRun,
-} from "../stages/evaluate/_fake_run.ts";
+import { type FakeSlide, tileGrid, writeFakeRun } from "../testing/fake_run.ts";
 import { evaluateRun } from "../stages/evaluate/evaluate_run.ts";
 import { writeReport } from "../stages/evaluate/report.ts";
 import { loadSlideStability } from "../stages/evaluate/stability.ts";

@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Acmil } from "./acmil.ts";
 import { createModel } from "./registry.ts";
 import { Rng } from "../core/random.ts";
-import { easyFeatureBags, fitOnBags } from "../data/feature_bags_fit.ts";
+import { easyFeatureBags, fitOnBags } from "../testing/feature_bags_fit.ts";
 import { useBackendFromEnv } from "./backend/mod.ts";
 
 await useBackendFromEnv({ quiet: true });

@@ -10,7 +10,7 @@ import {
 } from "./anchor_factory.ts";
 import { createModel, listModels } from "./registry.ts";
 import { Rng } from "../core/random.ts";
-import { easyFeatureBags, fitOnBags } from "../data/feature_bags_fit.ts";
+import { easyFeatureBags, fitOnBags } from "../testing/feature_bags_fit.ts";
 import { useBackendFromEnv } from "./backend/mod.ts";
 
 await useBackendFromEnv({ quiet: true });

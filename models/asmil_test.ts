@@ -4,7 +4,7 @@ import { Asmil } from "./asmil.ts";
 import { createModel } from "./registry.ts";
 import { localName } from "./weights_scope.ts";
 import { Rng } from "../core/random.ts";
-import { easyFeatureBags, fitOnBags } from "../data/feature_bags_fit.ts";
+import { easyFeatureBags, fitOnBags } from "../testing/feature_bags_fit.ts";
 import { useBackendFromEnv } from "./backend/mod.ts";
 
 await useBackendFromEnv({ quiet: true });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { listModels } from "./all.ts";
-import { defineConformanceTests } from "./conformance.ts";
+import { defineConformanceTests } from "../testing/model_conformance.ts";
 import { BACKEND_ENV, useBackendFromEnv } from "./backend/mod.ts";
 import { needsWebGpu } from "../testing/webgpu.ts";
 

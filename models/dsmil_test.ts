@@ -8,7 +8,7 @@ import {
   assertLearned,
   easyBags,
   trainEasy,
-} from "./layers/_easy_training.ts";
+} from "../testing/easy_training.ts";
 import { Rng } from "../core/random.ts";
 import { useBackendFromEnv } from "./backend/mod.ts";
 

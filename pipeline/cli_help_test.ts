@@ -3,7 +3,7 @@ import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { buildCli } from "./cli.ts";
 import { CONFIG_DEFAULTS } from "./config.ts";
 import { ANCHOR_DEFAULTS, ANCHOR_PRESETS } from "../models/anchor.ts";
-import { asmil } from "./commands/_asmil_process.ts";
+import { asmil } from "../testing/asmil_process.ts";
 
 /**
  * Commands owned by work in progress elsewhere, not yet in the shared

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { asmil as runAsmil } from "./commands/_asmil_process.ts";
+import { asmil as runAsmil } from "../testing/asmil_process.ts";
 
-/** `asmil …args` in a child process (see commands/_asmil_process.ts). */
+/** `asmil …args` in a child process (see testing/asmil_process.ts). */
 const asmil = (...args: string[]) => runAsmil(args);
 
 Deno.test("asmil sql prints a table containing the answer", async () => {

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { asmilArgs } from "../pipeline/commands/_asmil_process.ts";
+import { asmilArgs } from "./asmil_process.ts";
 
 /** Where to kill a run: after its WAL grew this much, then this long. */
 export interface KillPoint {

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeSyntheticCohort } from "../data/synthetic/cohort.ts";
-import { asmil } from "../pipeline/commands/_asmil_process.ts";
+import { asmil } from "../testing/asmil_process.ts";
 import { shardOf } from "../core/shard.ts";
 import { needs, systemLibsRequired } from "../testing/system_libs.ts";
 import {

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { asmil } from "../pipeline/commands/_asmil_process.ts";
+import { asmil } from "../testing/asmil_process.ts";
 import { hasSystemLib } from "../testing/system_libs.ts";
 import { needsWebGpu } from "../testing/webgpu.ts";
 

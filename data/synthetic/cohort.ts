@@ -45,7 +45,7 @@ export interface SyntheticCohortOptions {
   /** Called after each slide is written (progress; `done` counts from 0). */
   onSlide?: (slide: SyntheticSlideFiles, done: number, total: number) => void;
   /**
-   * Write only this shard's slides (pipeline/shard.ts), with the whole
+   * Write only this shard's slides (core/shard.ts), with the whole
    * cohort's `labels.csv` and `cohort.shard-i-of-n.json`; the shard that
    * completes the set writes `cohort.json`.
    */

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { writeSyntheticCohort } from "../../data/synthetic/cohort.ts";
 import { systemLibsRequired } from "../../testing/system_libs.ts";
 import { SKIP_LOG_ENV } from "../../testing/run_tests.ts";
-import { asmil } from "./_asmil_process.ts";
+import { asmil } from "../../testing/asmil_process.ts";
 
 function run(cmd: string, ...args: string[]): boolean {
   try {

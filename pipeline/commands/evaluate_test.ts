@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Store } from "../../data/store.ts";
 import { parseConfig } from "../config.ts";
-import { fakeSlides, writeFakeRun } from "../../stages/evaluate/_fake_run.ts";
+import { fakeSlides, writeFakeRun } from "../../testing/fake_run.ts";
 import {
   evaluateCommand,
   parseEpochChoice,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { main } from "../cli.ts";
 import { commandContext } from "../cli_context.ts";
-import { asmil } from "./_asmil_process.ts";
+import { asmil } from "../../testing/asmil_process.ts";
 import { runExperimentTask, taskStorePath } from "./experiment_array.ts";
 
 const TASKS = 4;

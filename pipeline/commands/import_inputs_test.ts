@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { writeH5File } from "../../stages/embed/h5_file.ts";
-import { asmil } from "./_asmil_process.ts";
+import { asmil } from "../../testing/asmil_process.ts";
 
 async function clamFile(path: string, n: number, d: number): Promise<void> {
   await writeH5File(path, (f) => {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { writeSyntheticCohort } from "../../data/synthetic/cohort.ts";
 import { storeContents } from "../../testing/store_contents.ts";
 import { shardOf } from "../../core/shard.ts";
-import { asmil } from "./_asmil_process.ts";
+import { asmil } from "../../testing/asmil_process.ts";
 import { writeAcmilFile } from "../../testing/h5_fixtures.ts";
 
 const quiet = { sanitizeResources: false, sanitizeOps: false };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { asmil } from "./_asmil_process.ts";
+import { asmil } from "../../testing/asmil_process.ts";
 import { DEMO } from "./pipeline_command.ts";
 import { Store } from "../../data/store.ts";
 

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { Store } from "../../data/store.ts";
 import { SCHEMA_VERSION } from "../../data/schema.ts";
-import { asmil } from "./_asmil_process.ts";
+import { asmil } from "../../testing/asmil_process.ts";
 
 /** A current store with one slide, then `sql` run on it behind asmil's back. */
 async function tampered(sql: string): Promise<{ dir: string; db: string }> {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Store } from "../../data/store.ts";
 import { holdersFolder } from "../../data/store_holders.ts";
-import { asmil } from "./_asmil_process.ts";
+import { asmil } from "../../testing/asmil_process.ts";
 
 const HOLDER = `
 import { Store } from "${new URL("../../data/store.ts", import.meta.url).href}";

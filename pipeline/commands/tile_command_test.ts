@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { isAbsolute, join } from "node:path";
 import { writeSyntheticCohort } from "../../data/synthetic/cohort.ts";
 import { openStore } from "../../data/store.ts";
-import { asmil } from "./_asmil_process.ts";
+import { asmil } from "../../testing/asmil_process.ts";
 
 /** Two small synthetic slides in `<dir>/work/slides`. */
 async function cohortIn(dir: string): Promise<string[]> {

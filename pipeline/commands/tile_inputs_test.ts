@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeSyntheticCohort } from "../../data/synthetic/cohort.ts";
-import { asmil } from "./_asmil_process.ts";
+import { asmil } from "../../testing/asmil_process.ts";
 
 async function sql(db: string, query: string): Promise<string> {
   const r = await asmil(["--db", db, "sql", "--format", "csv", query]);

@@ -4,7 +4,7 @@
  * (unless --allow-missing), a k-fold split with too few slides of a class.
  */
 import assert from "node:assert/strict";
-import { asmil } from "./_asmil_process.ts";
+import { asmil } from "../../testing/asmil_process.ts";
 
 async function cohort(): Promise<{ dir: string; db: string; ids: string[] }> {
   const dir = await Deno.makeTempDir({ prefix: "asmil-inputs-" });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { asmil } from "./_asmil_process.ts";
+import { asmil } from "../../testing/asmil_process.ts";
 import { ANCHOR_DEFAULTS, ANCHOR_PRESETS } from "../../models/anchor.ts";
 
 Deno.test("asmil train passes the anchor preset and variant flags, the selection rule and the clip to the run", async () => {

@@ -1,4 +1,4 @@
-import { encoderConformance } from "./encoder_conformance.ts";
+import { encoderConformance } from "../../testing/encoder_conformance.ts";
 import { createMobileNetV2Encoder } from "./mobilenet_v2.ts";
 import { OnnxEncoder } from "./onnx_encoder.ts";
 import { tinyOnnxModel } from "./tiny_onnx_model.ts";

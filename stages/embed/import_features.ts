@@ -48,7 +48,7 @@ export interface ImportFeaturesOptions {
   patchSize?: number;
   /** Re-import slides already in the store under this encoder. */
   overwrite?: boolean;
-  /** Import only the slides of this shard (pipeline/shard.ts). */
+  /** Import only the slides of this shard (core/shard.ts). */
   shard?: Shard;
 }
 

@@ -46,6 +46,5 @@ export {
   exportFeatures,
   type ExportFeaturesOptions,
 } from "./export_features.ts";
-export { type EncoderCase, encoderConformance } from "./encoder_conformance.ts";
 export { kerasToOnnx, type KerasToOnnxOptions } from "./keras_to_onnx.ts";
 export { parseLayersModel } from "./keras_artifacts.ts";

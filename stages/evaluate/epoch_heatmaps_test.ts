@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import sharp from "sharp";
 import { Store } from "../../data/store.ts";
-import { fakeSlides, writeFakeRun } from "./_fake_run.ts";
+import { fakeSlides, writeFakeRun } from "../../testing/fake_run.ts";
 import { effectivePatches } from "./attention_measures.ts";
 import { scaleColour, sharedAttentionScale } from "./attention_scale.ts";
 import {

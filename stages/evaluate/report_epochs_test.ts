@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { Store } from "../../data/store.ts";
-import { fakeSlides, syntheticSlides, writeFakeRun } from "./_fake_run.ts";
+import {
+  fakeSlides,
+  syntheticSlides,
+  writeFakeRun,
+} from "../../testing/fake_run.ts";
 import { escapeHtml } from "./_format.ts";
 import { effectivePatches } from "./attention_measures.ts";
 import { formatAttention } from "./attention_scale.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Store } from "../../data/store.ts";
-import { fakeSlides, writeFakeRun } from "./_fake_run.ts";
+import { fakeSlides, writeFakeRun } from "../../testing/fake_run.ts";
 import { evaluateStage, ReportStream } from "./report_stream.ts";
 
 Deno.test("ReportStream evaluates every run in the epoch events and emits one report on close", async () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Store } from "../../data/store.ts";
 import { fewSlidesNote, withCi, withCiOf } from "./_format.ts";
-import { fakeSlides, writeFakeRun } from "./_fake_run.ts";
+import { fakeSlides, writeFakeRun } from "../../testing/fake_run.ts";
 import { evaluateRun } from "./evaluate_run.ts";
 import {
   comparisonTable,

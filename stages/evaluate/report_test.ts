@@ -3,7 +3,11 @@ import { Buffer } from "node:buffer";
 import sharp from "sharp";
 import { Store } from "../../data/store.ts";
 import { withCi } from "./_format.ts";
-import { fakeSlides, syntheticSlides, writeFakeRun } from "./_fake_run.ts";
+import {
+  fakeSlides,
+  syntheticSlides,
+  writeFakeRun,
+} from "../../testing/fake_run.ts";
 import { writeReport } from "./report.ts";
 import { screenshotPage } from "./screenshot.ts";
 import { needs } from "../../testing/system_libs.ts";

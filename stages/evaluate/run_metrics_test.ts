@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Store } from "../../data/store.ts";
-import { fakeSlides, writeFakeRun } from "./_fake_run.ts";
+import { fakeSlides, writeFakeRun } from "../../testing/fake_run.ts";
 import { bootstrapMetrics, classificationMetrics } from "./metrics.ts";
 import {
   chooseEpoch,

@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import sharp from "sharp";
 import { Store } from "../../data/store.ts";
 import { openSlide } from "../tile/open_slide.ts";
-import { fakeSlides, syntheticSlides, writeFakeRun } from "./_fake_run.ts";
+import {
+  fakeSlides,
+  syntheticSlides,
+  writeFakeRun,
+} from "../../testing/fake_run.ts";
 import { slideHeatmap } from "./slide_heatmap.ts";
 
 Deno.test("slideHeatmap() draws over the slide's thumbnail with the cohort's tumour outline and a top-k gallery", async () => {

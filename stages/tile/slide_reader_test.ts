@@ -6,9 +6,9 @@ import {
 } from "./openslide_reader.ts";
 import { SharpReader } from "./sharp_reader.ts";
 import { openSlide } from "./open_slide.ts";
-import { readerConformance } from "./reader_conformance.ts";
+import { readerConformance } from "../../testing/reader_conformance.ts";
 import { bestLevelForDownsample } from "./slide_reader.ts";
-import { tileFixtures } from "./_test_fixtures.ts";
+import { tileFixtures } from "../../testing/tile_fixtures.ts";
 import { needs } from "../../testing/system_libs.ts";
 
 const noOpenSlide = () =>

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { relative } from "node:path";
 import { openStore } from "../../data/store.ts";
 import { TileStream } from "./tile_stream.ts";
-import { tileFixtures } from "./_test_fixtures.ts";
+import { tileFixtures } from "../../testing/tile_fixtures.ts";
 
 Deno.test({
   name:

@@ -6,7 +6,7 @@ import type { SlideRef, Tile } from "../../core/types.ts";
 import { loadTumourMask, tumourFraction } from "./ground_truth.ts";
 import { TileStream } from "./tile_stream.ts";
 import type { SlideTileResult } from "./tile_options.ts";
-import { tileFixtures } from "./_test_fixtures.ts";
+import { tileFixtures } from "../../testing/tile_fixtures.ts";
 import { needs, testsNeedingRun } from "../../testing/system_libs.ts";
 
 const noOpenSlide = () =>

@@ -12,7 +12,7 @@ import { binaryAuc } from "../stages/evaluate/metrics.ts";
 import type { MilModel } from "../models/mil_model.ts";
 import { Rng } from "../core/random.ts";
 import type { Bag, Split } from "../core/types.ts";
-import { featureBags } from "./feature_bags.ts";
+import { featureBags } from "../data/feature_bags.ts";
 
 /**
  * The easy problem model tests learn: 40 bags of 20–60 instances, D = 32,

@@ -5,7 +5,7 @@
  * @module
  */
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
+const CLI = new URL("../pipeline/cli.ts", import.meta.url).pathname;
 
 /** What a finished `asmil` process printed and returned. */
 export interface AsmilResult {
@@ -20,7 +20,7 @@ export interface AsmilResult {
  *
  * @example
  * ```ts
- * import { asmilArgs } from "./_asmil_process.ts";
+ * import { asmilArgs } from "./asmil_process.ts";
  * if (asmilArgs(["models"]).at(-1) !== "models") throw new Error();
  * ```
  */

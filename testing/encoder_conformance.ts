@@ -7,8 +7,8 @@
  */
 
 import assert from "node:assert/strict";
-import { Rng } from "../../core/random.ts";
-import type { Encoder, RgbImage } from "./encoder.ts";
+import { Rng } from "../core/random.ts";
+import type { Encoder, RgbImage } from "../stages/embed/encoder.ts";
 
 /** How to build the encoder under test. */
 export interface EncoderCase {

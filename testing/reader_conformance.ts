@@ -7,8 +7,11 @@
  */
 
 import assert from "node:assert/strict";
-import { type SlideReader, SlideReadError } from "./slide_reader.ts";
-import { tileFixtures } from "./_test_fixtures.ts";
+import {
+  type SlideReader,
+  SlideReadError,
+} from "../stages/tile/slide_reader.ts";
+import { tileFixtures } from "./tile_fixtures.ts";
 
 /**
  * Registers the reader tests for `open` under `name`; `skip()` is asked
@@ -17,7 +20,7 @@ import { tileFixtures } from "./_test_fixtures.ts";
  * @example
  * ```ts ignore
  * import { readerConformance } from "./reader_conformance.ts";
- * import { SharpReader } from "./sharp_reader.ts";
+ * import { SharpReader } from "../stages/tile/sharp_reader.ts";
  * readerConformance("SharpReader", (path) => SharpReader.open(path));
  * ```
  */

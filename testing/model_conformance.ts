@@ -9,10 +9,18 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../core/random.ts";
-import type { ForwardOptions, MilModel, ModelOptions } from "./mil_model.ts";
-import { createModel } from "./registry.ts";
-import { assignWeights, decodeWeights, encodeWeights } from "./weights.ts";
-import { localName } from "./weights_scope.ts";
+import type {
+  ForwardOptions,
+  MilModel,
+  ModelOptions,
+} from "../models/mil_model.ts";
+import { createModel } from "../models/registry.ts";
+import {
+  assignWeights,
+  decodeWeights,
+  encodeWeights,
+} from "../models/weights.ts";
+import { localName } from "../models/weights_scope.ts";
 
 /** Sizes and options the suite uses for one model. */
 export interface ConformanceOptions {
@@ -76,7 +84,7 @@ function allFinite(t: tf.Tensor): boolean {
  *
  * @example
  * ```ts ignore
- * import "./all.ts";
+ * import "../models/all.ts";
  * defineConformanceTests("abmil", { modelOptions: { innerDim: 32 } });
  * ```
  */

@@ -8,9 +8,9 @@
  */
 
 import sharp from "sharp";
-import type { Store, TileRecord } from "../../data/store.ts";
-import { writeSyntheticSlide } from "../../data/synthetic/synthetic_slide.ts";
-import { Rng } from "../../core/random.ts";
+import type { Store, TileRecord } from "../data/store.ts";
+import { writeSyntheticSlide } from "../data/synthetic/synthetic_slide.ts";
+import { Rng } from "../core/random.ts";
 
 /** A slide of the fake cohort. */
 export interface FakeSlide {

@@ -7,13 +7,13 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { featureBags } from "../../data/feature_bags.ts";
-import { Store } from "../../data/store.ts";
-import { type EpochEvent, trainModel } from "../../stages/train/trainer.ts";
-import type { Bag } from "../../core/types.ts";
-import type { MilModel } from "../mil_model.ts";
-import { AnchoredModel } from "../anchor.ts";
-import { buildModel } from "../anchor_factory.ts";
+import { featureBags } from "../data/feature_bags.ts";
+import { Store } from "../data/store.ts";
+import { type EpochEvent, trainModel } from "../stages/train/trainer.ts";
+import type { Bag } from "../core/types.ts";
+import type { MilModel } from "../models/mil_model.ts";
+import { AnchoredModel } from "../models/anchor.ts";
+import { buildModel } from "../models/anchor_factory.ts";
 
 /** 60 bags of 20–60 instances, D = 16, witnesses shifted by 5 (30%); 60/20/20 splits. */
 export function easyBags(seed = 3): Bag[] {
