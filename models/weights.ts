@@ -1,10 +1,9 @@
 /**
  * Saving and restoring a model's trainable variables by name.
  *
- * File format: the 8 bytes `ASMILWT1`, a little-endian uint32 header length,
- * a UTF-8 JSON header `{ model?, options?, tensors: [{ name, shape, offset }] }`,
- * zero padding to a multiple of 4 bytes, then the float32 values
- * (little-endian) of every tensor at its byte `offset` from that point.
+ * File format: core/tensor_file.ts with the magic `ASMILWT1` and the JSON
+ * header `{ model?, options?, tensors: [{ name, shape, offset }] }`, each
+ * tensor's float32 values at its byte `offset` in the data section.
  * Names are local to the model (see `localName`), so a file written by one
  * instance loads into another.
  *
@@ -13,8 +12,9 @@
 import * as tf from "@tensorflow/tfjs";
 import type { MilModel } from "./mil_model.ts";
 import { localName } from "./weights_scope.ts";
+import { decodeTensorFile, TensorFileWriter } from "../core/tensor_file.ts";
 
-const MAGIC = "ASMILWT1";
+const WEIGHT_FILE = { magic: "ASMILWT1", kind: "an asmil weight file" };
 
 /** What a weight file says about itself and its tensors. */
 export interface WeightFileHeader {
@@ -67,23 +67,12 @@ export function encodeWeights(source: Source): Uint8Array {
     header.model = source.name;
     header.options = source.options;
   }
-  let offset = 0;
+  const file = new TensorFileWriter();
   for (const [name, v] of named) {
+    const offset = file.add(v.dataSync() as Float32Array);
     header.tensors.push({ name, shape: [...v.shape], offset });
-    offset += v.size * 4;
   }
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const start = Math.ceil((12 + json.length) / 4) * 4;
-  const bytes = new Uint8Array(start + offset);
-  bytes.set(new TextEncoder().encode(MAGIC), 0);
-  new DataView(bytes.buffer).setUint32(8, json.length, true);
-  bytes.set(json, 12);
-  const data = new Float32Array(bytes.buffer, start);
-  for (const [i, v] of [...named.values()].entries()) {
-    const entry = header.tensors[i] as WeightFileHeader["tensors"][number];
-    data.set(v.dataSync() as Float32Array, entry.offset / 4);
-  }
-  return bytes;
+  return file.encode(WEIGHT_FILE, header);
 }
 
 /** Parses bytes written by {@link encodeWeights}; throws on a bad file. */
@@ -91,37 +80,13 @@ export function decodeWeights(
   bytes: Uint8Array,
   what = "weights",
 ): DecodedWeights {
-  const magic = new TextDecoder().decode(bytes.subarray(0, 8));
-  if (bytes.length < 12 || magic !== MAGIC) {
-    throw new Error(
-      `${what} is not an asmil weight file: expected it to start with "${MAGIC}", got ${
-        JSON.stringify(magic)
-      }`,
-    );
-  }
-  const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(
-    8,
-    true,
-  );
-  const header = JSON.parse(
-    new TextDecoder().decode(bytes.subarray(12, 12 + length)),
-  ) as WeightFileHeader;
-  const start = Math.ceil((12 + length) / 4) * 4;
-  const data = bytes.slice(start);
+  const file = decodeTensorFile<WeightFileHeader>(bytes, WEIGHT_FILE, what);
+  const header = file.header;
   const tensors = new Map<string, { shape: number[]; values: Float32Array }>();
   for (const { name, shape, offset } of header.tensors) {
     const size = shape.reduce((p, d) => p * d, 1);
-    if (offset + size * 4 > data.length) {
-      throw new Error(
-        `${what} is truncated: tensor "${name}" [${shape}] needs bytes up to ${
-          offset + size * 4
-        }, the data has ${data.length}`,
-      );
-    }
-    tensors.set(name, {
-      shape,
-      values: new Float32Array(data.buffer, offset, size),
-    });
+    const values = file.array(offset, size, `tensor "${name}" [${shape}]`);
+    tensors.set(name, { shape, values });
   }
   return { header, tensors };
 }

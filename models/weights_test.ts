@@ -79,3 +79,29 @@ Deno.test("encodeWeights() rejects two variables with the same local name", () =
     y = tf.variable(tf.zeros([1]), true, "m.2/x");
   assert.throws(() => encodeWeights([x, y]), /two variables are named "x"/);
 });
+
+/** A weight file of `fc.w` [[1.5, −2], [0.25, 3]] and `fc.b` [0.5, −0.125], as the writer before core/tensor_file.ts wrote it. */
+const OLD_WEIGHT_FILE =
+  "QVNNSUxXVDFeAAAAeyJ0ZW5zb3JzIjpbeyJuYW1lIjoiZmMudyIsInNoYXBlIjpbMiwyXSwib2Zmc2V0IjowfSx7Im5hbWUiOiJmYy5iIiwic2hhcGUiOlsyXSwib2Zmc2V0IjoxNn1dfQAAAADAPwAAAMAAAIA+AABAQAAAAD8AAAC+";
+
+Deno.test("a weight file written by the earlier writer still loads, and the same variables encode to the same bytes", () => {
+  const old = Uint8Array.from(atob(OLD_WEIGHT_FILE), (c) => c.charCodeAt(0));
+  const decoded = decodeWeights(old);
+  assert.deepEqual([...decoded.tensors.keys()], ["fc.w", "fc.b"]);
+  assert.deepEqual([...decoded.tensors.get("fc.w")!.values], [
+    1.5,
+    -2,
+    0.25,
+    3,
+  ]);
+  assert.deepEqual([...decoded.tensors.get("fc.b")!.values], [0.5, -0.125]);
+  const w = tf.variable(
+    tf.tensor2d([[1.5, -2], [0.25, 3]]),
+    true,
+    "demo.1/fc.w",
+  );
+  const b = tf.variable(tf.tensor1d([0.5, -0.125]), true, "demo.1/fc.b");
+  assert.deepEqual(encodeWeights([w, b]), old);
+  w.dispose();
+  b.dispose();
+});

@@ -4,15 +4,17 @@
  * model state (including e.g. an anchor's EMA copy), optimiser moments, the
  * random generator's state and the best-epoch bookkeeping.
  *
- * File: `ASMILCK2`, uint32 header length, JSON header, padding to 4 bytes,
- * float32 arrays at their offsets. Written via a temporary file and rename.
+ * File: core/tensor_file.ts with the magic `ASMILCK2`; the JSON header
+ * holds the metadata and where each variable's and moment's float32 array
+ * lies. Written via a temporary file and rename.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import type { AdamWState } from "./adamw.ts";
+import { decodeTensorFile, TensorFileWriter } from "../../core/tensor_file.ts";
 
-const MAGIC = "ASMILCK2";
+const CHECKPOINT_FILE = { magic: "ASMILCK2", kind: "an asmil checkpoint" };
 
 /** What a checkpoint holds besides tensors. */
 export interface CheckpointMeta {
@@ -80,8 +82,7 @@ export async function writeCheckpoint(
 /** The bytes of a checkpoint file. */
 export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   const arrays: Header["arrays"] = [];
-  const blobs: Float32Array[] = [];
-  let offset = 0;
+  const file = new TensorFileWriter();
   const add = (
     kind: "var" | "m" | "v",
     name: string,
@@ -93,12 +94,10 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
       kind,
       name,
       shape,
-      offset,
+      offset: file.add(values),
       length: values.length,
       ...(group === undefined ? {} : { group }),
     });
-    blobs.push(values);
-    offset += values.length * 4;
   };
   for (const v of c.variables) add("var", v.name, v.shape, v.values);
   c.optimizers.forEach((o, group) => {
@@ -119,20 +118,7 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
     ),
     arrays,
   };
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const start = Math.ceil((12 + json.length) / 4) * 4;
-  const bytes = new Uint8Array(start + offset);
-  bytes.set(new TextEncoder().encode(MAGIC), 0);
-  new DataView(bytes.buffer).setUint32(8, json.length, true);
-  bytes.set(json, 12);
-  for (let i = 0; i < blobs.length; i++) {
-    const b = blobs[i] as Float32Array;
-    bytes.set(
-      new Uint8Array(b.buffer, b.byteOffset, b.byteLength),
-      start + (arrays[i]?.offset ?? 0),
-    );
-  }
-  return bytes;
+  return file.encode(CHECKPOINT_FILE, header);
 }
 
 /** Reads a checkpoint; undefined when the file does not exist. */
@@ -146,23 +132,14 @@ export async function readCheckpoint(
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
   }
-  const magic = new TextDecoder().decode(bytes.subarray(0, 8));
-  if (magic !== MAGIC) {
-    throw new Error(
-      `Checkpoint ${path} does not start with ${MAGIC}: found "${magic}" (not a checkpoint, or corrupt)`,
-    );
-  }
-  const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(
-    8,
-    true,
+  const file = decodeTensorFile<Header>(
+    bytes,
+    CHECKPOINT_FILE,
+    `Checkpoint ${path}`,
   );
-  const header = JSON.parse(
-    new TextDecoder().decode(bytes.subarray(12, 12 + length)),
-  ) as Header;
-  const start = Math.ceil((12 + length) / 4) * 4;
-  const data = bytes.slice(start);
+  const header = file.header;
   const view = (a: Header["arrays"][number]) =>
-    new Float32Array(data.buffer, a.offset, a.length);
+    file.array(a.offset, a.length, `${a.kind} "${a.name}"`);
   const vars = header.arrays.filter((a) => a.kind === "var");
   const moments = (group: number, kind: "m" | "v") =>
     header.arrays.filter((a) => a.kind === kind && (a.group ?? 0) === group);
