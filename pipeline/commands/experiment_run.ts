@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { listValue } from "@duckdb/node-api";
 import { join } from "node:path";
 import type { Store } from "../../data/store.ts";
 import { buildModel } from "../../models/anchor_factory.ts";
@@ -83,12 +82,7 @@ export async function trainRun(
   bags: BagSource,
   s: RunSettings,
 ): Promise<boolean> {
-  const [existing] = await store.query(
-    `SELECT status, EXISTS (SELECT 1 FROM metrics m WHERE m.run = runs.id
-       AND m.name = 'topk_last_half') AS evaluated
-     FROM runs WHERE id = ?`,
-    [s.id],
-  );
+  const existing = await store.runState(s.id);
   if (existing?.status === "finished" && existing.evaluated) {
     ctx.info(`experiment: ${s.id} finished before, skipped`);
     return false;
@@ -145,7 +139,7 @@ export async function trainRun(
     }
   }
   // Metric rows of an earlier evaluation (another best epoch) go first.
-  await store.exec("DELETE FROM metrics WHERE run = ?", [s.id]);
+  await store.deleteMetrics(s.id);
   await evaluateRun({
     store,
     run: s.id,
@@ -163,14 +157,7 @@ export async function finishedRuns(
   store: Store,
   ids: readonly string[],
 ): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const rows = await store.query(
-    `SELECT id FROM runs WHERE status = 'finished' AND list_contains($ids, id)
-       AND EXISTS (SELECT 1 FROM metrics m WHERE m.run = runs.id
-         AND m.name = 'topk_last_half')`,
-    { ids: listValue([...ids]) },
-  );
-  return new Set(rows.map((r) => String(r.id)));
+  return await store.evaluatedRuns(ids);
 }
 
 async function exists(path: string): Promise<boolean> {

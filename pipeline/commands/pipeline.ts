@@ -197,10 +197,7 @@ export async function tileAndEmbed(
     encoderName = encoder.name;
     try {
       const done = new Set(
-        (await store.query(
-          "SELECT DISTINCT slide FROM embeddings WHERE encoder = ?",
-          [encoder.name],
-        )).map((r) => String(r.slide)),
+        (await store.embeddedSlides(encoder.name)).map((s) => s.slide),
       );
       const todo = slides.filter((s) => !done.has(s.id));
       if (done.size > 0) {
@@ -263,12 +260,9 @@ export async function tileAndEmbed(
       }
       progress.done();
       const listed = new Set(slides.map((s) => s.id));
-      for (
-        const row of await store.query(
-          "SELECT slide, count(*) AS n FROM embeddings WHERE encoder = ? GROUP BY slide",
-          [encoder.name],
-        )
-      ) if (listed.has(String(row.slide))) cohortTiles += Number(row.n);
+      for (const s of await store.embeddedSlides(encoder.name)) {
+        if (listed.has(s.slide)) cohortTiles += s.n;
+      }
     } finally {
       await encoder.close();
     }

@@ -69,10 +69,7 @@ export async function checkCheckpointOwner(
       }) belongs to run store ${meta.store.path}, not to ${here.path}: ${wayOut}`,
     );
   }
-  const known = await store.query("SELECT 1 FROM runs WHERE id = ?", [
-    meta.run,
-  ]);
-  if (known.length === 0) {
+  if (!(await store.hasRun(meta.run))) {
     throw new Error(
       `Cannot resume run "${meta.run}": its checkpoint ${path} (after epoch ${
         meta.epoch + 1

@@ -51,17 +51,8 @@ export async function recordResume(
   });
   // Decoded here rather than by the attention view, so the values are the
   // ones an uninterrupted run computed (storedAttention) to the last bit.
-  const rows = await store.query(
-    `SELECT slide, scale, q FROM attention_history
-     WHERE run = ? AND epoch = ? AND split = 'val'`,
-    [run, epoch],
-  );
-  return new Map(
-    rows.map((r) => [
-      String(r.slide),
-      dequantiseRow(r.q as number[], Number(r.scale)),
-    ]),
-  );
+  const rows = await store.storedAttention(run, epoch, "val");
+  return new Map(rows.map((r) => [r.slide, dequantiseRow(r.q, r.scale)]));
 }
 
 /** One epoch's record. */

@@ -314,10 +314,7 @@ export async function* trainModel(
       }
       const seconds = (performance.now() - t0) / 1000;
       if (store) {
-        await store.exec(
-          "UPDATE epochs SET seconds = ?, timing = ? WHERE run = ? AND epoch = ?",
-          [seconds, JSON.stringify(timing), run, epoch],
-        );
+        await store.setEpochTiming(run, epoch, seconds, timing);
       }
 
       const event: EpochEvent = {
