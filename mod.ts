@@ -140,7 +140,7 @@ export {
   parseSplitJson,
   readLabelsCsv,
 } from "./stages/bag/labels.ts";
-export { stratifiedKFold } from "./stages/bag/kfold.ts";
+export { stratifiedKFold } from "./core/kfold.ts";
 export {
   type EpochEvent,
   selectionScore,

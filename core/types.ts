@@ -71,3 +71,10 @@ export interface Bag {
   /** Per-instance ground truth, when known. */
   tileLabels?: Int8Array;
 }
+
+/** An RGB image held in memory, row-major, 3 bytes per pixel. */
+export interface RgbImage {
+  rgb: Uint8Array;
+  width: number;
+  height: number;
+}

@@ -9,7 +9,7 @@ import sharp from "sharp";
 import { join } from "node:path";
 import { writeSyntheticSlide } from "../data/synthetic/synthetic_slide.ts";
 import type { SyntheticSlideFiles } from "../data/synthetic/synthetic_slide.ts";
-import { readTiffLayout, tagNumbers } from "../stages/tile/tiff_tags.ts";
+import { readTiffLayout, tagNumbers } from "../data/tiff_tags.ts";
 
 /** Paths of the fixtures. */
 export interface TileFixtures {

@@ -6,7 +6,7 @@
  */
 
 import type { Rng } from "../../core/random.ts";
-import type { RgbImage } from "../../stages/tile/slide_reader.ts";
+import type { RgbImage } from "../../core/types.ts";
 import type { PenStroke, Rect } from "./slide_plan.ts";
 
 function boxBlurRows(

@@ -17,7 +17,7 @@
  */
 import { Rng } from "../../core/random.ts";
 import type { Bag, Split } from "../../core/types.ts";
-import { stratifiedKFold } from "../../stages/bag/kfold.ts";
+import { stratifiedKFold } from "../../core/kfold.ts";
 import { categorical, dirichlet, NormalSource } from "./_gaussian.ts";
 import { growBlobs, tissueGrid } from "./_tissue_layout.ts";
 

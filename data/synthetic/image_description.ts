@@ -7,7 +7,7 @@
  * @module
  */
 
-import { readTiffLayout } from "../../stages/tile/tiff_tags.ts";
+import { readTiffLayout } from "../tiff_tags.ts";
 
 const IMAGE_DESCRIPTION = 270;
 
@@ -20,7 +20,7 @@ const IMAGE_DESCRIPTION = 270;
  * @example
  * ```ts
  * import { withImageDescription } from "./image_description.ts";
- * import { readTiffLayout, tagText } from "../../stages/tile/tiff_tags.ts";
+ * import { readTiffLayout, tagText } from "../tiff_tags.ts";
  * const empty = new Uint8Array([0x49, 0x49, 42, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
  * const out = withImageDescription(empty, "Aperio Image Library|MPP = 0.5", "x.tiff");
  * const tag = readTiffLayout(out, "x.tiff").directories[0]?.tags.get(270);

@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import sharp from "sharp";
 import { withImageDescription } from "./image_description.ts";
-import {
-  readTiffLayout,
-  tagNumbers,
-  tagText,
-} from "../../stages/tile/tiff_tags.ts";
+import { readTiffLayout, tagNumbers, tagText } from "../tiff_tags.ts";
 
 Deno.test("withImageDescription() adds the description to page 0 and keeps every other tag and page", async () => {
   const tiff = new Uint8Array(

@@ -9,7 +9,7 @@
 
 import sharp from "sharp";
 import { Rng } from "../../core/random.ts";
-import type { RgbImage } from "../../stages/tile/slide_reader.ts";
+import type { RgbImage } from "../../core/types.ts";
 import { fractalNoise } from "./_noise.ts";
 import {
   benignNucleus,

@@ -21,7 +21,7 @@ import {
   withSplits,
 } from "../../stages/bag/bag_source.ts";
 import { embeddingEncoders } from "../../data/bag_queries.ts";
-import { stratifiedKFold } from "../../stages/bag/kfold.ts";
+import { stratifiedKFold } from "../../core/kfold.ts";
 import {
   checkClassNames,
   classCounts,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseLabelRows, parseLabelsCsv, parseSplitJson } from "./labels.ts";
-import { stratifiedKFold } from "./kfold.ts";
+import { stratifiedKFold } from "../../core/kfold.ts";
 import { BagStream } from "./bag_stream.ts";
 import { bagsFromStore } from "./bags_from_store.ts";
 import { Store } from "../../data/store.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { fileSource, readTiffLayout } from "./tiff_tags.ts";
+import { fileSource, readTiffLayout } from "../../data/tiff_tags.ts";
 
 const MAGIC: Array<[string, number[]]> = [
   ["a PNG image", [0x89, 0x50, 0x4e, 0x47]],

@@ -24,7 +24,7 @@ import {
   readTiffLayout,
   tagNumbers,
   tagText,
-} from "./tiff_tags.ts";
+} from "../../data/tiff_tags.ts";
 import { tiffProperties } from "./_tiff_properties.ts";
 
 interface Level extends LevelDimensions {

@@ -6,12 +6,8 @@
  * @module
  */
 
-/** An RGB image held in memory, row-major, 3 bytes per pixel. */
-export interface RgbImage {
-  rgb: Uint8Array;
-  width: number;
-  height: number;
-}
+import type { RgbImage } from "../../core/types.ts";
+export type { RgbImage };
 
 /** A thumbnail with the exact level-0/thumbnail scale on each axis. */
 export interface SlideThumbnail extends RgbImage {

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { Rng } from "../../core/random.ts";
-import type { Split } from "../../core/types.ts";
+import { Rng } from "./random.ts";
+import type { Split } from "./types.ts";
 
 /**
  * Assigns every slide to train/val/test for fold `fold` of `k`: slides are
