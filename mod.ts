@@ -143,7 +143,6 @@ export {
 export { stratifiedKFold } from "./core/kfold.ts";
 export {
   type EpochEvent,
-  selectionScore,
   type SplitMetrics,
   trainModel,
   type TrainOptions,

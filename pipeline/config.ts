@@ -11,6 +11,7 @@ import {
   DEFAULT_SETTLING_THRESHOLD,
   DEFAULT_TOPK,
 } from "../stages/evaluate/stability.ts";
+import { TRAIN_DEFAULTS } from "../stages/train/train_options.ts";
 
 const positiveInt = z.number().int().positive();
 
@@ -73,23 +74,30 @@ export const TrainConfigSchema = z.strictObject({
       warmupEpochs: z.number().int().nonnegative().optional(),
     }),
   ]).optional(),
-  epochs: positiveInt.default(50),
-  lr: z.number().positive().default(1e-4),
-  weightDecay: z.number().nonnegative().default(1e-5),
-  clipNorm: z.number().positive().nullable().default(5),
+  // The protocol's defaults are the trainer's (TRAIN_DEFAULTS), written once.
+  epochs: positiveInt.default(TRAIN_DEFAULTS.epochs),
+  lr: z.number().positive().default(TRAIN_DEFAULTS.lr),
+  weightDecay: z.number().nonnegative().default(TRAIN_DEFAULTS.weightDecay),
+  clipNorm: z.number().positive().nullable().default(TRAIN_DEFAULTS.clipNorm),
   /** Models clipNorm applies to: those whose released script clips, or all. */
-  clipScope: z.enum(["reference", "all"]).default("reference"),
+  clipScope: z.enum(["reference", "all"]).default(TRAIN_DEFAULTS.clipScope),
   /** Best-epoch rule: AUC + macro-F1, + micro-F1 (= accuracy), or per model as the released scripts. */
-  selection: z.enum(["macro-f1", "micro-f1", "reference"]).default("macro-f1"),
+  selection: z.enum(["macro-f1", "micro-f1", "reference"]).default(
+    TRAIN_DEFAULTS.selection,
+  ),
   /** AdamW also decays weights without a gradient (default: skip them, as PyTorch). */
-  decayWithoutGradient: z.boolean().default(false),
+  decayWithoutGradient: z.boolean().default(
+    TRAIN_DEFAULTS.decayWithoutGradient,
+  ),
   /** Cross-validation folds when no split is given (stratified, seeded). */
   folds: z.number().int().min(3).default(5),
   fold: z.number().int().nonnegative().default(0),
   encoder: z.string().optional(),
-  recordTrainAttention: z.boolean().default(false),
+  recordTrainAttention: z.boolean().default(
+    TRAIN_DEFAULTS.recordTrainAttention,
+  ),
   /** Also record per-head attention (ASMIL: ~32× the mean's size). */
-  recordHeads: z.boolean().default(false),
+  recordHeads: z.boolean().default(TRAIN_DEFAULTS.recordHeads),
 });
 
 /** Evaluation and report parameters. */

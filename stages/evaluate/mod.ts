@@ -27,9 +27,14 @@ export {
   type EpochSplitMetrics,
   metricRecords,
   type RunMetricsOptions,
-  selectionScore,
   type SplitResult,
 } from "./run_metrics.ts";
+export {
+  type BestEpoch,
+  bestEpochAfter,
+  NO_BEST_EPOCH,
+  selectionScore,
+} from "./model_selection.ts";
 export {
   attentionEntropy,
   averageRanks,

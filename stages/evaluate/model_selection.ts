@@ -89,3 +89,37 @@ export function selectionScore(
   const f1 = rule === "micro-f1" ? m.accuracy : m.macroF1;
   return (Number.isNaN(m.auc) ? 0 : m.auc) + (Number.isNaN(f1) ? 0 : f1);
 }
+
+/** The best epoch so far and its selection score. */
+export interface BestEpoch {
+  /** 0-based epoch, -1 before any. */
+  epoch: number;
+  score: number;
+}
+
+/** No epoch yet: any score beats it. */
+export const NO_BEST_EPOCH: BestEpoch = { epoch: -1, score: -Infinity };
+
+/**
+ * The best epoch once `epoch` scored `score`: it replaces `best` only when
+ * strictly greater, so among equal scores the earliest epoch stays best.
+ * The trainer (which weights it keeps as best) and the evaluator (which
+ * epoch it reports) both choose with this rule.
+ *
+ * @example
+ * ```ts
+ * import { bestEpochAfter, NO_BEST_EPOCH } from "./model_selection.ts";
+ * const best = [1.2, 1.5, 1.5].reduce(
+ *   (b, score, epoch) => bestEpochAfter(b, epoch, score),
+ *   NO_BEST_EPOCH,
+ * );
+ * if (best.epoch !== 1) throw new Error("the earliest of equal scores wins");
+ * ```
+ */
+export function bestEpochAfter(
+  best: BestEpoch,
+  epoch: number,
+  score: number,
+): BestEpoch {
+  return score > best.score ? { epoch, score } : best;
+}

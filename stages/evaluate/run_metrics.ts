@@ -14,7 +14,11 @@ import {
   classificationMetrics,
   type MetricsWithCi,
 } from "./metrics.ts";
-import { selectionScore as modelSelectionScore } from "./model_selection.ts";
+import {
+  bestEpochAfter,
+  NO_BEST_EPOCH,
+  selectionScore,
+} from "./model_selection.ts";
 import { shownEpoch } from "./_format.ts";
 
 /** Which epoch to report: a number, the last one, or the best by AUC on a split. */
@@ -81,18 +85,6 @@ export async function epochMetrics(
   }));
 }
 
-/**
- * The trainer's model-selection score of an epoch: AUC + macro-F1 (or
- * micro-F1 for a run trained with that rule) on the selection split, a NaN
- * part counting 0 (model_selection.ts).
- */
-export function selectionScore(
-  m: ClassificationMetrics,
-  rule: "macro-f1" | "micro-f1" = "macro-f1",
-): number {
-  return modelSelectionScore(m, rule);
-}
-
 /** The F1 the trainer selected `run` by: its recorded `selection`, else macro-F1. */
 async function recordedSelection(
   store: Store,
@@ -148,10 +140,9 @@ export async function chooseEpoch(
   );
   if (choice === "last" || curve.length === 0) return epochs.at(-1)!;
   const rule = await recordedSelection(store, run);
-  return curve.reduce((best, m) =>
-    selectionScore(m.metrics, rule) > selectionScore(best.metrics, rule)
-      ? m
-      : best
+  return curve.reduce(
+    (best, m) => bestEpochAfter(best, m.epoch, selectionScore(m.metrics, rule)),
+    NO_BEST_EPOCH,
   ).epoch;
 }
 

@@ -2,12 +2,8 @@ import assert from "node:assert/strict";
 import { Store } from "../../data/store.ts";
 import { fakeSlides, writeFakeRun } from "../../testing/fake_run.ts";
 import { bootstrapMetrics, classificationMetrics } from "./metrics.ts";
-import {
-  chooseEpoch,
-  computeRunMetrics,
-  epochMetrics,
-  selectionScore,
-} from "./run_metrics.ts";
+import { chooseEpoch, computeRunMetrics, epochMetrics } from "./run_metrics.ts";
+import { selectionScore } from "./model_selection.ts";
 
 async function fakeStore(): Promise<Store> {
   const store = await Store.open(":memory:");

@@ -32,8 +32,10 @@ import { storedAttention } from "../../data/attention_quantise.ts";
 import { cosineLr } from "./adamw.ts";
 import { clipNormFor } from "./reference_clip.ts";
 import {
+  bestEpochAfter,
+  NO_BEST_EPOCH,
   resolveSelection,
-  selectionScore as modelSelectionScore,
+  selectionScore,
 } from "../evaluate/model_selection.ts";
 import { StepRunner } from "./train_step.ts";
 import { explainOutOfMemory } from "./out_of_memory.ts";
@@ -68,17 +70,6 @@ export type {
   SplitMetrics,
   TrainOptions,
 } from "./train_options.ts";
-
-/**
- * Validation score that picks the best epoch: AUC + macro-F1, or + micro-F1
- * (= accuracy) for `rule` `"micro-f1"` (NaN counts as 0).
- */
-export function selectionScore(
-  m: SplitMetrics,
-  rule: "macro-f1" | "micro-f1" = "macro-f1",
-): number {
-  return modelSelectionScore(m, rule);
-}
 
 function isSource(bags: readonly Bag[] | BagSource): bags is BagSource {
   return !Array.isArray(bags);
@@ -127,7 +118,7 @@ export async function* trainModel(
   const stateVariables = model.stateVariables?.() ?? model.trainableVariables();
   const rng = new Rng(o.seed);
   const writes = new BackgroundWrites();
-  let best = { epoch: -1, score: -Infinity };
+  let best = NO_BEST_EPOCH;
   let start = 0;
   let previous = new Map<string, Float32Array>();
 
@@ -254,14 +245,13 @@ export async function* trainModel(
           [...valEval.attention].map(([s, a]) => [s, storedAttention(a.mean)]),
         );
       }
-      let isBest = false;
+      // Without validation bags every epoch is best: the last one is kept.
       const score = valEval && val.length > 0
         ? selectionScore(valEval.metrics, selection)
         : epoch;
-      if (score > best.score) {
-        best = { epoch, score };
-        isBest = true;
-      }
+      const before = best;
+      best = bestEpochAfter(best, epoch, score);
+      const isBest = best !== before;
       const t2 = performance.now();
 
       // The previous epoch's files must be on disk before this epoch's
