@@ -16,20 +16,15 @@
  * @module
  */
 import type { MilModel } from "../../models/mil_model.ts";
-import { encodeWeights } from "../../models/weights.ts";
 import { Rng } from "../../core/random.ts";
 import type { Bag, Split } from "../../core/types.ts";
 import { formatDuration, Progress } from "../../core/progress.ts";
 import {
   type BagInfo,
   type BagSource,
-  BagSourceStream,
   cachedBagSource,
   memoryBagSource,
 } from "../bag/bag_source.ts";
-import { jsDivergence } from "../evaluate/attention_measures.ts";
-import { storedAttention } from "../../data/attention_quantise.ts";
-import { cosineLr } from "./adamw.ts";
 import { clipNormFor } from "./reference_clip.ts";
 import {
   bestEpochAfter,
@@ -38,29 +33,12 @@ import {
   selectionScore,
 } from "../evaluate/model_selection.ts";
 import { StepRunner } from "./train_step.ts";
-import { explainOutOfMemory } from "./out_of_memory.ts";
-import {
-  bagTensor,
-  evaluateBags,
-  type SplitEvaluation,
-} from "./evaluate_bags.ts";
-import {
-  captureCheckpoint,
-  encodeCheckpoint,
-  readCheckpoint,
-  restoreVariables,
-} from "./checkpoint.ts";
-import { checkCheckpointOwner, checkpointStore } from "./checkpoint_owner.ts";
-import { BackgroundWrites } from "./background_writes.ts";
-import {
-  recordEpoch,
-  recordResume,
-  recordRunEnd,
-  recordRunStart,
-} from "./run_record.ts";
+import { restoreVariables } from "./checkpoint.ts";
+import { trainEpoch } from "./train_epoch.ts";
+import { evaluateEpoch } from "./epoch_evaluation.ts";
+import { RunRecorder } from "./run_recorder.ts";
 import {
   type EpochEvent,
-  type SplitMetrics,
   TRAIN_DEFAULTS,
   type TrainOptions,
 } from "./train_options.ts";
@@ -104,9 +82,6 @@ export async function* trainModel(
   const bySplit = (s: Split) => source.infos.filter((b) => b.split === s);
   const train = bySplit("train"), val = bySplit("val");
   checkBags(run, model, source.infos, train);
-  const runDir = o.outDir ? `${o.outDir}/${run}` : undefined;
-  if (runDir) await Deno.mkdir(runDir, { recursive: true });
-  const checkpointPath = runDir ? `${runDir}/checkpoint.bin` : undefined;
 
   const clipNorm = clipNormFor(model.name, o.clipNorm, o.clipScope);
   const selection = resolveSelection(o.selection, model.name);
@@ -117,31 +92,23 @@ export async function* trainModel(
   });
   const stateVariables = model.stateVariables?.() ?? model.trainableVariables();
   const rng = new Rng(o.seed);
-  const writes = new BackgroundWrites();
+  const recorder = await RunRecorder.open(run, store, o.outDir);
   let best = NO_BEST_EPOCH;
   let start = 0;
   let previous = new Map<string, Float32Array>();
 
-  const checkpoint = checkpointPath
-    ? await readCheckpoint(checkpointPath)
-    : undefined;
-  if (checkpoint && store && checkpointPath) {
-    await checkCheckpointOwner(checkpoint, store, checkpointPath);
-  }
-  const owner = store && checkpointPath
-    ? await checkpointStore(store)
-    : undefined;
+  const checkpoint = await recorder.checkpoint();
   if (checkpoint) {
     restoreVariables(checkpoint, stateVariables);
     steps.setState(checkpoint.optimizers);
     rng.state = checkpoint.rngState;
     best = checkpoint.best;
     start = checkpoint.epoch + 1;
-    if (store) previous = await recordResume(store, run, checkpoint.epoch);
+    previous = await recorder.resume(checkpoint.epoch);
     options.onLog?.(
       `resuming run ${run} after epoch ${checkpoint.epoch + 1}/${epochs}`,
     );
-  } else if (store) {
+  } else {
     const config = o.config ??
       {
         model: model.name,
@@ -151,8 +118,7 @@ export async function* trainModel(
         seed: o.seed,
         clipNorm,
       };
-    await recordRunStart(store, {
-      id: run,
+    await recorder.start({
       model: model.name,
       // The evaluator reads the rule back to choose the same best epoch.
       config: selection === "macro-f1" || !isPlainObject(config)
@@ -173,7 +139,6 @@ export async function* trainModel(
     unit: "bags",
     quiet: o.quiet,
   });
-  const stepFailure = { run, model: model.name, phase: "training step" };
   try {
     for (let epoch = start; epoch < epochs; epoch++) {
       const t0 = performance.now();
@@ -181,70 +146,34 @@ export async function* trainModel(
       // note says where this epoch is.
       const perEpoch = train.length + evaluatedBags;
       let inEpoch = 0;
-      const tick = () =>
+      const onBag = () =>
         progress.tick(
           1,
           `epoch ${epoch + 1}/${epochs} ${++inEpoch}/${perEpoch} bags`,
         );
       model.startEpoch?.(epoch, epochs);
-      const order = rng.shuffle(train.map((_, i) => i));
-      const partSums = new Map<string, number>();
-      let lr = o.lr, it = 0;
-      const trainBags = new BagSourceStream(
-        source,
-        order.map((i) => train[i]!.slideId),
-        { prefetch: o.prefetch },
-      );
-      for await (const bag of trainBags) {
-        lr = cosineLr(o.lr, epoch + it / order.length, epochs);
-        it++;
-        const x = bagTensor(bag);
-        let step;
-        try {
-          step = steps.step(x, bag.label, rng, lr);
-        } catch (error) {
-          throw explainOutOfMemory(error, stepFailure, bag);
-        } finally {
-          x.dispose();
-        }
-        if (!Number.isFinite(step.total)) {
-          throw new Error(
-            `Run "${run}": the loss became ${step.total} at epoch ${
-              epoch + 1
-            } on slide "${bag.slideId}"`,
-          );
-        }
-        partSums.set("total", (partSums.get("total") ?? 0) + step.total);
-        for (const [name, value] of Object.entries(step.parts)) {
-          partSums.set(name, (partSums.get(name) ?? 0) + value);
-        }
-        tick();
-      }
-      const losses = Object.fromEntries(
-        [...partSums].map(([k, v]) => [k, v / order.length]),
-      );
+      const { losses, lr } = await trainEpoch(steps, source, train, {
+        run,
+        model: model.name,
+        epoch,
+        epochs,
+        lr: o.lr,
+        rng,
+        prefetch: o.prefetch,
+        onBag,
+      });
       const t1 = performance.now();
 
-      const evaluated = new Map<Split, SplitEvaluation>();
-      for (const split of evaluatedSplits) {
-        evaluated.set(
-          split,
-          await evaluateBags(model, source, bySplit(split), {
-            run,
-            heads: o.recordHeads,
-            prefetch: o.prefetch,
-            onBag: tick,
-          }),
-        );
-      }
+      const evaluation = await evaluateEpoch(model, source, bySplit, previous, {
+        run,
+        splits: evaluatedSplits,
+        heads: o.recordHeads,
+        prefetch: o.prefetch,
+        onBag,
+      });
+      const { evaluated, jsDivergence: js } = evaluation;
+      previous = evaluation.attention;
       const valEval = evaluated.get("val");
-      const js = valEval ? meanJs(valEval, previous) : NaN;
-      if (valEval) {
-        // As stored (16-bit), so a resumed run compares the same values.
-        previous = new Map(
-          [...valEval.attention].map(([s, a]) => [s, storedAttention(a.mean)]),
-        );
-      }
       // Without validation bags every epoch is best: the last one is kept.
       const score = valEval && val.length > 0
         ? selectionScore(valEval.metrics, selection)
@@ -254,58 +183,35 @@ export async function* trainModel(
       const isBest = best !== before;
       const t2 = performance.now();
 
-      // The previous epoch's files must be on disk before this epoch's
-      // record (resume reads the checkpoint, then trusts the store).
-      await writes.settle();
-      const captured = checkpointPath
-        ? encodeCheckpoint(captureCheckpoint(
-          {
-            run,
-            epoch,
-            rngState: rng.state,
-            best,
-            ...(owner ? { store: owner } : {}),
-          },
-          stateVariables,
-          steps.getState(),
-        ))
-        : undefined;
-      const weights = runDir ? encodeWeights(model) : undefined;
-      const t3 = performance.now();
-      const timing = {
+      const timing: Record<string, number> = {
         train: (t1 - t0) / 1000,
         evaluate: (t2 - t1) / 1000,
-        checkpoint: (t3 - t2) / 1000,
-        record: 0,
       };
-      if (store) {
-        await recordEpoch(store, {
-          run,
+      await recorder.epoch(
+        {
           epoch,
           losses,
           lr,
-          seconds: (t3 - t0) / 1000,
+          seconds: (t2 - t0) / 1000,
           timing,
           jsDivergence: js,
           evaluated,
           infos: bySplit,
-        });
-      }
-      const t4 = performance.now();
-      timing.record = (t4 - t3) / 1000;
-      // Files after the store commit: a checkpoint never runs ahead of it.
-      if (runDir && weights && captured && checkpointPath) {
-        if (isBest) writes.write(`${runDir}/best.weights`, weights);
-        writes.write(`${runDir}/last.weights`, weights);
-        writes.write(checkpointPath, captured);
-      }
-      if (o.stopAfterEpoch !== undefined && epoch >= o.stopAfterEpoch) {
-        timing.checkpoint += await writes.settle();
-      }
+        },
+        {
+          rngState: rng.state,
+          best,
+          variables: stateVariables,
+          optimizers: steps.getState(),
+          isBest,
+        },
+        model,
+        timing,
+      );
+      const stop = o.stopAfterEpoch !== undefined && epoch >= o.stopAfterEpoch;
+      if (stop) timing.checkpoint! += await recorder.settle();
       const seconds = (performance.now() - t0) / 1000;
-      if (store) {
-        await store.setEpochTiming(run, epoch, seconds, timing);
-      }
+      await recorder.epochTiming(epoch, seconds, timing);
 
       const event: EpochEvent = {
         run,
@@ -313,7 +219,7 @@ export async function* trainModel(
         epochs,
         lr,
         seconds,
-        attentionSeconds: timing.record,
+        attentionSeconds: timing.record!,
         timing,
         losses,
         jsDivergence: js,
@@ -325,18 +231,16 @@ export async function* trainModel(
       if (testEval) event.test = testEval.metrics;
       progress.log(epochLine(event, epochs));
       yield event;
-      if (o.stopAfterEpoch !== undefined && epoch >= o.stopAfterEpoch) {
+      if (stop) {
         progress.done("stopped early");
         return;
       }
     }
-    await writes.settle();
+    await recorder.finish();
     progress.done();
-    if (store) await recordRunEnd(store, run);
   } catch (error) {
     progress.done("failed");
-    await writes.settle().catch(() => {});
-    if (store) await recordRunEnd(store, run, error);
+    await recorder.fail(error);
     throw error;
   } finally {
     steps.dispose();
@@ -361,21 +265,6 @@ function checkBags(
       );
     }
   }
-}
-
-/** Mean JS divergence of validation attention to the previous epoch's (uniform at first). */
-function meanJs(
-  valEval: SplitEvaluation,
-  previous: ReadonlyMap<string, Float32Array>,
-): number {
-  const values = [...valEval.attention].map(([slide, a]) => {
-    const p = previous.get(slide) ??
-      new Float32Array(a.mean.length).fill(1 / a.mean.length);
-    return jsDivergence(p, a.mean);
-  });
-  return values.length
-    ? values.reduce((s, x) => s + x, 0) / values.length
-    : NaN;
 }
 
 function epochLine(e: EpochEvent, epochs: number): string {
