@@ -115,11 +115,8 @@ export {
   type TileStreamOptions,
 } from "./stages/tile/tile_stream.ts";
 export * from "./stages/embed/mod.ts";
-export {
-  type BagOptions,
-  BagStream,
-  makeBag,
-} from "./stages/bag/bag_stream.ts";
+export { BagStream, type BagStreamOptions } from "./stages/bag/bag_stream.ts";
+export { type BagOptions, makeBag } from "./stages/bag/make_bag.ts";
 export {
   bagsFromStore,
   type BagsFromStoreOptions,
@@ -158,6 +155,9 @@ export {
   type SplitEvaluation,
 } from "./stages/train/evaluate_bags.ts";
 export {
+  classCount,
+  type TrainRun,
+  type TrainRunFactory,
   TrainStream,
   type TrainStreamOptions,
 } from "./stages/train/train_stream.ts";

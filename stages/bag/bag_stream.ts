@@ -1,97 +1,37 @@
 /**
- * The bag stage: groups tile embeddings per slide into MIL bags with their
- * label and split.
+ * The bag stage: the tile embeddings of a cohort in, its bags out as one
+ * {@link BagSource} once the embeddings end. With a store the bags are read
+ * from it one slide at a time when training asks (the embed stage wrote
+ * them there; slides embedded by an earlier run count too), so memory stays
+ * bounded by a few bags; without one they are grouped in memory.
  *
  * @module
  */
-import type { Bag, Split, TileEmbedding } from "../../core/types.ts";
+import type { Store } from "../../data/store.ts";
+import type { Bag, TileEmbedding } from "../../core/types.ts";
+import { type BagSource, memoryBagSource } from "./bag_source.ts";
+import {
+  type BagsFromStoreOptions,
+  StoreBagSource,
+} from "./bags_from_store.ts";
+import { type BagOptions, makeBag } from "./make_bag.ts";
 
-/** Where labels and splits come from. */
-export interface BagOptions {
-  /** Slide id → class index. A slide without one is an error. */
-  labels: ReadonlyMap<string, number>;
-  /** Slide id → split. A slide without one is an error unless `defaultSplit`. */
-  splits: ReadonlyMap<string, Split>;
-  /** Split of slides absent from `splits`. */
-  defaultSplit?: Split;
-}
-
-/** Checks a slide has a label and a split; returns them. */
-export function labelAndSplit(
-  slideId: string,
-  options: BagOptions,
-): { label: number; split: Split } {
-  const label = options.labels.get(slideId);
-  if (label === undefined) {
-    throw new Error(`Slide "${slideId}" has no label in the labels table`);
-  }
-  const split = options.splits.get(slideId) ?? options.defaultSplit;
-  if (split === undefined) {
-    throw new Error(
-      `Slide "${slideId}" is in no split (train/val/test): add it to the split file or give a default`,
-    );
-  }
-  return { label, split };
+/** Options of {@link BagStream}. */
+export interface BagStreamOptions extends BagsFromStoreOptions {
+  /**
+   * The store the embed stage writes to: bags are read from it (labels and
+   * splits default to its `slides` table). Without one, labels and splits
+   * must be given and the bags are held in memory.
+   */
+  store?: Store;
 }
 
 /**
- * Builds a bag from one slide's embeddings (in tile order), checking that
- * there is at least one, that dimensions agree and that all are finite.
- */
-export function makeBag(
-  slideId: string,
-  tiles: readonly TileEmbedding[],
-  options: BagOptions,
-): Bag {
-  if (tiles.length === 0) {
-    throw new Error(`Slide "${slideId}" has no tiles: its bag would be empty`);
-  }
-  const { label, split } = labelAndSplit(slideId, options);
-  const dim = tiles[0]!.features.length;
-  const features = new Float32Array(tiles.length * dim);
-  const coords = new Int32Array(tiles.length * 2);
-  const tileLabels = new Int8Array(tiles.length);
-  let hasTileLabels = false;
-  tiles.forEach((t, i) => {
-    if (t.features.length !== dim) {
-      throw new Error(
-        `Slide "${slideId}": tile ${t.index} has ${t.features.length} features, expected ${dim} like its first tile`,
-      );
-    }
-    for (let j = 0; j < dim; j++) {
-      if (!Number.isFinite(t.features[j] as number)) {
-        throw new Error(
-          `Slide "${slideId}": tile ${t.index} has a non-finite feature (${
-            t.features[j]
-          }) at dimension ${j}`,
-        );
-      }
-    }
-    features.set(t.features, i * dim);
-    coords[2 * i] = t.x;
-    coords[2 * i + 1] = t.y;
-    if (t.label !== undefined) {
-      tileLabels[i] = t.label;
-      hasTileLabels = true;
-    }
-  });
-  const bag: Bag = {
-    slideId,
-    features,
-    n: tiles.length,
-    dim,
-    coords,
-    label,
-    split,
-  };
-  if (hasTileLabels) bag.tileLabels = tileLabels;
-  return bag;
-}
-
-/**
- * Groups consecutive embeddings of the same slide into a {@link Bag}. Input
- * must come slide by slide (as the embed stage emits it); a slide that shows
- * up again after another is an error, as is a slide without label or split.
+ * Embeddings in, one bag source out when they end. Without a store the
+ * input must come slide by slide (as the embed stage emits it): a slide
+ * that shows up again after another is an error, as is a slide without
+ * label or split. With a store the embeddings only pace the stage and name
+ * the encoder (unless `encoder` does).
  *
  * @example
  * ```ts
@@ -99,27 +39,56 @@ export function makeBag(
  * const e = (slideId: string, index: number) => ({
  *   slideId, index, x: index * 256, y: 0, encoder: "enc", features: new Float32Array([index, 1]),
  * });
- * const bags = await Array.fromAsync(
+ * const [source] = await Array.fromAsync(
  *   ReadableStream.from([e("a", 0), e("a", 1), e("b", 0)]).pipeThrough(
  *     new BagStream({ labels: new Map([["a", 1], ["b", 0]]), splits: new Map(), defaultSplit: "train" }),
  *   ),
  * );
- * if (bags.length !== 2 || bags[0]!.n !== 2) throw new Error();
+ * if (source!.infos.length !== 2 || (await source!.read("a")).n !== 2) throw new Error();
  * ```
  */
-export class BagStream extends TransformStream<TileEmbedding, Bag> {
+export class BagStream extends TransformStream<TileEmbedding, BagSource> {
   /** Creates the stage. */
-  constructor(options: BagOptions) {
+  constructor(options: BagStreamOptions = {}) {
+    const { store, ...fromStore } = options;
+    if (store) {
+      let encoder = options.encoder;
+      super({
+        transform(tile) {
+          encoder ??= tile.encoder;
+        },
+        async flush(controller) {
+          controller.enqueue(
+            await StoreBagSource.open(store, {
+              ...fromStore,
+              ...(encoder === undefined ? {} : { encoder }),
+            }),
+          );
+        },
+      });
+      return;
+    }
+    const { labels, splits } = options;
+    if (!labels || !splits) {
+      throw new TypeError(
+        "Cannot construct BagStream without a store as it needs labels and splits: current value has none",
+      );
+    }
+    const bagOptions: BagOptions = { labels, splits };
+    if (options.defaultSplit) bagOptions.defaultSplit = options.defaultSplit;
+    const bags: Bag[] = [];
     let current: TileEmbedding[] = [];
     const done = new Set<string>();
+    const close = () => {
+      const slide = current[0]?.slideId;
+      if (slide === undefined) return;
+      bags.push(makeBag(slide, current, bagOptions));
+      done.add(slide);
+      current = [];
+    };
     super({
-      transform(tile, controller) {
-        const slide = current[0]?.slideId;
-        if (slide !== undefined && tile.slideId !== slide) {
-          controller.enqueue(makeBag(slide, current, options));
-          done.add(slide);
-          current = [];
-        }
+      transform(tile) {
+        if (tile.slideId !== current[0]?.slideId) close();
         if (done.has(tile.slideId)) {
           throw new Error(
             `Slide "${tile.slideId}" appears twice in the embedding stream (duplicate slide id?)`,
@@ -128,10 +97,8 @@ export class BagStream extends TransformStream<TileEmbedding, Bag> {
         current.push(tile);
       },
       flush(controller) {
-        const slide = current[0]?.slideId;
-        if (slide !== undefined) {
-          controller.enqueue(makeBag(slide, current, options));
-        }
+        close();
+        controller.enqueue(memoryBagSource(bags));
       },
     });
   }

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { parseLabelRows, parseLabelsCsv, parseSplitJson } from "./labels.ts";
 import { stratifiedKFold } from "../../core/kfold.ts";
-import { BagStream } from "./bag_stream.ts";
+import { BagStream, type BagStreamOptions } from "./bag_stream.ts";
 import { bagsFromStore } from "./bags_from_store.ts";
 import { Store } from "../../data/store.ts";
-import type { TileEmbedding } from "../../core/types.ts";
+import type { Bag, TileEmbedding } from "../../core/types.ts";
 
 Deno.test("parseLabelsCsv() indexes class names in sorted order and reads splits", () => {
   const t = parseLabelsCsv(
@@ -122,15 +122,25 @@ const opts = {
   splits: new Map([["a", "train" as const], ["b", "val" as const]]),
 };
 
-Deno.test("BagStream() groups embeddings per slide with label, split and coordinates", async () => {
-  const bags = await Array.fromAsync(
-    ReadableStream.from([
-      emb("a", 0, [1, 2], 1),
-      emb("a", 1, [3, 4], 0),
-      emb("b", 0),
-    ])
-      .pipeThrough(new BagStream(opts)),
+/** Every bag of the one source a bag stage emits. */
+async function streamedBags(
+  tiles: TileEmbedding[],
+  options: BagStreamOptions = opts,
+): Promise<Bag[]> {
+  const sources = await Array.fromAsync(
+    ReadableStream.from(tiles).pipeThrough(new BagStream(options)),
   );
+  assert.equal(sources.length, 1, "one bag source");
+  const source = sources[0]!;
+  return await Promise.all(source.infos.map((i) => source.read(i.slideId)));
+}
+
+Deno.test("BagStream() groups embeddings per slide with label, split and coordinates", async () => {
+  const bags = await streamedBags([
+    emb("a", 0, [1, 2], 1),
+    emb("a", 1, [3, 4], 0),
+    emb("b", 0),
+  ]);
   assert.equal(bags.length, 2);
   const a = bags[0]!;
   assert.deepEqual([a.slideId, a.n, a.dim, a.label, a.split], [
@@ -147,10 +157,7 @@ Deno.test("BagStream() groups embeddings per slide with label, split and coordin
 });
 
 Deno.test("BagStream() names the slide with a bad bag", async () => {
-  const run = (tiles: TileEmbedding[]) =>
-    Array.fromAsync(
-      ReadableStream.from(tiles).pipeThrough(new BagStream(opts)),
-    );
+  const run = (tiles: TileEmbedding[]) => streamedBags(tiles);
   await assert.rejects(run([emb("c", 0)]), /Slide "c" has no label/);
   await assert.rejects(
     run([emb("a", 0, [1, NaN])]),
@@ -165,13 +172,10 @@ Deno.test("BagStream() names the slide with a bad bag", async () => {
     /Slide "a" appears twice/,
   );
   await assert.rejects(
-    Array.fromAsync(
-      ReadableStream.from([emb("a", 0)]).pipeThrough(
-        new BagStream({ labels: opts.labels, splits: new Map() }),
-      ),
-    ),
+    streamedBags([emb("a", 0)], { labels: opts.labels, splits: new Map() }),
     /Slide "a" is in no split/,
   );
+  assert.throws(() => new BagStream(), /needs labels and splits/);
 });
 
 Deno.test("bagsFromStore() reads embeddings, coordinates and tile labels back", async () => {
@@ -217,6 +221,15 @@ Deno.test("bagsFromStore() reads embeddings, coordinates and tile labels back", 
     bagsFromStore(store, { labels: new Map([["s1", 1]]) }),
     /Slide "s2" has no label/,
   );
+  // The bag stage on a store: the embeddings only pace it; its source
+  // reads every embedded slide from the store, those of earlier runs too.
+  const [streamed] = await Array.fromAsync(
+    ReadableStream.from([emb("s2", 0, [5, 6])]).pipeThrough(
+      new BagStream({ store }),
+    ),
+  );
+  assert.deepEqual(streamed!.infos.map((i) => i.slideId), ["s1", "s2"]);
+  assert.deepEqual(await streamed!.read("s1"), bags[0]);
   store.close();
 });
 

@@ -17,7 +17,7 @@ import {
 } from "../../data/bag_queries.ts";
 import type { Bag, Split } from "../../core/types.ts";
 import type { BagInfo, BagSource } from "./bag_source.ts";
-import { type BagOptions, labelAndSplit } from "./bag_stream.ts";
+import { type BagOptions, labelAndSplit } from "./make_bag.ts";
 
 /** Options of {@link StoreBagSource.open} and {@link bagsFromStore}. */
 export interface BagsFromStoreOptions extends Partial<BagOptions> {

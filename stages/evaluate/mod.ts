@@ -105,11 +105,7 @@ export {
   type WriteReportOptions,
   type WrittenReport,
 } from "./report.ts";
-export {
-  evaluateStage,
-  ReportStream,
-  type ReportStreamOptions,
-} from "./report_stream.ts";
+export { ReportStream, type ReportStreamOptions } from "./report_stream.ts";
 export {
   findChromium,
   type ScreenshotOptions,

@@ -7,7 +7,6 @@
  * @module
  */
 
-import { defineStage } from "../../core/stage.ts";
 import type { Store } from "../../data/store.ts";
 import { evaluateRun, type EvaluateRunOptions } from "./evaluate_run.ts";
 import { writeReport, type WrittenReport } from "./report.ts";
@@ -16,8 +15,8 @@ import type { FigureOptions } from "./report_figures.ts";
 /** Options of {@link ReportStream}. */
 export interface ReportStreamOptions extends FigureOptions {
   store: Store;
-  /** Folder the report is written into. */
-  outDir: string;
+  /** Folder the report is written into, or a function of the runs' ids (in order seen). */
+  outDir: string | ((runs: readonly string[]) => string);
   title?: string;
   /** Evaluation settings for every run. */
   evaluate?: Omit<EvaluateRunOptions, "store" | "run">;
@@ -62,16 +61,16 @@ export class ReportStream
             }),
           );
         }
+        const { outDir } = options;
         controller.enqueue(
-          await writeReport({ ...options, runs, evaluations }),
+          await writeReport({
+            ...options,
+            outDir: typeof outDir === "string" ? outDir : outDir(runs),
+            runs,
+            evaluations,
+          }),
         );
       },
     });
   }
 }
-
-/** The `evaluate` stage: epoch events in, one written report out. */
-export const evaluateStage = defineStage(
-  "evaluate",
-  (options: ReportStreamOptions) => new ReportStream(options),
-);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Store } from "../../data/store.ts";
 import { fakeSlides, writeFakeRun } from "../../testing/fake_run.ts";
-import { evaluateStage, ReportStream } from "./report_stream.ts";
+import { ReportStream } from "./report_stream.ts";
 
 Deno.test("ReportStream evaluates every run in the epoch events and emits one report on close", async () => {
   const dir = await Deno.makeTempDir();
@@ -24,9 +24,9 @@ Deno.test("ReportStream evaluates every run in the epoch events and emits one re
     ) => [{ run: "a", epoch }, { run: "b", epoch }]);
     const out = await Array.fromAsync(
       ReadableStream.from(events).pipeThrough(
-        evaluateStage.create({
+        new ReportStream({
           store,
-          outDir: dir,
+          outDir: (runs) => `${dir}/${runs.join("+")}`,
           heatmapSlides: 1,
           evaluate: { bootstrap: { resamples: 50 } },
         }),
@@ -34,6 +34,7 @@ Deno.test("ReportStream evaluates every run in the epoch events and emits one re
     );
     assert.equal(out.length, 1);
     assert.deepEqual(out[0]!.evaluations.map((e) => e.run.id), ["a", "b"]);
+    assert.equal(out[0]!.html, `${dir}/a+b/report.html`);
     assert.match(await Deno.readTextFile(out[0]!.html), /id="run-b"/);
     const [row] = await store.query(
       "SELECT count(DISTINCT run) AS n FROM metrics WHERE name = 'auc'",
