@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Store } from "./store.ts";
+import type { StoreAccess } from "./store_access.ts";
 import { copyFloatLists, copyNumbers } from "./column_reader.ts";
 
 /** Slides with embeddings from one encoder. */
@@ -21,7 +21,7 @@ export interface EmbeddedSlide {
 }
 
 /** Encoder names with embeddings in the store, sorted. */
-export async function embeddingEncoders(store: Store): Promise<string[]> {
+export async function embeddingEncoders(store: StoreAccess): Promise<string[]> {
   return (await store.query(
     "SELECT DISTINCT encoder FROM embeddings ORDER BY 1",
   )).map((r) => String(r.encoder));
@@ -29,7 +29,7 @@ export async function embeddingEncoders(store: Store): Promise<string[]> {
 
 /** Every slide with embeddings from `encoder`, by slide id. */
 export async function embeddedSlides(
-  store: Store,
+  store: StoreAccess,
   encoder: string,
 ): Promise<EmbeddedSlide[]> {
   const rows = await store.query(
@@ -50,7 +50,7 @@ export async function embeddedSlides(
 
 /** The feature dimension of `encoder`'s embeddings (0 when it has none). */
 export async function embeddingDim(
-  store: Store,
+  store: StoreAccess,
   encoder: string,
 ): Promise<number> {
   const [row] = await store.query(
@@ -74,7 +74,7 @@ export interface SlideEmbeddings {
  * the slide (the store changed since `n` was read).
  */
 export async function slideEmbeddings(
-  store: Store,
+  store: StoreAccess,
   slide: string,
   encoder: string,
   n: number,
@@ -133,7 +133,7 @@ export interface SlideTiles {
 
 /** The `tiles` rows of `slide` for tile indices `tiles` (ascending). */
 export async function slideTiles(
-  store: Store,
+  store: StoreAccess,
   slide: string,
   tiles: Int32Array,
 ): Promise<SlideTiles> {

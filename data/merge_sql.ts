@@ -141,14 +141,13 @@ DROP TABLE merge_embedded;
 DROP TABLE merge_runs;`;
 
 /**
- * Seeding a shard store from the main store (attached read-only as an alias (`src` below)),
- * first step: the tiled slides named in `$ids` that the shard store lacks.
+ * Copying slides from another store (attached read-only as an alias (`src`
+ * below)), first step: the slides named in `$ids` that this store lacks.
  */
 export const seedPickSql = (src: string): string => `
 CREATE OR REPLACE TEMP TABLE seed_slides AS
   SELECT id FROM ${src}.slides
-  WHERE status = 'tiled' AND list_contains($ids, id)
-    AND id NOT IN (SELECT id FROM slides)`;
+  WHERE list_contains($ids, id) AND id NOT IN (SELECT id FROM slides)`;
 
 /** Second step: copies the picked slides with their tiles. */
 export const seedCopySql = (src: string): string => `
@@ -159,6 +158,8 @@ INSERT INTO tiles BY NAME
   ORDER BY slide, tile;
 DROP TABLE seed_slides;`;
 
-/** The main store's tiled slides (for a shard to pick its own). */
-export const tiledSlidesSql = (src: string): string =>
-  `SELECT id FROM ${src}.slides WHERE status = 'tiled' ORDER BY id`;
+/** The other store's slides (only the tiled ones when `tiledOnly`), by id. */
+export const sourceSlidesSql = (src: string, tiledOnly: boolean): string =>
+  `SELECT id FROM ${src}.slides ${
+    tiledOnly ? "WHERE status = 'tiled' " : ""
+  }ORDER BY id`;

@@ -21,9 +21,10 @@ import {
   seedPickSql,
   shardVersionSql,
   slideParamConflictsSql,
+  sourceSlidesSql,
   TARGET_TILE_PARAMS_SQL,
-  tiledSlidesSql,
 } from "./merge_sql.ts";
+import { sqlString } from "./store_access.ts";
 
 /** What one shard store added to the target. */
 export interface ShardMerged {
@@ -229,20 +230,66 @@ export async function seedShardStore(
   } catch {
     return 0;
   }
-  const src = "seed_main";
+  return await copySlidesFrom(shard, mainPath, belongs, {
+    tiledOnly: true,
+    reader: "this shard",
+  });
+}
+
+/** Options of {@link copySlidesFrom}. */
+export interface CopySlidesOptions {
+  /** Copy only slides with status `tiled`. */
+  tiledOnly: boolean;
+  /** Who reads the slides, for the error when the source cannot be read (e.g. `this task`). */
+  reader: string;
+}
+
+/**
+ * Copies into `target` the slides of the store at `sourcePath` (attached
+ * read-only) for which `belongs(id)` holds and `target` lacks, with their
+ * tiles, in one transaction; embeddings stay behind. Returns how many
+ * slides were copied.
+ *
+ * @example
+ * ```ts
+ * import { Store } from "./store.ts";
+ * import { copySlidesFrom } from "./merge_stores.ts";
+ * const dir = await Deno.makeTempDir();
+ * const main = await Store.open(`${dir}/main.duckdb`);
+ * await main.transaction((tx) => tx.upsertSlide({ id: "a", path: "a.tiff", status: "tiled" }));
+ * main.close();
+ * const task = await Store.open(":memory:");
+ * const n = await copySlidesFrom(task, `${dir}/main.duckdb`, (id) => id === "a", {
+ *   tiledOnly: false,
+ *   reader: "this task",
+ * });
+ * if (n !== 1 || (await task.slideRow("a"))?.path !== "a.tiff") throw new Error();
+ * task.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function copySlidesFrom(
+  target: Store,
+  sourcePath: string,
+  belongs: (slideId: string) => boolean,
+  options: CopySlidesOptions,
+): Promise<number> {
+  const src = "copy_source";
   try {
-    await shard.exec(`ATTACH ${sqlString(mainPath)} AS ${src} (READ_ONLY)`);
+    await target.exec(
+      `ATTACH ${sqlString(sourcePath)} AS ${src} (READ_ONLY)`,
+    );
   } catch (error) {
     throw new Error(
-      `Cannot read the tiled slides of ${mainPath} for this shard: ${
-        errorMessage(error)
-      }`,
+      `Cannot read the ${
+        options.tiledOnly ? "tiled " : ""
+      }slides of ${sourcePath} for ${options.reader}: ${errorMessage(error)}`,
     );
   }
   try {
-    return await shard.transaction(async (tx) => {
-      const ids = (await tx.query(tiledSlidesSql(src))).map((r) => String(r.id))
-        .filter(belongs);
+    return await target.transaction(async (tx) => {
+      const ids = (await tx.query(sourceSlidesSql(src, options.tiledOnly)))
+        .map((r) => String(r.id)).filter(belongs);
       if (ids.length === 0) return 0;
       await tx.exec(seedPickSql(src), { ids: listValue(ids) });
       const [picked] = await tx.query("SELECT count(*) AS n FROM seed_slides");
@@ -250,10 +297,6 @@ export async function seedShardStore(
       return Number(picked?.n ?? 0);
     });
   } finally {
-    await shard.exec(`DETACH ${src}`);
+    await target.exec(`DETACH ${src}`);
   }
-}
-
-function sqlString(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
 }

@@ -32,6 +32,7 @@ import {
 import { STABILITY_SQL } from "./stability_sql.ts";
 import { StoreWriter } from "./store_writer.ts";
 import { plainRow, type Row } from "./plain_row.ts";
+import { StoreQueries } from "./store_queries.ts";
 import { type EmbeddedSlide, embeddedSlides } from "./bag_queries.ts";
 
 export type { StoreWriter } from "./store_writer.ts";
@@ -104,7 +105,7 @@ function memoryLimit(options: OpenStoreOptions): string {
  * store.close();
  * ```
  */
-export class Store {
+export class Store extends StoreQueries {
   /** Path of the database file (`:memory:` for an in-memory store). */
   readonly path: string;
   readonly #instance: DuckDBInstance;
@@ -122,6 +123,7 @@ export class Store {
     instance: DuckDBInstance,
     connection: DuckDBConnection,
   ) {
+    super();
     this.path = path;
     this.#instance = instance;
     this.#connection = connection;
@@ -186,6 +188,12 @@ export class Store {
       "SELECT value FROM meta WHERE key = 'schema_version'",
     ).catch(() => []);
     return Number(rows[0]?.value ?? 0);
+  }
+
+  /** The version of DuckDB the store runs on (e.g. `v1.5.0`). */
+  async duckdbVersion(): Promise<string> {
+    const [row] = await this.query("SELECT version() AS v");
+    return String(row?.v);
   }
 
   /**

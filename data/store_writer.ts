@@ -78,6 +78,23 @@ export class StoreWriter {
     );
   }
 
+  /**
+   * Sets the label of slide `id` and, unless `split` is null or undefined,
+   * its split.
+   */
+  async setSlideLabel(
+    id: string,
+    label: string | number | null,
+    split?: string | null,
+  ): Promise<void> {
+    await this.#connection.run(
+      `UPDATE slides SET label = ?, split = coalesce(?, split),
+         updated = current_timestamp
+       WHERE id = ?`,
+      [label === null ? null : String(label), split ?? null, id],
+    );
+  }
+
   /** Replaces the tiles of `slide` with `tiles`. */
   async replaceTiles(
     slide: string,
@@ -251,6 +268,29 @@ export class StoreWriter {
         floats(r.probabilities),
         r.label ?? null,
       ],
+    );
+  }
+
+  /**
+   * Deletes the `metrics` rows of `run` named in `names` (only those at
+   * `at.epoch` and `at.split` when given), before their new values are
+   * appended.
+   */
+  async deleteMetricNames(
+    run: string,
+    names: readonly string[],
+    at: { epoch?: number; split?: string } = {},
+  ): Promise<void> {
+    await this.#connection.run(
+      `DELETE FROM metrics WHERE run = $run AND list_contains($names, name)
+         AND ($epoch IS NULL OR epoch = $epoch::INTEGER)
+         AND ($split IS NULL OR split = $split)`,
+      {
+        run,
+        names: listValue([...names]),
+        epoch: at.epoch ?? null,
+        split: at.split ?? null,
+      },
     );
   }
 
