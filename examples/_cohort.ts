@@ -6,7 +6,7 @@
  * @module
  */
 import {
-  type Bag,
+  type BagInfo,
   buildModel,
   type MilModel,
   readLabelsCsv,
@@ -69,10 +69,10 @@ export async function exampleCohort(
   };
 }
 
-/** The examples' model: a small ABMIL (no anchor) sized from the first bag. */
-export function exampleModel(bags: readonly Bag[]): MilModel {
+/** The examples' model: a small ABMIL (no anchor) as wide as the bags' features. */
+export function exampleModel(infos: readonly BagInfo[]): MilModel {
   return buildModel("abmil", {
-    inputDim: bags[0]!.dim,
+    inputDim: infos[0]!.dim,
     numClasses: 2,
     innerDim: 32,
     attentionDim: 16,

@@ -180,7 +180,11 @@ export async function runAttentionSinkExample(
       .pipeThrough(new TileStream({ tileSize: 256, mpp: 0.5, store }))
       .pipeThrough(new EmbedStream({ encoder, store }))
       .pipeThrough(
-        new BagStream({ labels: cohort.labels, splits: cohort.splits }),
+        new BagStream({
+          store,
+          labels: cohort.labels,
+          splits: cohort.splits,
+        }),
       )
       .pipeThrough(
         new TrainStream({

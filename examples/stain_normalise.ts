@@ -304,7 +304,11 @@ export async function runStainNormaliseExample(
           new EmbedStream({ encoder, store, onSlide: (e) => tiles += e.tiles }),
         )
         .pipeThrough(
-          new BagStream({ labels: cohort.labels, splits: cohort.splits }),
+          new BagStream({
+            store,
+            labels: cohort.labels,
+            splits: cohort.splits,
+          }),
         )
         .pipeThrough(
           new TrainStream({

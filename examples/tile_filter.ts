@@ -231,7 +231,11 @@ export async function runTileFilterExample(
         .pipeThrough(filter)
         .pipeThrough(new EmbedStream({ encoder, store }))
         .pipeThrough(
-          new BagStream({ labels: cohort.labels, splits: cohort.splits }),
+          new BagStream({
+            store,
+            labels: cohort.labels,
+            splits: cohort.splits,
+          }),
         )
         .pipeThrough(
           new TrainStream({
