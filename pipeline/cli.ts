@@ -11,7 +11,6 @@ import {
   commandContext,
   DEFAULT_DB,
   type GlobalOptions,
-  NotImplementedError,
 } from "./cli_context.ts";
 import { runSql } from "./commands/sql.ts";
 import {
@@ -107,15 +106,6 @@ export function buildCli() {
   registerEvaluate(program, globals);
   registerExperiment(program, globals);
   registerDoctor(program, globals);
-
-  const pending: [string, string][] = [];
-  for (const [name, description] of pending) {
-    program.command(name).description(`${description} (not yet available)`)
-      .allowUnknownOption().allowExcessArguments()
-      .action(() => {
-        throw new NotImplementedError(`asmil ${name}`);
-      });
-  }
   return program;
 }
 

@@ -81,15 +81,6 @@ export async function commandContext(
   };
 }
 
-/** Thrown by commands whose stage has not landed yet. */
-export class NotImplementedError extends Error {
-  /** `what` names the command or feature. */
-  constructor(what: string) {
-    super(`${what} is not implemented yet`);
-    this.name = "NotImplementedError";
-  }
-}
-
 async function isDirectory(path: string): Promise<boolean> {
   try {
     return (await Deno.stat(path)).isDirectory;
