@@ -4,12 +4,15 @@
  *
  * @module
  */
-import { join } from "node:path";
 import type { Store } from "../../data/store.ts";
 import { buildModel } from "../../models/anchor_factory.ts";
 import type { AnchorOptions } from "../../models/anchor.ts";
 import { evaluateRun } from "../../stages/evaluate/evaluate_run.ts";
-import { trainModel } from "../../stages/train/trainer.ts";
+import {
+  classCount,
+  type TrainRun,
+  TrainStream,
+} from "../../stages/train/train_stream.ts";
 import type { CommandContext } from "../cli_context.ts";
 import type { BagSource } from "../../stages/bag/bag_source.ts";
 import {
@@ -17,7 +20,7 @@ import {
   type AnchorVariants,
   type ExperimentConfiguration,
 } from "./experiment_plan.ts";
-import { splitSource } from "./train.ts";
+import { protocolOptions, splitSource } from "./train.ts";
 
 /**
  * `source` with the splits of `seed` and `fold`: a split file or splits
@@ -88,55 +91,11 @@ export async function trainRun(
     return false;
   }
   if (existing?.status !== "finished") {
-    const checkpoint = join(s.outDir, s.id, "checkpoint.bin");
-    if (existing && !(await exists(checkpoint))) {
-      // Killed before its first checkpoint: start the run afresh.
-      await store.transaction((tx) => tx.deleteRunHistory(s.id));
-    }
-    const numClasses = Math.max(2, ...bags.infos.map((b) => b.label + 1));
-    const variant = anchorOption(c.anchor, s.anchorVariants);
-    const model = buildModel(c.model, {
-      ...s.modelOptions[c.model],
-      inputDim: bags.infos[0]!.dim,
-      numClasses,
-      seed: s.seed,
-      anchor: variant === false ? false : { ...variant, ...s.anchor },
-    });
-    // The protocol goes to the trainer and into the run's recorded config.
-    const { clipScope, selection, decayWithoutGradient } = ctx.config.train;
-    const protocol = {
-      epochs: s.epochs,
-      lr: s.lr,
-      weightDecay: s.weightDecay,
-      clipNorm: s.clipNorm,
-      clipScope,
-      selection,
-      decayWithoutGradient,
-      seed: s.seed,
-      fold: s.fold,
-    };
-    try {
-      for await (
-        const _ of trainModel(model, bags, {
-          runId: s.id,
-          ...protocol,
-          store,
-          outDir: s.outDir,
-          config: {
-            experiment: s.id.split(".")[1],
-            model: { name: c.model, options: model.options },
-            anchor: c.anchor,
-            ...protocol,
-          },
-          quiet: ctx.quiet,
-          onLog: (m) => ctx.info(m),
-        })
-      ) {
-        // Epochs are recorded in the store by the trainer.
-      }
-    } finally {
-      model.dispose();
-    }
+    // A run killed before its first checkpoint starts afresh: the trainer
+    // drops what it recorded.
+    await ReadableStream.from([bags]).pipeThrough(
+      new TrainStream((source) => experimentRun(ctx, store, c, source, s)),
+    ).pipeTo(new WritableStream());
   }
   // Metric rows of an earlier evaluation (another best epoch) go first.
   await store.deleteMetrics(s.id);
@@ -160,6 +119,50 @@ export async function finishedRuns(
   return await store.evaluatedRuns(ids);
 }
 
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
+/**
+ * The train stage's run of configuration `c` with settings `s`: the model
+ * with its anchor variant, the experiment's protocol (the configuration's
+ * clip scope, selection rule and decay-without-gradient beside the grid's
+ * epochs, rate, decay and clip), recorded in the run's config.
+ */
+function experimentRun(
+  ctx: CommandContext,
+  store: Store,
+  c: ExperimentConfiguration,
+  bags: BagSource,
+  s: RunSettings,
+): TrainRun {
+  const variant = anchorOption(c.anchor, s.anchorVariants);
+  const model = buildModel(c.model, {
+    ...s.modelOptions[c.model],
+    inputDim: bags.infos[0]!.dim,
+    numClasses: classCount(bags.infos),
+    seed: s.seed,
+    anchor: variant === false ? false : { ...variant, ...s.anchor },
+  });
+  // The protocol goes to the trainer and into the run's recorded config.
+  const protocol = {
+    ...protocolOptions(ctx.config.train),
+    epochs: s.epochs,
+    lr: s.lr,
+    weightDecay: s.weightDecay,
+    clipNorm: s.clipNorm,
+    seed: s.seed,
+    fold: s.fold,
+  };
+  return {
+    model,
+    runId: s.id,
+    ...protocol,
+    store,
+    outDir: s.outDir,
+    config: {
+      experiment: s.id.split(".")[1],
+      model: { name: c.model, options: model.options },
+      anchor: c.anchor,
+      ...protocol,
+    },
+    quiet: ctx.quiet,
+    onLog: (m) => ctx.info(m),
+  };
 }

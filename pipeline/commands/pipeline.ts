@@ -12,22 +12,34 @@ import {
   type SyntheticCohortOptions,
   writeSyntheticCohort,
 } from "../../data/synthetic/cohort.ts";
+import type { Store } from "../../data/store.ts";
+import type { EpochEvent } from "../../stages/train/trainer.ts";
 import { listSlides } from "../../stages/tile/slide_list.ts";
 import { TileStream } from "../../stages/tile/tile_stream.ts";
 import { EmbedStream } from "../../stages/embed/embed_stream.ts";
+import type { Encoder } from "../../stages/embed/encoder.ts";
 import { openEncoder } from "../../stages/embed/open_encoder.ts";
 import { labelSlides, readLabelsCsv } from "../../stages/bag/labels.ts";
+import { BagStream } from "../../stages/bag/bag_stream.ts";
+import type { BagSource } from "../../stages/bag/bag_source.ts";
+import { TrainStream } from "../../stages/train/train_stream.ts";
+import { ReportStream } from "../../stages/evaluate/report_stream.ts";
+import type { RunEvaluation } from "../../stages/evaluate/evaluate_run.ts";
+import { ConcurrentMapStream } from "../../core/concurrent_map_stream.ts";
+import type { SlideRef, TileEmbedding } from "../../core/types.ts";
 import type { CommandContext } from "../cli_context.ts";
 import { qcFolder } from "../config.ts";
-import type { SlideRef } from "../../core/types.ts";
-import { runTrain, type TrainSummary } from "./train.ts";
+import {
+  checkNamedSlides,
+  configuredLabels,
+  configuredRun,
+  splitSource,
+  type TrainSummary,
+  trainSummary,
+} from "./train.ts";
 import "../../models/all.ts";
 import { checkUserOptions } from "../../models/registry.ts";
-import {
-  evaluateRun,
-  type RunEvaluation,
-} from "../../stages/evaluate/evaluate_run.ts";
-import { writeReport } from "../../stages/evaluate/report.ts";
+import { type BackendChoice, useBackend } from "../../models/backend/mod.ts";
 
 /**
  * A model the pipeline trains: its registered name and options (in place
@@ -122,18 +134,26 @@ export interface EmbeddedSlides {
   synthSeconds: number;
 }
 
+/** The slides the pipeline runs on, labelled, and where they came from. */
+interface Cohort {
+  slides: SlideRef[];
+  labelsPath: string;
+  /** Wall time of writing the synthetic cohort (0 when reused or not used). */
+  synthSeconds: number;
+}
+
 /**
- * The first half of the pipeline: writes the synthetic cohort when no
- * slides are given, then tiles and embeds every slide not yet embedded into
- * the store (sets `ctx.config.labels` to the labels used).
+ * The configuration's slides with their labels, after writing the
+ * synthetic cohort when no slides are given (sets `ctx.config.labels` to
+ * the labels used).
  */
-export async function tileAndEmbed(
+async function cohortSlides(
   ctx: CommandContext,
   options: Pick<
     PipelineOptions,
     "syntheticSlides" | "syntheticSides" | "syntheticTumour"
-  > = {},
-): Promise<EmbeddedSlides> {
+  >,
+): Promise<Cohort> {
   const { config } = ctx;
   let slidesSource = config.slides;
   let labelsPath = config.labels;
@@ -184,103 +204,155 @@ export async function tileAndEmbed(
       }${unlabeled.length > 5 ? ", …" : ""}`,
     );
   }
+  return { slides, labelsPath, synthSeconds };
+}
 
-  const store = await ctx.openStore();
-  const failed: PipelineSummary["failed"] = [];
-  let tiles = 0, cohortTiles = 0, encoderName = "";
-  const tileStart = performance.now();
-  try {
-    const encoder = await openEncoder(config.embed.encoder, {
-      ...(config.embed.threads ? { threads: config.embed.threads } : {}),
-      device: config.embed.device,
-    });
-    encoderName = encoder.name;
-    try {
-      const done = new Set(
-        (await store.embeddedSlides(encoder.name)).map((s) => s.slide),
-      );
-      const todo = slides.filter((s) => !done.has(s.id));
-      if (done.size > 0) {
-        ctx.info(
-          `embed: ${slides.length - todo.length} slide(s) already embedded`,
+/**
+ * The chain's first half on one open store: the cohort's slides not yet
+ * embedded → {@link TileStream} → {@link EmbedStream}, with progress, and
+ * failures collected into `embedded`. `done()` ends the progress and
+ * counts the cohort's tiles in the store once the embeddings are drained.
+ */
+async function embedChain(
+  ctx: CommandContext,
+  store: Store,
+  encoder: Encoder,
+  slides: readonly SlideRef[],
+  embedded: Omit<EmbeddedSlides, "seconds" | "synthSeconds">,
+): Promise<
+  { embeddings: ReadableStream<TileEmbedding>; done(): Promise<void> }
+> {
+  const { config } = ctx;
+  const done = new Set(
+    (await store.embeddedSlides(encoder.name)).map((s) => s.slide),
+  );
+  const todo = slides.filter((s) => !done.has(s.id));
+  if (done.size > 0) {
+    ctx.info(`embed: ${slides.length - todo.length} slide(s) already embedded`);
+  }
+  const { failed } = embedded;
+  const progress = ctx.progress("tile+embed", {
+    total: todo.length,
+    unit: "slides",
+  });
+  const qcDir = qcFolder(config.tile.qc, ctx.db);
+  const tile = new TileStream({
+    tileSize: config.tile.tileSize,
+    overlap: config.tile.overlap,
+    minTissue: config.tile.minTissue,
+    reader: config.tile.reader,
+    ...(config.tile.mpp ? { mpp: config.tile.mpp } : {}),
+    ...(config.tile.magnification
+      ? { magnification: config.tile.magnification }
+      : {}),
+    store,
+    rerun: "reuse",
+    ...(qcDir !== undefined ? { qcDir } : {}),
+    onSlide: (r) => {
+      if (r.status === "failed") {
+        failed.push({ slideId: r.slideId, error: r.error ?? "" });
+        progress.log(`tile: ${r.error}`);
+      } else if (r.status === "empty") {
+        progress.log(
+          `tile: slide "${r.slideId}" has no tissue tiles${
+            r.note ? ` (${r.note})` : ""
+          }`,
         );
       }
-      const progress = ctx.progress("tile+embed", {
-        total: todo.length,
-        unit: "slides",
-      });
-      const qcDir = qcFolder(config.tile.qc, ctx.db);
-      const tile = new TileStream({
-        tileSize: config.tile.tileSize,
-        overlap: config.tile.overlap,
-        minTissue: config.tile.minTissue,
-        reader: config.tile.reader,
-        ...(config.tile.mpp ? { mpp: config.tile.mpp } : {}),
-        ...(config.tile.magnification
-          ? { magnification: config.tile.magnification }
-          : {}),
-        store,
-        rerun: "reuse",
-        ...(qcDir !== undefined ? { qcDir } : {}),
-        onSlide: (r) => {
-          if (r.status === "failed") {
-            failed.push({ slideId: r.slideId, error: r.error ?? "" });
-            progress.log(`tile: ${r.error}`);
-          } else if (r.status === "empty") {
-            progress.log(
-              `tile: slide "${r.slideId}" has no tissue tiles${
-                r.note ? ` (${r.note})` : ""
-              }`,
-            );
-          }
-          if (r.status === "failed" || r.status === "empty") progress.tick(1);
-        },
-        warn: (m) => progress.log(m),
-      });
-      const embed = new EmbedStream({
-        encoder,
-        store,
-        batchSize: config.embed.batchSize,
-        onSlideError: "skip",
-        onSlide: (e) => {
-          if (e.status === "failed") {
-            failed.push({ slideId: e.slideId, error: e.error ?? "" });
-            progress.log(`embed: ${e.error}`);
-          }
-          tiles += e.tiles;
-          progress.tick(1, `${tiles} tiles`);
-        },
-      });
-      for await (
-        const _ of ReadableStream.from(todo).pipeThrough(tile).pipeThrough(
-          embed,
-        )
-      ) {
-        // Embeddings land in the store; draining keeps the stages flowing.
+      if (r.status === "failed" || r.status === "empty") progress.tick(1);
+    },
+    warn: (m) => progress.log(m),
+  });
+  const embed = new EmbedStream({
+    encoder,
+    store,
+    batchSize: config.embed.batchSize,
+    onSlideError: "skip",
+    onSlide: (e) => {
+      if (e.status === "failed") {
+        failed.push({ slideId: e.slideId, error: e.error ?? "" });
+        progress.log(`embed: ${e.error}`);
       }
+      embedded.tiles += e.tiles;
+      progress.tick(1, `${embedded.tiles} tiles`);
+    },
+  });
+  return {
+    embeddings: ReadableStream.from(todo).pipeThrough(tile).pipeThrough(embed),
+    async done() {
       progress.done();
       const listed = new Set(slides.map((s) => s.id));
       for (const s of await store.embeddedSlides(encoder.name)) {
-        if (listed.has(s.slide)) cohortTiles += s.n;
+        if (listed.has(s.slide)) embedded.cohortTiles += s.n;
       }
+    },
+  };
+}
+
+/** Opens the configured encoder. */
+function configuredEncoder(ctx: CommandContext): Promise<Encoder> {
+  const { embed } = ctx.config;
+  return openEncoder(embed.encoder, {
+    ...(embed.threads ? { threads: embed.threads } : {}),
+    device: embed.device,
+  });
+}
+
+/**
+ * The first half of the pipeline: writes the synthetic cohort when no
+ * slides are given, then tiles and embeds every slide not yet embedded into
+ * the store (sets `ctx.config.labels` to the labels used).
+ */
+export async function tileAndEmbed(
+  ctx: CommandContext,
+  options: Pick<
+    PipelineOptions,
+    "syntheticSlides" | "syntheticSides" | "syntheticTumour"
+  > = {},
+): Promise<EmbeddedSlides> {
+  const cohort = await cohortSlides(ctx, options);
+  const store = await ctx.openStore();
+  const tileStart = performance.now();
+  try {
+    const encoder = await configuredEncoder(ctx);
+    try {
+      const embedded = {
+        slides: cohort.slides.length,
+        failed: [],
+        tiles: 0,
+        cohortTiles: 0,
+        encoder: encoder.name,
+      };
+      const chain = await embedChain(
+        ctx,
+        store,
+        encoder,
+        cohort.slides,
+        embedded,
+      );
+      // Embeddings land in the store; draining keeps the stages flowing.
+      await chain.embeddings.pipeTo(new WritableStream());
+      await chain.done();
+      return {
+        ...embedded,
+        seconds: (performance.now() - tileStart) / 1000,
+        synthSeconds: cohort.synthSeconds,
+      };
     } finally {
       await encoder.close();
     }
   } finally {
     store.close();
   }
-  return {
-    slides: slides.length,
-    failed,
-    tiles,
-    cohortTiles,
-    encoder: encoderName,
-    seconds: (performance.now() - tileStart) / 1000,
-    synthSeconds,
-  };
 }
 
-/** Runs the whole pipeline as the configuration says. */
+/**
+ * Runs the whole pipeline as the configuration says, as one chain on one
+ * open store: slides → {@link TileStream} → {@link EmbedStream} →
+ * {@link BagStream} → splits → {@link TrainStream} (every model in turn, on
+ * the same split) → {@link ReportStream} (each run evaluated at its best
+ * epoch, one report comparing them).
+ */
 export async function runPipeline(
   ctx: CommandContext,
   options: PipelineOptions = {},
@@ -295,84 +367,162 @@ export async function runPipeline(
   }
   // A misspelt model or option fails now, not after tiling and embedding.
   for (const m of models) checkUserOptions(m.model, m.modelOptions ?? {});
-  const embedded = await tileAndEmbed(ctx, options);
-  const { failed, tiles, encoder: encoderName } = embedded;
-  const tileSeconds = embedded.seconds;
-
-  ctx.config.train.encoder = encoderName;
-  const trainStart = performance.now();
-  const trained: Omit<PipelineRun, "evaluation">[] = [];
-  for (const [i, model] of models.entries()) {
-    const started = performance.now();
-    // Each model on its own copy of the configuration: same seed, folds
-    // and training settings, so the same split.
-    const config = structuredClone(ctx.config);
-    config.train.model = model.model;
-    config.train.modelOptions = { ...(model.modelOptions ?? {}) };
-    const run = options.run === undefined
-      ? undefined
-      : i === 0
-      ? options.run
-      : `${options.run}.${model.model}`;
-    const train = await runTrain({ ...ctx, config }, {
-      ...(run ? { run } : {}),
-      ...(options.threads ? { threads: options.threads } : {}),
-    });
-    trained.push({
-      model,
-      train,
-      seconds: (performance.now() - started) / 1000,
-    });
-  }
-  const reportStart = performance.now();
-  const reportStore = await ctx.openStore();
-  let runs: PipelineRun[], report: string;
+  const cohort = await cohortSlides(ctx, options);
+  const store = await ctx.openStore();
+  const times = { tile: performance.now(), train: 0, report: 0 };
   try {
-    runs = [];
-    for (const t of trained) {
-      runs.push({
-        ...t,
-        evaluation: await evaluateRun({
-          store: reportStore,
-          run: t.train.run,
-          epoch: "best",
-        }),
+    const encoder = await configuredEncoder(ctx);
+    let encoderOpen = true;
+    const closeEncoder = async () => {
+      if (encoderOpen) await encoder.close();
+      encoderOpen = false;
+    };
+    try {
+      ctx.config.train.encoder = encoder.name;
+      const embedded = {
+        slides: cohort.slides.length,
+        failed: [] as EmbeddedSlides["failed"],
+        tiles: 0,
+        cohortTiles: 0,
+        encoder: encoder.name,
+      };
+      const chain = await embedChain(
+        ctx,
+        store,
+        encoder,
+        cohort.slides,
+        embedded,
+      );
+      const labels = await configuredLabels(ctx);
+      let fold: number | undefined;
+      const trained: { model: PipelineModel; run: string; start: number }[] =
+        [];
+      const events: EpochEvent[] = [];
+      const [report] = await Array.fromAsync(
+        chain.embeddings
+          .pipeThrough(
+            new BagStream({
+              store,
+              encoder: encoder.name,
+              defaultSplit: "train",
+              ...(labels ? { labels } : {}),
+            }),
+          )
+          .pipeThrough(
+            new ConcurrentMapStream(async (bags: BagSource) => {
+              await chain.done();
+              await closeEncoder();
+              times.train = performance.now();
+              if (labels) {
+                checkNamedSlides(
+                  ctx,
+                  [...labels.keys()],
+                  bags.infos,
+                  cohort.labelsPath,
+                );
+              }
+              await useBackend(ctx.config.backend as BackendChoice, {
+                quiet: ctx.quiet,
+                ...(options.threads ? { threads: options.threads } : {}),
+              });
+              const split = await splitSource(bags, ctx);
+              fold = split.fold;
+              return split.source;
+            }, 1),
+          )
+          .pipeThrough(
+            new TrainStream(
+              models.map((model, i) => (bags: BagSource) => {
+                // Each model on its own copy of the configuration: same
+                // seed, folds and training settings, so the same split.
+                const config = structuredClone(ctx.config);
+                config.train.model = model.model;
+                config.train.modelOptions = { ...(model.modelOptions ?? {}) };
+                const run = options.run === undefined
+                  ? undefined
+                  : i === 0
+                  ? options.run
+                  : `${options.run}.${model.model}`;
+                const r = configuredRun({ ...ctx, config }, store, bags, {
+                  ...(run ? { run } : {}),
+                  ...(fold === undefined ? {} : { fold }),
+                });
+                trained.push({ model, run: r.runId, start: performance.now() });
+                return r;
+              }),
+            ),
+          )
+          .pipeThrough(runsOfEvents(events, () => {
+            times.report = performance.now();
+            return trained.map((t) => t.run);
+          }))
+          .pipeThrough(
+            new ReportStream({
+              store,
+              outDir: (runs) => join(ctx.dir, "reports", runs[0]!),
+              evaluate: { epoch: "best" },
+            }),
+          ),
+      );
+      const runs = trained.map((t, i): PipelineRun => {
+        const train = trainSummary(t.run, t.model.model, events);
+        const end = trained[i + 1]?.start ?? times.report;
+        return {
+          model: t.model,
+          train,
+          evaluation: report!.evaluations.find((e) => e.run.id === t.run)!,
+          seconds: (end - t.start) / 1000,
+        };
       });
+      const now = performance.now();
+      const t = ctx.config.train;
+      return {
+        slides: embedded.slides,
+        failed: embedded.failed,
+        tiles: embedded.tiles,
+        cohortTiles: embedded.cohortTiles,
+        encoder: encoder.name,
+        settings: {
+          epochs: t.epochs,
+          lr: t.lr,
+          weightDecay: t.weightDecay,
+          seed: ctx.config.seed,
+          folds: t.folds,
+          fold: t.fold,
+        },
+        runs,
+        report: report!.html,
+        seconds: {
+          synth: cohort.synthSeconds,
+          tile: (times.train - times.tile) / 1000,
+          train: (times.report - times.train) / 1000,
+          report: (now - times.report) / 1000,
+          total: (now - t0) / 1000,
+        },
+      };
+    } finally {
+      await closeEncoder();
     }
-    const written = await writeReport({
-      store: reportStore,
-      runs: runs.map((r) => r.train.run),
-      outDir: join(ctx.dir, "reports", runs[0]!.train.run),
-      evaluations: runs.map((r) => r.evaluation),
-    });
-    report = written.html;
   } finally {
-    reportStore.close();
+    store.close();
   }
-  const now = performance.now();
-  const t = ctx.config.train;
-  return {
-    slides: embedded.slides,
-    failed,
-    tiles,
-    cohortTiles: embedded.cohortTiles,
-    encoder: encoderName,
-    settings: {
-      epochs: t.epochs,
-      lr: t.lr,
-      weightDecay: t.weightDecay,
-      seed: ctx.config.seed,
-      folds: t.folds,
-      fold: t.fold,
+}
+
+/**
+ * A pass-through end of the train stage: keeps the epoch events in
+ * `events` and, when they end, emits the id of every run `runs()` names
+ * (also one resumed with no epoch left), for the report stage.
+ */
+function runsOfEvents(
+  events: EpochEvent[],
+  runs: () => readonly string[],
+): TransformStream<EpochEvent, { run: string }> {
+  return new TransformStream({
+    transform(event) {
+      events.push(event);
     },
-    runs,
-    report,
-    seconds: {
-      synth: embedded.synthSeconds,
-      tile: tileSeconds,
-      train: (reportStart - trainStart) / 1000,
-      report: (now - reportStart) / 1000,
-      total: (now - t0) / 1000,
+    flush(controller) {
+      for (const run of runs()) controller.enqueue({ run });
     },
-  };
+  });
 }

@@ -28,10 +28,16 @@ import {
   parseSplitJson,
   readLabelsCsv,
 } from "../../stages/bag/labels.ts";
-import { type EpochEvent, trainModel } from "../../stages/train/trainer.ts";
+import type { EpochEvent, TrainOptions } from "../../stages/train/trainer.ts";
+import {
+  classCount,
+  type TrainRun,
+  TrainStream,
+} from "../../stages/train/train_stream.ts";
 import { smallSplitWarning } from "./small_splits.ts";
 import type { Split } from "../../core/types.ts";
 import type { CommandContext } from "../cli_context.ts";
+import type { Config } from "../config.ts";
 
 /** What `asmil train` takes beyond the configuration file. */
 export interface TrainCommandOptions {
@@ -149,23 +155,32 @@ export async function storeBagSource(
   if ((await embeddingEncoders(store)).includes(encoder)) {
     options.encoder = encoder;
   }
-  let named: string[] = [];
-  if (config.labels) {
-    const table = await readLabelsCsv(config.labels);
-    checkClassNames(table, config.labels);
-    ctx.info(
-      `classes from ${config.labels}: ${
-        table.classes.map((name, i) => `${name} → ${i}`).join(", ")
-      } (slides per class: ${classCounts(table)})`,
-    );
-    options.labels = table.labels;
-    named = [...table.labels.keys()];
-  }
+  const labels = await configuredLabels(ctx);
+  if (labels) options.labels = labels;
   const embedded = await StoreBagSource.open(store, options);
-  if (config.labels) {
-    checkNamedSlides(ctx, named, embedded.infos, config.labels);
+  if (labels && config.labels) {
+    checkNamedSlides(ctx, [...labels.keys()], embedded.infos, config.labels);
   }
   return embedded;
+}
+
+/**
+ * The class index of every slide in the configuration's labels CSV (class
+ * names indexed in sorted order, said), or undefined without one.
+ */
+export async function configuredLabels(
+  ctx: CommandContext,
+): Promise<Map<string, number> | undefined> {
+  const path = ctx.config.labels;
+  if (!path) return undefined;
+  const table = await readLabelsCsv(path);
+  checkClassNames(table, path);
+  ctx.info(
+    `classes from ${path}: ${
+      table.classes.map((name, i) => `${name} → ${i}`).join(", ")
+    } (slides per class: ${classCounts(table)})`,
+  );
+  return table.labels;
 }
 
 /**
@@ -173,7 +188,7 @@ export async function storeBagSource(
  * embeddings in the store (naming them), or only warns with
  * `allowMissing`.
  */
-function checkNamedSlides(
+export function checkNamedSlides(
   ctx: CommandContext,
   named: readonly string[],
   infos: readonly BagInfo[],
@@ -208,7 +223,123 @@ async function loadSource(
   return await storeBagSource(ctx, store);
 }
 
-/** Trains one model as the configuration says; returns its events. */
+/** The trainer's protocol as the configuration's `train` section sets it. */
+export function protocolOptions(t: Config["train"]): Required<
+  Pick<
+    TrainOptions,
+    | "epochs"
+    | "lr"
+    | "weightDecay"
+    | "clipNorm"
+    | "clipScope"
+    | "selection"
+    | "decayWithoutGradient"
+  >
+> {
+  return {
+    epochs: t.epochs,
+    lr: t.lr,
+    weightDecay: t.weightDecay,
+    clipNorm: t.clipNorm,
+    clipScope: t.clipScope,
+    selection: t.selection,
+    decayWithoutGradient: t.decayWithoutGradient,
+  };
+}
+
+/** Options of {@link configuredRun}. */
+export interface ConfiguredRunOptions {
+  /** Run id (default: {@link defaultRunId}). */
+  run?: string;
+  /** Folder for weights and checkpoints; default `<db folder>/runs`. */
+  outDir?: string;
+  /** The k-fold fold the splits come from (none for a split file or stored splits). */
+  fold?: number;
+}
+
+/**
+ * The train stage's run of the configured model on `bags` (the model
+ * built for their width and classes, the protocol, the recorded
+ * configuration), saying what it trains and warning of small splits.
+ */
+export function configuredRun(
+  ctx: CommandContext,
+  store: Store,
+  bags: BagSource,
+  options: ConfiguredRunOptions = {},
+): TrainRun {
+  const { config } = ctx;
+  const { infos } = bags;
+  const { fold } = options;
+  if (infos.length === 0) {
+    throw new Error(`No bags to train on in ${store.path}`);
+  }
+  const numClasses = classCount(infos);
+  const t = config.train;
+  const small = smallSplitWarning(infos, numClasses, {
+    ...(fold === undefined ? {} : { folds: t.folds }),
+  });
+  if (small) ctx.info(small);
+  checkUserOptions(t.model, t.modelOptions);
+  const build: BuildOptions = {
+    ...t.modelOptions,
+    inputDim: infos[0]!.dim,
+    numClasses,
+    seed: config.seed,
+  };
+  if (t.anchor !== undefined) {
+    build.anchor = typeof t.anchor === "boolean"
+      ? t.anchor
+      : Object.fromEntries(
+        Object.entries(t.anchor).filter(([, v]) => v !== undefined),
+      );
+  }
+  const model = buildModel(t.model, build);
+  const anchored = "anchor" in model.options;
+  const run = options.run ??
+    defaultRunId(t.model, anchored && t.model !== "asmil", config.seed, fold);
+  ctx.info(
+    `train ${run}: ${infos.length} bags (${
+      ["train", "val", "test"].map((s) =>
+        `${infos.filter((b) => b.split === s).length} ${s}`
+      ).join(", ")
+    }), D ${infos[0]!.dim}, ${numClasses} classes`,
+  );
+  return {
+    model,
+    runId: run,
+    ...protocolOptions(t),
+    seed: config.seed,
+    fold: fold ?? null,
+    store,
+    outDir: options.outDir ?? `${ctx.dir}/runs`,
+    recordTrainAttention: t.recordTrainAttention,
+    recordHeads: t.recordHeads,
+    config: { ...config, model: { name: t.model, options: model.options } },
+    quiet: ctx.quiet,
+    onLog: (m) => ctx.info(m),
+  };
+}
+
+/** The run's summary from the train stage's events. */
+export function trainSummary(
+  run: string,
+  model: string,
+  events: readonly EpochEvent[],
+): TrainSummary {
+  const mine = events.filter((e) => e.run === run);
+  return {
+    run,
+    model,
+    events: mine,
+    bestEpoch: mine.at(-1)?.bestEpoch ?? -1,
+  };
+}
+
+/**
+ * Trains one model as the configuration says: the store's bags (or
+ * generated ones), split, through the train stage; returns its events.
+ */
 export async function runTrain(
   ctx: CommandContext,
   options: TrainCommandOptions = {},
@@ -222,78 +353,21 @@ export async function runTrain(
   try {
     const loaded = await loadSource(ctx, store, options.data ?? "store");
     const { source: bags, fold } = await splitSource(loaded, ctx);
-    const infos = bags.infos;
-    if (infos.length === 0) {
-      throw new Error(`No bags to train on in ${store.path}`);
-    }
-    const numClasses = Math.max(2, ...infos.map((b) => b.label + 1));
-    const t = config.train;
-    const small = smallSplitWarning(infos, numClasses, {
-      ...(fold === undefined ? {} : { folds: t.folds }),
-    });
-    if (small) ctx.info(small);
-    checkUserOptions(t.model, t.modelOptions);
-    const build: BuildOptions = {
-      ...t.modelOptions,
-      inputDim: infos[0]!.dim,
-      numClasses,
-      seed: config.seed,
-    };
-    if (t.anchor !== undefined) {
-      build.anchor = typeof t.anchor === "boolean"
-        ? t.anchor
-        : Object.fromEntries(
-          Object.entries(t.anchor).filter(([, v]) => v !== undefined),
-        );
-    }
-    const model = buildModel(t.model, build);
-    const anchored = "anchor" in model.options;
-    const run = options.run ??
-      defaultRunId(t.model, anchored && t.model !== "asmil", config.seed, fold);
-    const outDir = options.outDir ?? `${ctx.dir}/runs`;
-    ctx.info(
-      `train ${run}: ${infos.length} bags (${
-        ["train", "val", "test"].map((s) =>
-          `${infos.filter((b) => b.split === s).length} ${s}`
-        ).join(", ")
-      }), D ${infos[0]!.dim}, ${numClasses} classes`,
+    let run = "";
+    const events = await Array.fromAsync(
+      ReadableStream.from([bags]).pipeThrough(
+        new TrainStream((source) => {
+          const r = configuredRun(ctx, store, source, {
+            ...(options.run ? { run: options.run } : {}),
+            ...(options.outDir ? { outDir: options.outDir } : {}),
+            ...(fold === undefined ? {} : { fold }),
+          });
+          run = r.runId;
+          return r;
+        }),
+      ),
     );
-    const events: EpochEvent[] = [];
-    try {
-      for await (
-        const e of trainModel(model, bags, {
-          runId: run,
-          epochs: t.epochs,
-          lr: t.lr,
-          weightDecay: t.weightDecay,
-          clipNorm: t.clipNorm,
-          clipScope: t.clipScope,
-          selection: t.selection,
-          decayWithoutGradient: t.decayWithoutGradient,
-          seed: config.seed,
-          fold: fold ?? null,
-          store,
-          outDir,
-          recordTrainAttention: t.recordTrainAttention,
-          recordHeads: t.recordHeads,
-          config: {
-            ...config,
-            model: { name: t.model, options: model.options },
-          },
-          quiet: ctx.quiet,
-          onLog: (m) => ctx.info(m),
-        })
-      ) events.push(e);
-    } finally {
-      model.dispose();
-    }
-    const last = events.at(-1);
-    return {
-      run,
-      model: t.model,
-      events,
-      bestEpoch: last?.bestEpoch ?? -1,
-    };
+    return trainSummary(run, config.train.model, events);
   } finally {
     store.close();
   }
