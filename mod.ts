@@ -2,18 +2,21 @@
  * asmil: whole-slide images → attention-MIL slide classifiers, with every
  * epoch's attention in DuckDB.
  *
- * Compose your own pipeline from the stages (Web-Streams transforms):
+ * Compose your own pipeline from the stages (Web-Streams transforms), the
+ * chain `asmil pipeline` runs: slides → tiles → embeddings → one bag source
+ * (read from the store a slide at a time) → epoch events → report.
  *
  * ```ts ignore
- * import { BagStream, EmbedStream, openEncoder, openStore, TileStream, TrainStream, buildModel } from "./mod.ts";
+ * import { BagStream, EmbedStream, openEncoder, openStore, ReportStream, TileStream, TrainStream, buildModel } from "./mod.ts";
  * const store = await openStore("runs/my.duckdb");
  * const encoder = await openEncoder("mobilenet_v2");
- * const events = ReadableStream.from(slides)
+ * const [report] = await Array.fromAsync(ReadableStream.from(slides)
  *   .pipeThrough(new TileStream({ store, mpp: 0.5 }))
  *   .pipeThrough(new EmbedStream({ encoder, store }))
- *   .pipeThrough(new BagStream({ labels, splits }))
- *   .pipeThrough(new TrainStream({ runId: "r1", store, model: (b) => buildModel("asmil", { inputDim: b[0]!.dim, numClasses: 2 }) }));
- * for await (const e of events) console.log(e.epoch, e.val?.auc, e.jsDivergence);
+ *   .pipeThrough(new BagStream({ store, labels, splits }))
+ *   .pipeThrough(new TrainStream({ runId: "r1", store, model: (infos) => buildModel("asmil", { inputDim: infos[0]!.dim, numClasses: 2 }) }))
+ *   .pipeThrough(new ReportStream({ store, outDir: "out/r1", evaluate: { epoch: "best" } })));
+ * console.log(report.html);
  * ```
  *
  * @module
@@ -28,8 +31,6 @@ export type {
   TileEmbedding,
 } from "./core/types.ts";
 export { Rng } from "./core/random.ts";
-export { compose, defineStage, runThrough, type Stage } from "./core/stage.ts";
-export { BatchStream, type BatchStreamOptions } from "./core/batch_stream.ts";
 export { ConcurrentMapStream } from "./core/concurrent_map_stream.ts";
 export { Progress, type ProgressOptions } from "./core/progress.ts";
 export {
