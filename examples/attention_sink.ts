@@ -8,7 +8,8 @@
  *
  * ```sh
  * deno run -A examples/attention_sink.ts out/attention_sink [encoder]
- * deno task sql "SELECT * FROM 'out/attention_sink/attention/*.parquet' LIMIT 5"
+ * deno task asmil --db out/attention_sink/attention_sink.duckdb sql \
+ *   "SELECT epoch, count(*) AS tiles FROM 'out/attention_sink/attention/*.parquet' GROUP BY epoch"
  * ```
  *
  * @module

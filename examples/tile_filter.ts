@@ -207,7 +207,7 @@ export interface TileFilterSummary {
   counts: TileCounts;
   /** Tiles the tile stage cut, before the filter. */
   tiled: number;
-  /** Embeddings in the store after the run. */
+  /** Tiles embedded (and stored). */
   embedded: number;
   events: EpochEvent[];
 }
@@ -225,11 +225,18 @@ export async function runTileFilterExample(
   try {
     const tile = new TileStream({ tileSize: 256, mpp: 0.5, store });
     const filter = new TileFilterStream(options);
+    let embedded = 0;
     const events = await Array.fromAsync(
       ReadableStream.from(cohort.slides)
         .pipeThrough(tile)
         .pipeThrough(filter)
-        .pipeThrough(new EmbedStream({ encoder, store }))
+        .pipeThrough(
+          new EmbedStream({
+            encoder,
+            store,
+            onSlide: (e) => embedded += e.tiles,
+          }),
+        )
         .pipeThrough(
           new BagStream({
             store,
@@ -247,14 +254,10 @@ export async function runTileFilterExample(
           }),
         ),
     );
-    const [row] = await store.query<{ n: bigint }>(
-      "SELECT count(*) AS n FROM embeddings WHERE encoder = ?",
-      [encoder.name],
-    );
     return {
       counts: { ...filter.counts },
       tiled: tile.results.reduce((n, r) => n + r.tiles, 0),
-      embedded: Number(row?.n ?? 0),
+      embedded,
       events,
     };
   } finally {
