@@ -50,11 +50,11 @@ export async function checkDuckDb(): Promise<DoctorCheck> {
     dir = await Deno.makeTempDir({ prefix: "asmil-doctor-" });
     const store = await Store.open(`${dir}/doctor.duckdb`);
     try {
-      const [row] = await store.query("SELECT version() AS v");
+      const version = await store.duckdbVersion();
       return {
         name,
         status: "ok",
-        detail: `${row?.v}: a new store opens with its schema and macros`,
+        detail: `${version}: a new store opens with its schema and macros`,
       };
     } finally {
       store.close();

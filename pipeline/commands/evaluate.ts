@@ -24,6 +24,7 @@ import {
   type Table,
 } from "../../stages/evaluate/report_tables.ts";
 import type { EpochChoice } from "../../stages/evaluate/run_metrics.ts";
+import { runMetricsSql } from "../../data/evaluation_queries.ts";
 
 /** Options shared by both commands (strings as they come from flags). */
 export interface EvaluateCommandOptions {
@@ -133,7 +134,9 @@ export async function evaluateCommand(
     });
     console.log(evaluationSummary(evaluation));
     ctx.info(
-      `stored metrics of ${run}; query them with: asmil sql "SELECT * FROM metrics WHERE run = '${run}'"`,
+      `stored metrics of ${run}; query them with: asmil sql "${
+        runMetricsSql(run)
+      }"`,
     );
     return evaluation;
   } finally {

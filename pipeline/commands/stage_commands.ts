@@ -123,21 +123,16 @@ export function registerStageCommands(
             ctx.info(`copied ${copied} tiled slides from ${ctx.db}`);
           }
         }
-        const tiled = await store.query(
-          `SELECT id, path, EXISTS (SELECT 1 FROM embeddings e
-             WHERE e.slide = s.id AND e.encoder = ?) AS done
-           FROM slides s WHERE status = 'tiled' ORDER BY id`,
-          [encoder.name],
-        );
+        const tiled = await store.tiledSlides(encoder.name);
         if (tiled.length === 0 && !target.shard) {
           throw new Error(
             `No tiled slides in ${ctx.db}: run \`asmil tile\` first`,
           );
         }
         // Slides already embedded with this encoder are not read again.
-        const slides = tiled.filter((r) => !r.done).map((r) => ({
-          id: String(r.id),
-          path: String(r.path),
+        const slides = tiled.filter((r) => !r.embedded).map((r) => ({
+          id: r.id,
+          path: r.path,
         }));
         const progress = ctx.progress("embed", {
           total: slides.length,

@@ -161,22 +161,9 @@ class EmbedCore {
     await this.#claimed;
     if (this.#o.overwrite) return s;
     const encoder = name;
-    this.#done ??= new Set(
-      (await store.query(
-        "SELECT DISTINCT slide FROM embeddings WHERE encoder = ?",
-        [encoder],
-      )).map((r) => String(r.slide)),
-    );
+    this.#done ??= await store.embeddedSlideIds(encoder);
     if (!this.#done.has(slideId)) return s;
-    const rows = await store.query(
-      "SELECT tile, features FROM embeddings WHERE slide = ? AND encoder = ?",
-      [slideId, encoder],
-    );
-    s.stored = new Map(
-      rows.map((
-        r,
-      ) => [Number(r.tile), Float32Array.from(r.features as number[])]),
-    );
+    s.stored = await store.storedEmbeddings(slideId, encoder);
     return s;
   }
 

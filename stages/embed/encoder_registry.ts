@@ -9,14 +9,12 @@
  * @module
  */
 import type { Store } from "../../data/store.ts";
+import {
+  type EncoderIdentity,
+  forgetEncoderSql,
+} from "../../data/embedding_queries.ts";
 
-/** What the registry records of an encoder. */
-export interface EncoderIdentity {
-  name: string;
-  fingerprint: string;
-  source: string;
-  dim: number;
-}
+export type { EncoderIdentity } from "../../data/embedding_queries.ts";
 
 /** Fingerprint recorded for features imported from files (no model known). */
 export const IMPORTED_FINGERPRINT = "imported";
@@ -36,25 +34,15 @@ export async function claimEncoderName(
   store: Store,
   e: EncoderIdentity,
 ): Promise<void> {
-  const [row] = await store.query(
-    "SELECT fingerprint, source, dim FROM encoders WHERE name = ?",
-    [e.name],
-  );
+  const row = await store.encoderIdentity(e.name);
   const remedy =
     `Store these features under another name (\`asmil embed --name\`, \`asmil import-features --encoder\`), or delete the old ones first: ` +
-    `DELETE FROM embeddings WHERE encoder = '${e.name}'; DELETE FROM encoders WHERE name = '${e.name}';`;
+    forgetEncoderSql(e.name);
   if (row) {
-    if (row.fingerprint === e.fingerprint && Number(row.dim) === e.dim) return;
-    const stored = await store.query(
-      "SELECT count(DISTINCT slide) AS n FROM embeddings WHERE encoder = ?",
-      [e.name],
-    );
-    const slides = Number(stored[0]?.n ?? 0);
+    if (row.fingerprint === e.fingerprint && row.dim === e.dim) return;
+    const slides = (await store.embeddedSlideIds(e.name)).size;
     if (slides === 0) {
-      await store.exec(
-        "UPDATE encoders SET fingerprint = ?, source = ?, dim = ?, registered_at = current_timestamp WHERE name = ?",
-        [e.fingerprint, e.source, e.dim, e.name],
-      );
+      await store.recordEncoder(e);
       return;
     }
     throw new Error(
@@ -63,18 +51,12 @@ export async function claimEncoderName(
         `this encoder is ${e.source} (fingerprint ${e.fingerprint}, ${e.dim} features). ${remedy}`,
     );
   }
-  const [old] = await store.query(
-    "SELECT len(features) AS d FROM embeddings WHERE encoder = ? LIMIT 1",
-    [e.name],
-  );
-  if (old && Number(old.d) !== e.dim) {
+  const old = await store.embeddingDim(e.name);
+  if (old > 0 && old !== e.dim) {
     throw new Error(
-      `Encoder name "${e.name}" has ${old.d}-dimensional embeddings in ${store.path}, ` +
+      `Encoder name "${e.name}" has ${old}-dimensional embeddings in ${store.path}, ` +
         `but ${e.source} gives ${e.dim} features. ${remedy}`,
     );
   }
-  await store.exec(
-    "INSERT INTO encoders (name, fingerprint, source, dim) VALUES (?, ?, ?, ?)",
-    [e.name, e.fingerprint, e.source, e.dim],
-  );
+  await store.recordEncoder(e);
 }

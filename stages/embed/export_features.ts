@@ -34,36 +34,15 @@ export async function exportFeatures(
   if (format !== "parquet") {
     throw new RangeError(`Unknown export format "${format}": expected parquet`);
   }
-  const filter = encoder === undefined
-    ? ""
-    : `WHERE e.encoder = ${literal(encoder)}`;
-  const [count] = await store.query(
-    `SELECT count(*) AS n FROM embeddings e ${filter}`,
-  );
-  if (encoder !== undefined && Number(count?.n) === 0) {
-    const have = await store.query(
-      "SELECT DISTINCT encoder FROM embeddings ORDER BY 1",
-    );
+  const count = await store.embeddingCount(encoder);
+  if (encoder !== undefined && count === 0) {
+    const have = await store.embeddingEncoders();
     throw new RangeError(
       `No embeddings from encoder "${encoder}" to export to ${out}: the store has ${
-        have.map((r) => `"${r.encoder}"`).join(", ") || "none"
+        have.map((e) => `"${e}"`).join(", ") || "none"
       }`,
     );
   }
-  // COPY takes no bound parameters, hence the quoted literals.
-  await store.exec(
-    `COPY (
-       SELECT e.slide, e.tile, t.x, t.y, t.size, s.label, s.split, e.encoder, e.features
-       FROM embeddings e
-       LEFT JOIN tiles t ON t.slide = e.slide AND t.tile = e.tile
-       LEFT JOIN slides s ON s.id = e.slide
-       ${filter}
-       ORDER BY e.encoder, e.slide, e.tile
-     ) TO ${literal(out)} (FORMAT parquet)`,
-  );
-  return Number(count?.n ?? 0);
-}
-
-function literal(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`;
+  await store.exportEmbeddings(out, encoder);
+  return count;
 }

@@ -132,17 +132,10 @@ export async function importFeatures(
   }));
   const empty = new Set(failed.map((f) => f.slide));
   const usable = plans.filter((p) => !empty.has(p.id));
-  const known = new Set(
-    (await store.query("SELECT id FROM slides")).map((r) => String(r.id)),
-  );
-  const stored = await store.query(
-    "SELECT len(features) AS d FROM embeddings WHERE encoder = ? LIMIT 1",
-    [encoder],
-  );
-  const dim = stored.length
-    ? Number(stored[0]!.d)
-    : (usable[0] ?? plans[0]!).dim;
-  const dimSource = stored.length
+  const known = new Set((await store.slideLabels()).map((s) => s.id));
+  const storedDim = await store.embeddingDim(encoder);
+  const dim = storedDim > 0 ? storedDim : (usable[0] ?? plans[0]!).dim;
+  const dimSource = storedDim > 0
     ? `the store's ${encoder} embeddings`
     : `${(usable[0] ?? plans[0]!).file}`;
   const seen = new Map<string, string>();
@@ -178,13 +171,9 @@ export async function importFeatures(
     source: `${format} features imported from files`,
     dim,
   });
-  const done = options.overwrite ? new Set<string>() : new Set(
-    (await store.query(
-      "SELECT DISTINCT slide FROM embeddings WHERE encoder = ?",
-      [encoder],
-    ))
-      .map((r) => String(r.slide)),
-  );
+  const done = options.overwrite
+    ? new Set<string>()
+    : await store.embeddedSlideIds(encoder);
   const summary: ImportSummary = {
     encoder,
     dim,
@@ -319,14 +308,7 @@ async function importSlide(
         status: "imported",
       });
     } else if (label !== undefined) {
-      await tx.exec(
-        "UPDATE slides SET label = ?, split = coalesce(?, split) WHERE id = ?",
-        [
-          label,
-          csv?.split ?? null,
-          p.id,
-        ],
-      );
+      await tx.setSlideLabel(p.id, label, csv?.split);
     }
     await tx.replaceTiles(
       p.id,

@@ -81,16 +81,8 @@ export async function openSlideBase(
   options: SlideBaseOptions,
 ): Promise<SlideBase> {
   const { store, slide } = options;
-  const tiles = await store.query<TileRow>(
-    "SELECT tile, x, y, size, level, label FROM tiles WHERE slide = ? ORDER BY tile",
-    [slide],
-  );
-  const [info] = await store.query<
-    { path: string; width: number | null; height: number | null }
-  >(
-    "SELECT path, width, height FROM slides WHERE id = ?",
-    [slide],
-  );
+  const tiles: TileRow[] = await store.tiles(slide);
+  const info = await store.slideRow(slide);
   const maxSide = options.maxSide ?? 768;
   let reader: SlideReader | null = null,
     note: string | undefined,

@@ -157,10 +157,7 @@ export async function slideEpochHeatmaps(
   options: SlideEpochHeatmapsOptions,
 ): Promise<SlideEpochHeatmaps> {
   const { store, run, slide } = options;
-  const rows = await store.query<{ epoch: number; scores: number[] }>(
-    "SELECT epoch, scores FROM attention WHERE run = ? AND slide = ? ORDER BY epoch",
-    [run, slide],
-  );
+  const rows = await store.attentionSnapshots(run, { slide });
   if (rows.length === 0) {
     throw new Error(
       `Cannot draw slide "${slide}" over epochs: expected attention for run "${run}", found none`,

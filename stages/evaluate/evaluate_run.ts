@@ -8,6 +8,7 @@
  */
 
 import type { MetricRecord, Store } from "../../data/store.ts";
+import type { StoredRun } from "../../data/evaluation_queries.ts";
 import {
   loadLocalisation,
   meanLocalisationByEpoch,
@@ -35,16 +36,7 @@ import {
 import { installStabilitySql } from "../../data/stability_sql.ts";
 
 /** A `runs` row. */
-export interface RunInfo {
-  id: string;
-  model: string;
-  config: unknown;
-  seed: number | null;
-  fold: number | null;
-  status: string;
-  started: Date | null;
-  finished: Date | null;
-}
+export type RunInfo = StoredRun;
 
 /** Options of {@link evaluateRun}. */
 export interface EvaluateRunOptions {
@@ -95,24 +87,16 @@ export interface RunEvaluation {
 
 /** Reads a run's row; throws naming the run when it is missing. */
 export async function runInfo(store: Store, run: string): Promise<RunInfo> {
-  const [row] = await store.query(
-    "SELECT id, model, config, seed, fold, status, started, finished FROM runs WHERE id = ?",
-    [run],
-  );
+  const row = await store.storedRun(run);
   if (!row) {
-    const known =
-      (await store.query<{ id: string }>("SELECT id FROM runs ORDER BY id"))
-        .map((r) => r.id);
+    const known = await store.runIds();
     throw new Error(
       `Cannot evaluate run "${run}": it is not in the store (runs: ${
         known.length ? known.join(", ") : "none"
       })`,
     );
   }
-  const config = typeof row.config === "string"
-    ? JSON.parse(row.config)
-    : row.config;
-  return { ...(row as unknown as RunInfo), config };
+  return row;
 }
 
 /**
@@ -142,10 +126,6 @@ export async function evaluateRun(
     bootstrap: { seed: run.seed ?? 0, ...options.bootstrap },
     write,
   });
-  const epochRows = await store.query<{ epoch: number; losses: string | null }>(
-    "SELECT epoch, losses FROM epochs WHERE run = ? ORDER BY epoch",
-    [run.id],
-  );
   const slideRows = await loadSlideStability(store, run.id, { k });
   const stability = runStability(slideRows, threshold);
   const slideLocalisation = await loadLocalisation(store, run.id);
@@ -156,12 +136,7 @@ export async function evaluateRun(
     splits,
     roc: await rocAtEpoch(store, run.id, epoch),
     curve: await epochMetrics(store, run.id),
-    losses: epochRows.map((r) => ({
-      epoch: r.epoch,
-      losses: typeof r.losses === "string"
-        ? JSON.parse(r.losses)
-        : (r.losses ?? {}),
-    })),
+    losses: await store.epochLosses(run.id),
     stability,
     slideStability: slideRows,
     slides: slideSummaries(slideRows),
@@ -178,13 +153,7 @@ export async function evaluateRun(
 }
 
 async function rocAtEpoch(store: Store, run: string, epoch: number) {
-  const rows = await store.query<
-    { split: string | null; probabilities: number[]; label: number }
-  >(
-    `SELECT split, probabilities, label FROM predictions
-     WHERE run = ? AND epoch = ? AND label IS NOT NULL ORDER BY split, slide`,
-    [run, epoch],
-  );
+  const rows = await store.labelledPredictions(run, epoch);
   const bySplit = Map.groupBy(rows, (r) => r.split ?? "none");
   return [...bySplit].flatMap(([split, group]) =>
     rocCurves({
@@ -193,6 +162,16 @@ async function rocAtEpoch(store: Store, run: string, epoch: number) {
     }).map((c) => ({ split, ...c }))
   );
 }
+
+/** The names of the `metrics` rows {@link stabilityRecords} makes. */
+const STABILITY_METRICS = [
+  "js_last_half",
+  "topk_last_half",
+  "settling_epoch",
+  "final_entropy",
+  "final_effective_patches",
+  "localisation_auc",
+];
 
 /** Stability summaries as `metrics` rows (epoch NULL: they describe the whole run). */
 export function stabilityRecords(evaluation: RunEvaluation): MetricRecord[] {
@@ -234,11 +213,7 @@ async function storeStability(
 ): Promise<void> {
   const rows = stabilityRecords(evaluation);
   await store.transaction(async (tx) => {
-    await tx.exec(
-      `DELETE FROM metrics WHERE run = ? AND name IN
-        ('js_last_half', 'topk_last_half', 'settling_epoch', 'final_entropy', 'final_effective_patches', 'localisation_auc')`,
-      [evaluation.run.id],
-    );
+    await tx.deleteMetricNames(evaluation.run.id, STABILITY_METRICS);
     await tx.appendMetrics(rows);
   });
 }

@@ -36,21 +36,8 @@ export async function loadLocalisation(
   store: Store,
   run: string,
 ): Promise<SlideLocalisation[]> {
-  const tiles = await store.query<{ slide: string; labels: (number | null)[] }>(
-    `SELECT slide, list(label ORDER BY tile) AS labels FROM tiles
-     WHERE slide IN (SELECT DISTINCT slide FROM attention WHERE run = $run)
-     GROUP BY slide
-     HAVING bool_or(label > 0) AND bool_or(label = 0)`,
-    { run },
-  );
-  const labelsOf = new Map(tiles.map((t) => [t.slide, t.labels]));
-  const snapshots = await store.query<
-    { slide: string; split: string | null; epoch: number; scores: number[] }
-  >(
-    `SELECT slide, split, epoch, scores FROM attention WHERE run = $run
-     ORDER BY slide, epoch`,
-    { run },
-  );
+  const labelsOf = await store.tumourLabels(run);
+  const snapshots = await store.attentionSnapshots(run);
   const out: SlideLocalisation[] = [];
   for (const s of snapshots) {
     const labels = labelsOf.get(s.slide);

@@ -195,15 +195,7 @@ export async function runHeatmaps(
   options: FigureOptions = {},
 ): Promise<RunHeatmaps> {
   const n = options.heatmapSlides ?? 2;
-  const drawable = new Set(
-    (await store.query<{ slide: string }>(
-      `SELECT a.slide FROM attention a
-       JOIN (SELECT slide, count(*) AS tiles FROM tiles GROUP BY slide) t
-         ON t.slide = a.slide AND t.tiles = len(a.scores)
-       WHERE a.run = ? AND a.epoch = ?`,
-      [e.run.id, e.epoch],
-    )).map((r) => r.slide),
-  );
+  const drawable = await store.slidesMatchingAttention(e.run.id, e.epoch);
   const ranked = e.slides.filter((s) =>
     Number.isFinite(s.meanJsLastHalf) && drawable.has(s.slide)
   );

@@ -7,6 +7,7 @@
  */
 
 import type { MetricRecord, Store } from "../../data/store.ts";
+import type { LabelledPrediction } from "../../data/evaluation_queries.ts";
 import {
   bootstrapMetrics,
   type BootstrapOptions,
@@ -31,35 +32,14 @@ export interface EpochSplitMetrics {
   metrics: ClassificationMetrics;
 }
 
-type PredictionRow = {
-  epoch: number;
-  split: string | null;
-  probabilities: number[];
-  label: number | null;
-};
-
-async function predictionRows(
-  store: Store,
-  run: string,
-  epoch?: number,
-): Promise<PredictionRow[]> {
-  return await store.query<PredictionRow>(
-    `SELECT epoch, split, probabilities, label FROM predictions
-     WHERE run = $run AND label IS NOT NULL
-       AND ($epoch IS NULL OR epoch = $epoch::INTEGER)
-     ORDER BY epoch, split, slide`,
-    { run, epoch: epoch ?? null },
-  );
-}
-
-function groupBySplit(rows: readonly PredictionRow[]) {
+function groupBySplit(rows: readonly LabelledPrediction[]) {
   return Map.groupBy(rows, (r) => `${r.epoch}\u0000${r.split ?? "none"}`);
 }
 
-function asPredictions(rows: readonly PredictionRow[]) {
+function asPredictions(rows: readonly LabelledPrediction[]) {
   return {
     probabilities: rows.map((r) => r.probabilities),
-    labels: rows.map((r) => r.label!),
+    labels: rows.map((r) => r.label),
   };
 }
 
@@ -77,7 +57,7 @@ export async function epochMetrics(
   store: Store,
   run: string,
 ): Promise<EpochSplitMetrics[]> {
-  const rows = await predictionRows(store, run);
+  const rows = await store.labelledPredictions(run);
   return [...groupBySplit(rows).values()].map((group) => ({
     epoch: group[0]!.epoch,
     split: group[0]!.split ?? "none",
@@ -90,11 +70,11 @@ async function recordedSelection(
   store: Store,
   run: string,
 ): Promise<"macro-f1" | "micro-f1"> {
-  const [row] = await store.query<{ selection: string | null }>(
-    "SELECT json_extract_string(config, '$.selection') AS selection FROM runs WHERE id = $run",
-    { run },
-  );
-  return row?.selection === "micro-f1" ? "micro-f1" : "macro-f1";
+  const config = (await store.storedRun(run))?.config as
+    | { selection?: unknown }
+    | null
+    | undefined;
+  return config?.selection === "micro-f1" ? "micro-f1" : "macro-f1";
 }
 
 /**
@@ -112,10 +92,7 @@ export async function chooseEpoch(
   choice: EpochChoice = "last",
   selectSplit = "val",
 ): Promise<number> {
-  const epochs = (await store.query<{ epoch: number }>(
-    "SELECT DISTINCT epoch FROM predictions WHERE run = $run ORDER BY epoch",
-    { run },
-  )).map((r) => r.epoch);
+  const epochs = await store.predictionEpochs(run);
   if (epochs.length === 0) {
     throw new Error(
       `Cannot evaluate run "${run}": expected predictions in the store, found none`,
@@ -223,7 +200,7 @@ export async function computeRunMetrics(
     options.epoch,
     options.selectSplit,
   );
-  const rows = await predictionRows(store, run, epoch);
+  const rows = await store.labelledPredictions(run, epoch);
   const splits = [...groupBySplit(rows).values()].map((group) => ({
     split: group[0]!.split ?? "none",
     ci: bootstrapMetrics(asPredictions(group), options.bootstrap),
@@ -234,16 +211,10 @@ export async function computeRunMetrics(
     );
     await store.transaction(async (tx) => {
       for (const s of splits) {
-        await tx.exec(
-          `DELETE FROM metrics WHERE run = ? AND epoch = ? AND split = ?
-             AND list_contains(string_split(?, ','), name)`,
-          [
-            run,
-            epoch,
-            s.split,
-            records.filter((r) => r.split === s.split).map((r) => r.name)
-              .join(),
-          ],
+        await tx.deleteMetricNames(
+          run,
+          records.filter((r) => r.split === s.split).map((r) => r.name),
+          { epoch, split: s.split },
         );
       }
       await tx.appendMetrics(records);

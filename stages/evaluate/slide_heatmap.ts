@@ -126,10 +126,7 @@ export async function slideHeatmap(
   options: SlideHeatmapOptions,
 ): Promise<SlideHeatmap> {
   const { store, run, epoch, slide } = options;
-  const [attention] = await store.query<{ scores: number[] }>(
-    "SELECT scores FROM attention WHERE run = ? AND epoch = ? AND slide = ?",
-    [run, epoch, slide],
-  );
+  const [attention] = await store.attentionSnapshots(run, { epoch, slide });
   if (!attention) {
     throw new Error(
       `Cannot draw a heatmap: expected attention for run "${run}", epoch ${

@@ -267,13 +267,9 @@ export async function loadSlideStability(
   run: string,
   options: { k?: number; split?: string } = {},
 ): Promise<SlideEpochStability[]> {
-  const snapshots = await store.query<
-    { slide: string; split: string | null; epoch: number; scores: number[] }
-  >(
-    `SELECT slide, split, epoch, scores FROM attention
-     WHERE run = $run AND ($split IS NULL OR split = $split)
-     ORDER BY slide, epoch`,
-    { run, split: options.split ?? null },
+  const snapshots = await store.attentionSnapshots(
+    run,
+    options.split === undefined ? {} : { split: options.split },
   );
   return slideStability(
     snapshots.map((s) => ({ ...s, run })),

@@ -24,38 +24,18 @@ export async function storedSlide(
   store: Store,
   slideId: string,
 ): Promise<StoredSlide | undefined> {
-  const rows = await store.query<
-    { status: string; tile_params: string | null; error: string | null }
-  >(
-    "SELECT status, tile_params, error FROM slides WHERE id = ?",
-    [slideId],
-  );
-  const row = rows[0];
+  const row = await store.slideRow(slideId);
   return row
-    ? { status: row.status, tileParams: row.tile_params, error: row.error }
+    ? { status: row.status, tileParams: row.tileParams, error: row.error }
     : undefined;
 }
 
 /** The stored tiles of a slide, in index order. */
-export async function storedTiles(
+export function storedTiles(
   store: Store,
   slideId: string,
 ): Promise<TileRecord[]> {
-  const rows = await store.query<
-    {
-      tile: number;
-      x: number;
-      y: number;
-      size: number;
-      level: number;
-      tissue: number | null;
-      label: number | null;
-    }
-  >(
-    "SELECT tile, x, y, size, level, tissue, label FROM tiles WHERE slide = ? ORDER BY tile",
-    [slideId],
-  );
-  return rows.map((r) => ({ ...r }));
+  return store.tiles(slideId);
 }
 
 /** Writes a tiled (or empty) slide and replaces its tiles, in one transaction. */

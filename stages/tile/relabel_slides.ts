@@ -47,9 +47,7 @@ export async function relabelSlides(
   );
   if (given.length === 0) return [];
   const stored = new Map(
-    (await store.query<
-      { id: string; label: string | null; split: string | null }
-    >("SELECT id, label, split FROM slides")).map((r) => [r.id, r]),
+    (await store.slideLabels()).map((r) => [r.id, r]),
   );
   const changes: LabelChange[] = [];
   for (const s of given) {
@@ -67,10 +65,7 @@ export async function relabelSlides(
   if (changes.length === 0) return changes;
   await store.transaction(async (tx) => {
     for (const c of changes) {
-      await tx.exec(
-        "UPDATE slides SET label = ?, split = ?, updated = current_timestamp WHERE id = ?",
-        [c.label.to, c.split.to, c.slideId],
-      );
+      await tx.setSlideLabel(c.slideId, c.label.to, c.split.to);
     }
   });
   return changes;
