@@ -1,18 +1,28 @@
 /**
  * What the examples share: a small labelled cohort of the built-in
- * synthetic slides with a seeded stratified split, and the small model they
- * train. Each example builds its own chain of stages around these.
+ * synthetic slides with a seeded stratified split, the end of the chain
+ * they train with (bag → train, as one stage), and their command line.
+ * Each example builds its own chain of stages around these.
  *
  * @module
  */
 import {
   type BagInfo,
+  BagStream,
   buildModel,
+  type Encoder,
+  type EpochEvent,
   type MilModel,
+  openEncoder,
   readLabelsCsv,
   type SlideRef,
   type Split,
+  type Store,
   stratifiedKFold,
+  type TileEmbedding,
+  type TrainOptions,
+  TrainStream,
+  useBackend,
   writeSyntheticCohort,
 } from "../mod.ts";
 
@@ -78,4 +88,53 @@ export function exampleModel(infos: readonly BagInfo[]): MilModel {
     attentionDim: 16,
     anchor: false,
   });
+}
+
+/** Options of {@linkcode exampleTraining}. */
+export interface ExampleTrainingOptions
+  extends Omit<TrainOptions, "store" | "quiet"> {
+  /** The store the embed stage writes to; bags are read back from it. */
+  store: Store;
+}
+
+/**
+ * The end of every example's chain as one stage: embeddings in, the
+ * training's epoch events out (`BagStream` reading the cohort's bags from
+ * the store, then `TrainStream` with {@linkcode exampleModel}).
+ */
+export function exampleTraining(
+  cohort: ExampleCohort,
+  options: ExampleTrainingOptions,
+): ReadableWritablePair<EpochEvent, TileEmbedding> {
+  const { store } = options;
+  const bags = new BagStream({
+    store,
+    labels: cohort.labels,
+    splits: cohort.splits,
+  });
+  return {
+    writable: bags.writable,
+    readable: bags.readable.pipeThrough(
+      new TrainStream({ ...options, quiet: true, model: exampleModel }),
+    ),
+  };
+}
+
+/**
+ * An example's command line: `OUT_DIR [ENCODER]` (defaults
+ * `out/examples/<name>` and `mobilenet_v2`); picks the tensor backend and
+ * opens the encoder for `run`, closing it after.
+ */
+export async function exampleMain(
+  name: string,
+  run: (outDir: string, encoder: Encoder) => Promise<void>,
+): Promise<void> {
+  const [outDir = `out/examples/${name}`, spec = "mobilenet_v2"] = Deno.args;
+  await useBackend("auto", { quiet: true });
+  const encoder = await openEncoder(spec);
+  try {
+    await run(outDir, encoder);
+  } finally {
+    await encoder.close();
+  }
 }

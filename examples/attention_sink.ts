@@ -16,23 +16,20 @@
  */
 import { join, resolve } from "node:path";
 import {
-  BagStream,
   EmbedStream,
   type Encoder,
   type EpochEvent,
   jsDivergence,
-  openEncoder,
   openStore,
   type Split,
   type Store,
   TileStream,
-  TrainStream,
-  useBackend,
 } from "../mod.ts";
 import {
   exampleCohort,
   type ExampleCohortOptions,
-  exampleModel,
+  exampleMain,
+  exampleTraining,
 } from "./_cohort.ts";
 
 /** One epoch's attention stability, as the sink prints it. */
@@ -181,21 +178,12 @@ export async function runAttentionSinkExample(
       .pipeThrough(new TileStream({ tileSize: 256, mpp: 0.5, store }))
       .pipeThrough(new EmbedStream({ encoder, store }))
       .pipeThrough(
-        new BagStream({
+        exampleTraining(cohort, {
           store,
-          labels: cohort.labels,
-          splits: cohort.splits,
-        }),
-      )
-      .pipeThrough(
-        new TrainStream({
           runId: "attention_sink",
           epochs: options.epochs ?? 4,
           lr: 1e-3,
-          store,
           recordTrainAttention: true,
-          quiet: true,
-          model: exampleModel,
         }),
       )
       .pipeTo(
@@ -213,14 +201,8 @@ export async function runAttentionSinkExample(
 }
 
 if (import.meta.main) {
-  const [outDir = "out/examples/attention_sink", spec = "mobilenet_v2"] =
-    Deno.args;
-  await useBackend("auto", { quiet: true });
-  const encoder = await openEncoder(spec);
-  try {
+  await exampleMain("attention_sink", async (outDir, encoder) => {
     const dir = await runAttentionSinkExample({ outDir, encoder });
     console.log(`attention snapshots in ${dir}`);
-  } finally {
-    await encoder.close();
-  }
+  });
 }

@@ -17,22 +17,19 @@
  */
 import { join } from "node:path";
 import {
-  BagStream,
   EmbedStream,
   type Encoder,
   type EpochEvent,
-  openEncoder,
   openStore,
   type SlideRef,
   type Tile,
   TileStream,
-  TrainStream,
-  useBackend,
 } from "../mod.ts";
 import {
   exampleCohort,
   type ExampleCohortOptions,
-  exampleModel,
+  exampleMain,
+  exampleTraining,
 } from "./_cohort.ts";
 
 /** Per-channel mean and standard deviation in lαβ. */
@@ -304,19 +301,10 @@ export async function runStainNormaliseExample(
           new EmbedStream({ encoder, store, onSlide: (e) => tiles += e.tiles }),
         )
         .pipeThrough(
-          new BagStream({
+          exampleTraining(cohort, {
             store,
-            labels: cohort.labels,
-            splits: cohort.splits,
-          }),
-        )
-        .pipeThrough(
-          new TrainStream({
             runId: "stain_normalise",
             epochs: options.epochs ?? 3,
-            store,
-            quiet: true,
-            model: exampleModel,
           }),
         ),
     );
@@ -327,11 +315,7 @@ export async function runStainNormaliseExample(
 }
 
 if (import.meta.main) {
-  const [outDir = "out/examples/stain_normalise", spec = "mobilenet_v2"] =
-    Deno.args;
-  await useBackend("auto", { quiet: true });
-  const encoder = await openEncoder(spec);
-  try {
+  await exampleMain("stain_normalise", async (outDir, encoder) => {
     const s = await runStainNormaliseExample({ outDir, encoder });
     const f = (v: number[]) => v.map((x) => x.toFixed(3)).join(", ");
     console.log(
@@ -341,7 +325,5 @@ if (import.meta.main) {
     );
     const last = s.events.at(-1);
     console.log(`epoch ${last?.epoch}: validation AUC ${last?.val?.auc}`);
-  } finally {
-    await encoder.close();
-  }
+  });
 }

@@ -13,21 +13,18 @@
  */
 import { join } from "node:path";
 import {
-  BagStream,
   EmbedStream,
   type Encoder,
   type EpochEvent,
-  openEncoder,
   openStore,
   type Tile,
   TileStream,
-  TrainStream,
-  useBackend,
 } from "../mod.ts";
 import {
   exampleCohort,
   type ExampleCohortOptions,
-  exampleModel,
+  exampleMain,
+  exampleTraining,
 } from "./_cohort.ts";
 
 /** Why a tile is dropped, or `"kept"`. */
@@ -238,19 +235,10 @@ export async function runTileFilterExample(
           }),
         )
         .pipeThrough(
-          new BagStream({
+          exampleTraining(cohort, {
             store,
-            labels: cohort.labels,
-            splits: cohort.splits,
-          }),
-        )
-        .pipeThrough(
-          new TrainStream({
             runId: "tile_filter",
             epochs: options.epochs ?? 3,
-            store,
-            quiet: true,
-            model: exampleModel,
           }),
         ),
     );
@@ -266,11 +254,7 @@ export async function runTileFilterExample(
 }
 
 if (import.meta.main) {
-  const [outDir = "out/examples/tile_filter", spec = "mobilenet_v2"] =
-    Deno.args;
-  await useBackend("auto", { quiet: true });
-  const encoder = await openEncoder(spec);
-  try {
+  await exampleMain("tile_filter", async (outDir, encoder) => {
     const summary = await runTileFilterExample({
       outDir,
       encoder,
@@ -283,7 +267,5 @@ if (import.meta.main) {
     );
     const last = summary.events.at(-1);
     console.log(`epoch ${last?.epoch}: validation AUC ${last?.val?.auc}`);
-  } finally {
-    await encoder.close();
-  }
+  });
 }
