@@ -9,17 +9,10 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type {
-  ForwardOptions,
-  ForwardOutput,
-  LossOutput,
-  MilModel,
-  ModelOptions,
-} from "./mil_model.ts";
+import type { ForwardOutput, ModelOptions } from "./mil_model.ts";
 import { type ModelOptionSpec, registerModel } from "./registry.ts";
-import { checkBag } from "./bag_check.ts";
-import { applyLinear, type LinearParams, ParamScope } from "./weights_scope.ts";
-import { crossEntropyLoss } from "./abmil_loss.ts";
+import { checkModelOptions, MilBase } from "./mil_base.ts";
+import { applyLinear, type LinearParams } from "./weights_scope.ts";
 
 /** Options of `abmil` and `gated_abmil`. */
 export interface AbmilOptions extends ModelOptions {
@@ -41,11 +34,7 @@ export const ABMIL_DEFAULTS = { innerDim: 512, attentionDim: 128, seed: 0 };
  * const { logits, attention } = model.forward(bag, { training: false });
  * ```
  */
-export class Abmil implements MilModel {
-  readonly name: string;
-  readonly options: Readonly<Required<AbmilOptions>>;
-  readonly attentionNormalisation = "softmax" as const;
-  #scope: ParamScope;
+export class Abmil extends MilBase<AbmilOptions> {
   #reduce: LinearParams;
   #v: LinearParams;
   #u: LinearParams | undefined;
@@ -55,20 +44,10 @@ export class Abmil implements MilModel {
   /** Builds the model; `gated` selects tanh(Vh) ⊙ σ(Uh) attention. */
   constructor(options: AbmilOptions, gated: boolean) {
     const resolved = { ...ABMIL_DEFAULTS, ...options };
-    for (const key of ["inputDim", "numClasses", "innerDim", "attentionDim"]) {
-      const value = resolved[key as keyof typeof resolved];
-      const min = key === "numClasses" ? 2 : 1;
-      if (!Number.isInteger(value) || (value as number) < min) {
-        throw new RangeError(
-          `ABMIL option ${key} must be an integer ≥ ${min}: current value is ${value}`,
-        );
-      }
-    }
-    this.name = gated ? "gated_abmil" : "abmil";
-    this.options = resolved as Required<AbmilOptions>;
-    const { inputDim, innerDim, attentionDim, numClasses, seed } = this.options;
-    const scope = new ParamScope(this.name, seed);
-    this.#scope = scope;
+    checkModelOptions("ABMIL", resolved, ABMIL_OPTIONS);
+    super(gated ? "gated_abmil" : "abmil", resolved);
+    const { inputDim, innerDim, attentionDim, numClasses } = this.options;
+    const scope = this.scope;
     this.#reduce = scope.linear("reduce", inputDim, innerDim, { bias: false });
     this.#v = scope.linear("attention.v", innerDim, attentionDim);
     this.#u = gated
@@ -80,41 +59,22 @@ export class Abmil implements MilModel {
     this.#classifier = scope.linear("classifier", innerDim, numClasses);
   }
 
-  forward(features: tf.Tensor2D, _options: ForwardOptions): ForwardOutput {
-    checkBag(features, this.options.inputDim);
-    return tf.tidy(() => {
-      const h = applyLinear(features, this.#reduce, "relu");
-      let hidden = tf.tanh(applyLinear(h, this.#v));
-      if (this.#u !== undefined) {
-        hidden = tf.mul(hidden, tf.sigmoid(applyLinear(h, this.#u)));
-      }
-      // [N, 1] → [1, N]: one head of scores over the instances.
-      const attention = tf.reshape(applyLinear(hidden, this.#w), [
-        1,
-        -1,
-      ]) as tf.Tensor2D;
-      const pooled = tf.matMul(tf.softmax(attention), h) as tf.Tensor2D;
-      const logits = tf.reshape(applyLinear(pooled, this.#classifier), [
-        -1,
-      ]) as tf.Tensor1D;
-      return { logits, attention };
-    });
-  }
-
-  loss(
-    features: tf.Tensor2D,
-    label: number,
-    options: ForwardOptions,
-  ): LossOutput {
-    return crossEntropyLoss(this, features, label, options);
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return this.#scope.variables();
-  }
-
-  dispose(): void {
-    this.#scope.dispose();
+  protected override pass(features: tf.Tensor2D): ForwardOutput {
+    const h = applyLinear(features, this.#reduce, "relu");
+    let hidden = tf.tanh(applyLinear(h, this.#v));
+    if (this.#u !== undefined) {
+      hidden = tf.mul(hidden, tf.sigmoid(applyLinear(h, this.#u)));
+    }
+    // [N, 1] → [1, N]: one head of scores over the instances.
+    const attention = tf.reshape(applyLinear(hidden, this.#w), [
+      1,
+      -1,
+    ]) as tf.Tensor2D;
+    const pooled = tf.matMul(tf.softmax(attention), h) as tf.Tensor2D;
+    const logits = tf.reshape(applyLinear(pooled, this.#classifier), [
+      -1,
+    ]) as tf.Tensor1D;
+    return { logits, attention };
   }
 }
 

@@ -18,20 +18,18 @@ import * as tf from "@tensorflow/tfjs";
 import type {
   ForwardOptions,
   ForwardOutput,
-  LossOutput,
-  MilModel,
   ModelOptions,
 } from "./mil_model.ts";
 import { type ModelOptionSpec, registerModel } from "./registry.ts";
-import { checkBag } from "./bag_check.ts";
-import { checkLabel, crossEntropy, forwardOutput } from "./abmil_loss.ts";
-import { applyLinear, type LinearParams, ParamScope } from "./weights_scope.ts";
+import { checkModelOptions, type LossParts, MilBase } from "./mil_base.ts";
+import { crossEntropy } from "./abmil_loss.ts";
+import { applyLinear, type LinearParams } from "./weights_scope.ts";
 import { GatedAttention } from "./layers/gated_attention.ts";
 import { ParallelLinear } from "./layers/parallel_linear.ts";
 import { STKIM_MASKED_SCORE, stkimMask } from "./layers/stkim.ts";
 import { meanCrossEntropy } from "./layers/mean_cross_entropy.ts";
 import { requireRng } from "./layers/require_rng.ts";
-import { checkIntegerOption, defaultInnerDim } from "./layers/options.ts";
+import { defaultInnerDim, INNER_DIM_OPTION } from "./layers/options.ts";
 import { meanPairwiseCosine } from "./layers/pairwise_cosine.ts";
 
 /** Options of `acmil`. */
@@ -63,6 +61,12 @@ export const ACMIL_DEFAULTS = {
   seed: 0,
 };
 
+/** ACMIL's pass: the outputs, each branch's logits and its pooling weights. */
+interface AcmilPass extends ForwardOutput {
+  branchLogits: tf.Tensor2D;
+  weights: tf.Tensor2D;
+}
+
 /**
  * Attention-challenging MIL with K gated-attention branches.
  *
@@ -76,11 +80,7 @@ export const ACMIL_DEFAULTS = {
  * model.dispose();
  * ```
  */
-export class Acmil implements MilModel {
-  readonly name = "acmil";
-  readonly options: Readonly<Required<AcmilOptions>>;
-  readonly attentionNormalisation = "softmax" as const;
-  #scope: ParamScope;
+export class Acmil extends MilBase<AcmilOptions, AcmilPass> {
   #reduce: LinearParams;
   #attention: GatedAttention;
   #branchClassifiers: ParallelLinear;
@@ -93,23 +93,10 @@ export class Acmil implements MilModel {
       innerDim: defaultInnerDim(options.inputDim, 8),
       ...options,
     } as Required<AcmilOptions>;
-    for (
-      const key of ["inputDim", "innerDim", "attentionDim", "nToken"] as const
-    ) {
-      checkIntegerOption("ACMIL", key, resolved[key], 1);
-    }
-    checkIntegerOption("ACMIL", "numClasses", resolved.numClasses, 2);
-    checkIntegerOption("ACMIL", "topK", resolved.topK, 0);
-    if (!(resolved.maskFraction >= 0 && resolved.maskFraction <= 1)) {
-      throw new RangeError(
-        `ACMIL option maskFraction must be in [0, 1]: current value is ${resolved.maskFraction}`,
-      );
-    }
-    this.options = resolved;
-    const { inputDim, innerDim, attentionDim, nToken, numClasses, seed } =
-      resolved;
-    const scope = new ParamScope(this.name, seed);
-    this.#scope = scope;
+    checkModelOptions("ACMIL", resolved, ACMIL_OPTIONS);
+    super("acmil", resolved);
+    const { inputDim, innerDim, attentionDim, nToken, numClasses } = resolved;
+    const scope = this.scope;
     this.#reduce = scope.linear("reduce", inputDim, innerDim, { bias: false });
     this.#attention = new GatedAttention(
       scope,
@@ -128,45 +115,24 @@ export class Acmil implements MilModel {
     this.#classifier = scope.linear("classifier", innerDim, numClasses);
   }
 
-  forward(features: tf.Tensor2D, options: ForwardOptions): ForwardOutput {
-    return forwardOutput(() => this.#run(features, options));
+  protected override lossOf(pass: AcmilPass, label: number): LossParts {
+    const ce = crossEntropy(pass.logits, label);
+    const branches = tf.mul(
+      meanCrossEntropy(pass.branchLogits, label),
+      this.options.branchLossWeight,
+    ) as tf.Scalar;
+    const diversity = tf.mul(
+      meanPairwiseCosine(pass.weights),
+      this.options.diversityWeight,
+    ) as tf.Scalar;
+    const total = tf.addN([ce, branches, diversity]) as tf.Scalar;
+    return { total, parts: { ce, branches, diversity } };
   }
 
-  loss(
+  protected override pass(
     features: tf.Tensor2D,
-    label: number,
     options: ForwardOptions,
-  ): LossOutput {
-    checkLabel(label, this.options.numClasses);
-    return tf.tidy(() => {
-      const { logits, attention, branchLogits, weights } = this.#run(
-        features,
-        options,
-      );
-      const ce = crossEntropy(logits, label);
-      const branches = tf.mul(
-        meanCrossEntropy(branchLogits, label),
-        this.options.branchLossWeight,
-      ) as tf.Scalar;
-      const diversity = tf.mul(
-        meanPairwiseCosine(weights),
-        this.options.diversityWeight,
-      ) as tf.Scalar;
-      const total = tf.addN([ce, branches, diversity]) as tf.Scalar;
-      return { logits, attention, total, parts: { ce, branches, diversity } };
-    });
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return this.#scope.variables();
-  }
-
-  dispose(): void {
-    this.#scope.dispose();
-  }
-
-  #run(features: tf.Tensor2D, options: ForwardOptions) {
-    checkBag(features, this.options.inputDim);
+  ): AcmilPass {
     const h = applyLinear(features, this.#reduce, "relu");
     const scores = this.#attention.scores(h);
     const pooledScores = options.training
@@ -209,12 +175,7 @@ export class Acmil implements MilModel {
 
 /** The options of `acmil` and their ranges. */
 const ACMIL_OPTIONS: Readonly<Record<string, ModelOptionSpec>> = {
-  innerDim: {
-    about: "width after dimension reduction",
-    type: "integer",
-    min: 1,
-    derivedDefault: "≈ inputDim/2",
-  },
+  innerDim: INNER_DIM_OPTION,
   attentionDim: {
     about: "hidden width of the gated attention",
     type: "integer",

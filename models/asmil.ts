@@ -15,14 +15,12 @@ import * as tf from "@tensorflow/tfjs";
 import type {
   ForwardOptions,
   ForwardOutput,
-  LossOutput,
-  MilModel,
   ModelOptions,
 } from "./mil_model.ts";
 import { type ModelOptionSpec, registerModel } from "./registry.ts";
-import { checkBag } from "./bag_check.ts";
-import { checkLabel, crossEntropy, forwardOutput } from "./abmil_loss.ts";
-import { applyLinear, type LinearParams, ParamScope } from "./weights_scope.ts";
+import { checkModelOptions, type LossParts, MilBase } from "./mil_base.ts";
+import { crossEntropy } from "./abmil_loss.ts";
+import { applyLinear, type LinearParams } from "./weights_scope.ts";
 import { CrossAttention } from "./layers/cross_attention.ts";
 import { ParallelLinear } from "./layers/parallel_linear.ts";
 import { keptTokens } from "./layers/token_dropping.ts";
@@ -58,6 +56,11 @@ export const ASMIL_DEFAULTS = {
   seed: 0,
 };
 
+/** ASMIL's pass: the outputs and every token's feature `[nToken, D_inner]`. */
+interface AsmilPass extends ForwardOutput {
+  tokenFeatures: tf.Tensor2D;
+}
+
 /**
  * ASMIL's token-attention MIL model.
  *
@@ -74,11 +77,7 @@ export const ASMIL_DEFAULTS = {
  * model.dispose();
  * ```
  */
-export class Asmil implements MilModel {
-  readonly name = "asmil";
-  readonly options: Readonly<Required<AsmilOptions>>;
-  readonly attentionNormalisation = "softmax" as const;
-  #scope: ParamScope;
+export class Asmil extends MilBase<AsmilOptions, AsmilPass> {
   #reduce: LinearParams;
   #tokens: tf.Variable;
   #tokenAttention: CrossAttention;
@@ -95,10 +94,7 @@ export class Asmil implements MilModel {
       innerDim: defaultInnerDim(options.inputDim, heads),
       ...options,
     } as Required<AsmilOptions>;
-    for (const key of ["inputDim", "innerDim", "nToken", "heads"] as const) {
-      checkIntegerOption("ASMIL", key, resolved[key], 1);
-    }
-    checkIntegerOption("ASMIL", "numClasses", resolved.numClasses, 2);
+    checkModelOptions("ASMIL", resolved, ASMIL_OPTIONS);
     checkIntegerOption(
       "ASMIL",
       "nDrop",
@@ -106,23 +102,14 @@ export class Asmil implements MilModel {
       0,
       resolved.nToken - 1,
     );
-    if (
-      !(resolved.tokenLossWeight >= 0) ||
-      !(resolved.dropout >= 0 && resolved.dropout < 1)
-    ) {
-      throw new RangeError(
-        `ASMIL options tokenLossWeight must be ≥ 0 and dropout in [0, 1): got ${resolved.tokenLossWeight} and ${resolved.dropout}`,
-      );
-    }
     if (resolved.innerDim % resolved.heads !== 0) {
       throw new RangeError(
         `ASMIL option heads must divide innerDim: got heads ${resolved.heads}, innerDim ${resolved.innerDim}`,
       );
     }
-    this.options = resolved;
-    const { inputDim, innerDim, nToken, numClasses, dropout, seed } = resolved;
-    const scope = new ParamScope(this.name, seed);
-    this.#scope = scope;
+    super("asmil", resolved);
+    const { inputDim, innerDim, nToken, numClasses, dropout } = resolved;
+    const scope = this.scope;
     this.#reduce = scope.linear("reduce", inputDim, innerDim, { bias: false });
     this.#tokens = scope.variable(
       "tokens",
@@ -155,41 +142,21 @@ export class Asmil implements MilModel {
     this.#classifier = scope.linear("classifier", innerDim, numClasses);
   }
 
-  forward(features: tf.Tensor2D, options: ForwardOptions): ForwardOutput {
-    return forwardOutput(() => this.#run(features, options));
+  protected override lossOf(pass: AsmilPass, label: number): LossParts {
+    const ce = crossEntropy(pass.logits, label);
+    if (this.#tokenClassifiers === null) return { total: ce, parts: { ce } };
+    const tokens = tf.mul(
+      meanCrossEntropy(this.#tokenClassifiers.apply(pass.tokenFeatures), label),
+      this.options.tokenLossWeight,
+    ) as tf.Scalar;
+    const total = tf.add(ce, tokens) as tf.Scalar;
+    return { total, parts: { ce, tokens } };
   }
 
-  loss(
+  protected override pass(
     features: tf.Tensor2D,
-    label: number,
     options: ForwardOptions,
-  ): LossOutput {
-    checkLabel(label, this.options.numClasses);
-    return tf.tidy(() => {
-      const { logits, attention, tokenFeatures } = this.#run(features, options);
-      const ce = crossEntropy(logits, label);
-      if (this.#tokenClassifiers === null) {
-        return { logits, attention, total: ce, parts: { ce } };
-      }
-      const tokens = tf.mul(
-        meanCrossEntropy(this.#tokenClassifiers.apply(tokenFeatures), label),
-        this.options.tokenLossWeight,
-      ) as tf.Scalar;
-      const total = tf.add(ce, tokens) as tf.Scalar;
-      return { logits, attention, total, parts: { ce, tokens } };
-    });
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return this.#scope.variables();
-  }
-
-  dispose(): void {
-    this.#scope.dispose();
-  }
-
-  #run(features: tf.Tensor2D, options: ForwardOptions) {
-    checkBag(features, this.options.inputDim);
+  ): AsmilPass {
     const h = applyLinear(features, this.#reduce, "relu");
     const { features: tokenFeatures, scores } = this.#tokenAttention.apply(
       this.#tokens as tf.Tensor2D,

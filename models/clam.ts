@@ -20,16 +20,14 @@ import * as tf from "@tensorflow/tfjs";
 import type {
   ForwardOptions,
   ForwardOutput,
-  LossOutput,
-  MilModel,
   ModelOptions,
 } from "./mil_model.ts";
 import { type ModelOptionSpec, registerModel } from "./registry.ts";
-import { checkBag } from "./bag_check.ts";
-import { checkLabel, crossEntropy, forwardOutput } from "./abmil_loss.ts";
-import { applyLinear, type LinearParams, ParamScope } from "./weights_scope.ts";
+import { checkModelOptions, type LossParts, MilBase } from "./mil_base.ts";
+import { crossEntropy } from "./abmil_loss.ts";
+import { applyLinear, type LinearParams } from "./weights_scope.ts";
 import { dropout } from "./layers/dropout.ts";
-import { checkIntegerOption, defaultInnerDim } from "./layers/options.ts";
+import { defaultInnerDim, INNER_DIM_OPTION } from "./layers/options.ts";
 import { clamInstanceLoss } from "./layers/clam_instance_loss.ts";
 
 /** Options of `clam_sb` and `clam_mb`. */
@@ -56,6 +54,11 @@ export const CLAM_DEFAULTS = {
   seed: 0,
 };
 
+/** CLAM's pass: the outputs and the reduced instances `[N, D_inner]`. */
+interface ClamPass extends ForwardOutput {
+  h: tf.Tensor2D;
+}
+
 /**
  * CLAM with one (`"sb"`) or C (`"mb"`) attention branches.
  *
@@ -69,12 +72,8 @@ export const CLAM_DEFAULTS = {
  * model.dispose();
  * ```
  */
-export class Clam implements MilModel {
-  readonly name: string;
-  readonly options: Readonly<Required<ClamOptions>>;
-  readonly attentionNormalisation = "softmax" as const;
+export class Clam extends MilBase<ClamOptions, ClamPass> {
   readonly variant: "sb" | "mb";
-  #scope: ParamScope;
   #reduce: LinearParams;
   #v: LinearParams;
   #u: LinearParams;
@@ -92,34 +91,15 @@ export class Clam implements MilModel {
       subtyping: options.numClasses > 2,
       ...options,
     } as Required<ClamOptions>;
-    const model = variant === "sb" ? "CLAM-SB" : "CLAM-MB";
-    for (const key of ["inputDim", "innerDim", "attentionDim", "kSample"]) {
-      checkIntegerOption(model, key, resolved[key], 1);
-    }
-    checkIntegerOption(model, "numClasses", resolved.numClasses, 2);
-    const inUnit = (key: "dropout" | "bagWeight", hi: number) => {
-      const value = resolved[key];
-      if (!(value >= 0 && value <= hi && (key !== "dropout" || value < 1))) {
-        throw new RangeError(
-          `${model} option ${key} must be in [0, ${hi}${
-            key === "dropout" ? ")" : "]"
-          }: current value is ${value}`,
-        );
-      }
-    };
-    inUnit("dropout", 1);
-    inUnit("bagWeight", 1);
-    if (typeof resolved.subtyping !== "boolean") {
-      throw new TypeError(
-        `${model} option subtyping must be a boolean: current value is ${resolved.subtyping}`,
-      );
-    }
+    checkModelOptions(
+      variant === "sb" ? "CLAM-SB" : "CLAM-MB",
+      resolved,
+      CLAM_OPTIONS,
+    );
+    super(variant === "sb" ? "clam_sb" : "clam_mb", resolved);
     this.variant = variant;
-    this.name = variant === "sb" ? "clam_sb" : "clam_mb";
-    this.options = resolved;
-    const { inputDim, attentionDim, numClasses, seed } = resolved;
-    const scope = new ParamScope(this.name, seed);
-    this.#scope = scope;
+    const { inputDim, attentionDim, numClasses } = resolved;
+    const scope = this.scope;
     const rows = variant === "sb" ? 1 : numClasses;
     this.#reduce = scope.linear("reduce", inputDim, innerDim);
     this.#v = scope.linear("attention.v", innerDim, attentionDim);
@@ -139,36 +119,18 @@ export class Clam implements MilModel {
     );
   }
 
-  forward(features: tf.Tensor2D, options: ForwardOptions): ForwardOutput {
-    return forwardOutput(() => this.#run(features, options));
+  protected override lossOf(pass: ClamPass, label: number): LossParts {
+    const ce = crossEntropy(pass.logits, label);
+    const instance = this.#instanceLoss(pass.attention, pass.h, label);
+    const w = this.options.bagWeight;
+    const total = tf.add(tf.mul(ce, w), tf.mul(instance, 1 - w)) as tf.Scalar;
+    return { total, parts: { ce, instance } };
   }
 
-  loss(
+  protected override pass(
     features: tf.Tensor2D,
-    label: number,
     options: ForwardOptions,
-  ): LossOutput {
-    checkLabel(label, this.options.numClasses);
-    return tf.tidy(() => {
-      const { logits, attention, h } = this.#run(features, options);
-      const ce = crossEntropy(logits, label);
-      const instance = this.#instanceLoss(attention, h, label);
-      const w = this.options.bagWeight;
-      const total = tf.add(tf.mul(ce, w), tf.mul(instance, 1 - w)) as tf.Scalar;
-      return { logits, attention, total, parts: { ce, instance } };
-    });
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return this.#scope.variables();
-  }
-
-  dispose(): void {
-    this.#scope.dispose();
-  }
-
-  #run(features: tf.Tensor2D, options: ForwardOptions) {
-    checkBag(features, this.options.inputDim);
+  ): ClamPass {
     const rate = this.options.dropout;
     const h = dropout(
       applyLinear(features, this.#reduce, "relu"),
@@ -220,12 +182,7 @@ export class Clam implements MilModel {
 
 /** The options of `clam_sb` and `clam_mb` and their ranges. */
 const CLAM_OPTIONS: Readonly<Record<string, ModelOptionSpec>> = {
-  innerDim: {
-    about: "width after dimension reduction",
-    type: "integer",
-    min: 1,
-    derivedDefault: "≈ inputDim/2 (512 for 1024)",
-  },
+  innerDim: INNER_DIM_OPTION,
   attentionDim: {
     about: "hidden width of the gated attention",
     type: "integer",

@@ -21,15 +21,13 @@ import * as tf from "@tensorflow/tfjs";
 import type {
   ForwardOptions,
   ForwardOutput,
-  LossOutput,
-  MilModel,
   ModelOptions,
 } from "./mil_model.ts";
 import { type ModelOptionSpec, registerModel } from "./registry.ts";
+import { checkModelOptions, type LossParts, MilBase } from "./mil_base.ts";
 import { checkBag } from "./bag_check.ts";
-import { checkLabel, crossEntropy } from "./abmil_loss.ts";
-import { applyLinear, type LinearParams, ParamScope } from "./weights_scope.ts";
-import { checkIntegerOption } from "./layers/options.ts";
+import { crossEntropy } from "./abmil_loss.ts";
+import { applyLinear, type LinearParams } from "./weights_scope.ts";
 import { selectRows } from "./layers/select_rows.ts";
 
 /** Options of `dsmil`. */
@@ -57,6 +55,11 @@ export interface DsmilStreams {
   critical: number[];
 }
 
+/** DSMIL's pass: the prediction and both streams. */
+interface DsmilPass extends ForwardOutput {
+  streams: DsmilStreams;
+}
+
 /**
  * Dual-stream MIL.
  *
@@ -70,11 +73,7 @@ export interface DsmilStreams {
  * model.dispose();
  * ```
  */
-export class Dsmil implements MilModel {
-  readonly name = "dsmil";
-  readonly options: Readonly<Required<DsmilOptions>>;
-  readonly attentionNormalisation = "softmax" as const;
-  #scope: ParamScope;
+export class Dsmil extends MilBase<DsmilOptions, DsmilPass> {
   #instance: LinearParams;
   #q1: LinearParams;
   #q2: LinearParams;
@@ -85,18 +84,10 @@ export class Dsmil implements MilModel {
     const resolved = { ...DSMIL_DEFAULTS, ...options } as Required<
       DsmilOptions
     >;
-    checkIntegerOption("DSMIL", "inputDim", resolved.inputDim, 1);
-    checkIntegerOption("DSMIL", "queryDim", resolved.queryDim, 1);
-    checkIntegerOption("DSMIL", "numClasses", resolved.numClasses, 2);
-    if (!(resolved.maxWeight >= 0 && resolved.maxWeight <= 1)) {
-      throw new RangeError(
-        `DSMIL option maxWeight must be in [0, 1]: current value is ${resolved.maxWeight}`,
-      );
-    }
-    this.options = resolved;
-    const { inputDim, queryDim, numClasses, seed } = resolved;
-    const scope = new ParamScope(this.name, seed);
-    this.#scope = scope;
+    checkModelOptions("DSMIL", resolved, DSMIL_OPTIONS);
+    super("dsmil", resolved);
+    const { inputDim, queryDim, numClasses } = resolved;
+    const scope = this.scope;
     this.#instance = scope.linear("instance_classifier", inputDim, numClasses);
     this.#q1 = scope.linear("query.0", inputDim, queryDim);
     this.#q2 = scope.linear("query.1", queryDim, queryDim);
@@ -108,32 +99,20 @@ export class Dsmil implements MilModel {
     );
   }
 
-  forward(features: tf.Tensor2D, options: ForwardOptions): ForwardOutput {
-    return tf.tidy(() => {
-      const s = this.streams(features, options);
-      return { logits: averagedLogits(s), attention: s.attention };
-    });
+  protected override pass(
+    features: tf.Tensor2D,
+    options: ForwardOptions,
+  ): DsmilPass {
+    const s = this.streams(features, options);
+    return { logits: averagedLogits(s), attention: s.attention, streams: s };
   }
 
-  loss(
-    features: tf.Tensor2D,
-    label: number,
-    options: ForwardOptions,
-  ): LossOutput {
-    checkLabel(label, this.options.numClasses);
-    return tf.tidy(() => {
-      const s = this.streams(features, options);
-      const ce = crossEntropy(s.bagLogits, label);
-      const max = crossEntropy(s.maxScores, label);
-      const w = this.options.maxWeight;
-      const total = tf.add(tf.mul(max, w), tf.mul(ce, 1 - w)) as tf.Scalar;
-      return {
-        logits: averagedLogits(s),
-        attention: s.attention,
-        total,
-        parts: { ce, max },
-      };
-    });
+  protected override lossOf(pass: DsmilPass, label: number): LossParts {
+    const ce = crossEntropy(pass.streams.bagLogits, label);
+    const max = crossEntropy(pass.streams.maxScores, label);
+    const w = this.options.maxWeight;
+    const total = tf.add(tf.mul(max, w), tf.mul(ce, 1 - w)) as tf.Scalar;
+    return { total, parts: { ce, max } };
   }
 
   /**
@@ -167,14 +146,6 @@ export class Dsmil implements MilModel {
   /** The query embedding `[N, q]` of instances `h [N, D]`. */
   query(h: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => this.#query(h));
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return this.#scope.variables();
-  }
-
-  dispose(): void {
-    this.#scope.dispose();
   }
 
   #query(h: tf.Tensor2D): tf.Tensor2D {

@@ -31,19 +31,17 @@ import * as tf from "@tensorflow/tfjs";
 import type {
   ForwardOptions,
   ForwardOutput,
-  LossOutput,
-  MilModel,
   ModelOptions,
   OptimisationGroup,
 } from "./mil_model.ts";
 import { type ModelOptionSpec, registerModel } from "./registry.ts";
-import { checkBag } from "./bag_check.ts";
-import { checkLabel, crossEntropy, forwardOutput } from "./abmil_loss.ts";
-import { applyLinear, type LinearParams, ParamScope } from "./weights_scope.ts";
+import { checkModelOptions, type LossParts, MilBase } from "./mil_base.ts";
+import { crossEntropy } from "./abmil_loss.ts";
+import { applyLinear, type LinearParams } from "./weights_scope.ts";
 import { GatedAttention } from "./layers/gated_attention.ts";
 import { meanCrossEntropy } from "./layers/mean_cross_entropy.ts";
 import { requireRng } from "./layers/require_rng.ts";
-import { checkIntegerOption, defaultInnerDim } from "./layers/options.ts";
+import { defaultInnerDim, INNER_DIM_OPTION } from "./layers/options.ts";
 import { selectRows } from "./layers/select_rows.ts";
 import type { Rng } from "../core/random.ts";
 
@@ -65,6 +63,11 @@ export interface DtfdOptions extends ModelOptions {
 /** Defaults of both variants (innerDim resolved from inputDim). */
 export const DTFD_DEFAULTS = { attentionDim: 128, groups: 4, seed: 0 };
 
+/** DTFD-MIL's pass: the outputs and each pseudo-bag's logits `[G, C]`. */
+interface DtfdPass extends ForwardOutput {
+  subLogits: tf.Tensor2D;
+}
+
 /**
  * Double-tier feature distillation MIL.
  *
@@ -79,11 +82,7 @@ export const DTFD_DEFAULTS = { attentionDim: 128, groups: 4, seed: 0 };
  * model.dispose();
  * ```
  */
-export class Dtfd implements MilModel {
-  readonly name: string;
-  readonly options: Readonly<Required<DtfdOptions>>;
-  readonly attentionNormalisation = "softmax" as const;
-  #scope: ParamScope;
+export class Dtfd extends MilBase<DtfdOptions, DtfdPass> {
   #reduce: LinearParams;
   #attention1: GatedAttention;
   #classifier1: LinearParams;
@@ -105,15 +104,10 @@ export class Dtfd implements MilModel {
       ...options,
       distill,
     } as Required<DtfdOptions>;
-    for (const key of ["inputDim", "innerDim", "attentionDim", "groups"]) {
-      checkIntegerOption("DTFD-MIL", key, resolved[key], 1);
-    }
-    checkIntegerOption("DTFD-MIL", "numClasses", resolved.numClasses, 2);
-    this.name = `dtfd_${distill}`;
-    this.options = resolved;
-    const { inputDim, innerDim, attentionDim, numClasses, seed } = resolved;
-    const scope = new ParamScope(this.name, seed);
-    this.#scope = scope;
+    checkModelOptions("DTFD-MIL", resolved, DTFD_OPTIONS);
+    super(`dtfd_${distill}`, resolved);
+    const { inputDim, innerDim, attentionDim, numClasses } = resolved;
+    const scope = this.scope;
     this.#reduce = scope.linear("reduce", inputDim, innerDim, { bias: false });
     this.#attention1 = new GatedAttention(
       scope,
@@ -136,23 +130,11 @@ export class Dtfd implements MilModel {
     this.#tier2 = scope.variables().slice(split);
   }
 
-  forward(features: tf.Tensor2D, options: ForwardOptions): ForwardOutput {
-    return forwardOutput(() => this.#run(features, options));
-  }
-
-  loss(
-    features: tf.Tensor2D,
-    label: number,
-    options: ForwardOptions,
-  ): LossOutput {
-    checkLabel(label, this.options.numClasses);
-    return tf.tidy(() => {
-      const { logits, attention, subLogits } = this.#run(features, options);
-      const tier1 = meanCrossEntropy(subLogits, label);
-      const ce = crossEntropy(logits, label);
-      const total = tf.add(tier1, ce) as tf.Scalar;
-      return { logits, attention, total, parts: { ce, tier1 } };
-    });
+  protected override lossOf(pass: DtfdPass, label: number): LossParts {
+    const tier1 = meanCrossEntropy(pass.subLogits, label);
+    const ce = crossEntropy(pass.logits, label);
+    const total = tf.add(tier1, ce) as tf.Scalar;
+    return { total, parts: { ce, tier1 } };
   }
 
   /** Tier 1 (reduction, attention, pseudo-bag classifier) on `tier1`; tier 2 on `ce`. */
@@ -163,16 +145,10 @@ export class Dtfd implements MilModel {
     ];
   }
 
-  trainableVariables(): tf.Variable[] {
-    return this.#scope.variables();
-  }
-
-  dispose(): void {
-    this.#scope.dispose();
-  }
-
-  #run(features: tf.Tensor2D, options: ForwardOptions) {
-    checkBag(features, this.options.inputDim);
+  protected override pass(
+    features: tf.Tensor2D,
+    options: ForwardOptions,
+  ): DtfdPass {
     const n = features.shape[0];
     const g = Math.min(this.options.groups, n);
     const membership = options.training
@@ -247,12 +223,7 @@ function roundRobinPartition(n: number, g: number): Float32Array {
 
 /** The options of `dtfd_maxmins` and `dtfd_afs` and their ranges (`distill` is set by the name). */
 const DTFD_OPTIONS: Readonly<Record<string, ModelOptionSpec>> = {
-  innerDim: {
-    about: "width after dimension reduction",
-    type: "integer",
-    min: 1,
-    derivedDefault: "≈ inputDim/2 (512 for 1024)",
-  },
+  innerDim: INNER_DIM_OPTION,
   attentionDim: {
     about: "hidden width of both gated attentions",
     type: "integer",

@@ -1,6 +1,7 @@
 /**
  * The contract every attention-MIL model fulfils, so trainers, the anchor
- * wrapper, evaluation and heatmaps work with any of them.
+ * wrapper, evaluation and heatmaps work with any of them. The registered
+ * models build on `MilBase` (mil_base.ts), which holds what they share.
  *
  * @module
  */

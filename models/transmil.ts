@@ -26,15 +26,13 @@ import * as tf from "@tensorflow/tfjs";
 import type {
   ForwardOptions,
   ForwardOutput,
-  LossOutput,
-  MilModel,
   ModelOptions,
 } from "./mil_model.ts";
 import { type ModelOptionSpec, registerModel } from "./registry.ts";
+import { checkModelOptions, MilBase } from "./mil_base.ts";
 import { checkBag } from "./bag_check.ts";
-import { crossEntropyLoss } from "./abmil_loss.ts";
-import { applyLinear, type LinearParams, ParamScope } from "./weights_scope.ts";
-import { checkIntegerOption, defaultInnerDim } from "./layers/options.ts";
+import { applyLinear, type LinearParams } from "./weights_scope.ts";
+import { defaultInnerDim } from "./layers/options.ts";
 import { LayerNorm } from "./layers/layer_norm.ts";
 import { NystromSelfAttention } from "./layers/nystrom_attention.ts";
 import { Ppeg } from "./layers/ppeg.ts";
@@ -88,11 +86,7 @@ export const TRANSMIL_DEFAULTS = {
  * model.dispose();
  * ```
  */
-export class TransMil implements MilModel {
-  readonly name = "transmil";
-  readonly options: Readonly<Required<TransMilOptions>>;
-  readonly attentionNormalisation = "softmax" as const;
-  #scope: ParamScope;
+export class TransMil extends MilBase<TransMilOptions> {
   #reduce: LinearParams;
   #cls: tf.Variable;
   #norm1: LayerNorm;
@@ -114,34 +108,15 @@ export class TransMil implements MilModel {
       landmarks: Math.max(1, Math.floor(innerDim / 2)),
       ...options,
     } as Required<TransMilOptions>;
-    for (
-      const key of [
-        "inputDim",
-        "innerDim",
-        "heads",
-        "landmarks",
-        "pinvIterations",
-        "residualKernel",
-        "lowMemoryAbove",
-      ] as const
-    ) {
-      checkIntegerOption(
-        "TransMIL",
-        key,
-        resolved[key],
-        key === "pinvIterations" || key === "lowMemoryAbove" ? 0 : 1,
-      );
-    }
-    checkIntegerOption("TransMIL", "numClasses", resolved.numClasses, 2);
+    checkModelOptions("TransMIL", resolved, TRANSMIL_OPTIONS);
     if (resolved.innerDim % resolved.heads !== 0) {
       throw new RangeError(
         `TransMIL option innerDim must be a multiple of heads (${resolved.heads}): current value is ${resolved.innerDim}`,
       );
     }
-    this.options = resolved;
-    const { inputDim, numClasses, seed } = resolved;
-    const scope = new ParamScope(this.name, seed);
-    this.#scope = scope;
+    super("transmil", resolved);
+    const { inputDim, numClasses } = resolved;
+    const scope = this.scope;
     const layer = {
       dim: innerDim,
       heads: resolved.heads,
@@ -160,28 +135,28 @@ export class TransMil implements MilModel {
     this.#classifier = scope.linear("classifier", innerDim, numClasses);
   }
 
-  forward(features: tf.Tensor2D, options: ForwardOptions): ForwardOutput {
-    checkBag(features, this.options.inputDim);
-    return tf.tidy(() => {
-      const t = this.#trunk(features, options, true);
-      const x = this.#block(
-        t.tokens,
-        this.#norm2,
-        this.#layer2,
-        options,
-        t.lowMemory,
-      );
-      const cls = this.#norm.apply(tf.slice(x, [0, 0], [1, -1]) as tf.Tensor2D);
-      const logits = tf.reshape(
-        applyLinear(cls, this.#classifier),
-        [-1],
-      ) as tf.Tensor1D;
-      return { logits, attention: t.attention };
-    });
+  protected override pass(
+    features: tf.Tensor2D,
+    options: ForwardOptions,
+  ): ForwardOutput {
+    const t = this.#trunk(features, options, true);
+    const x = this.#block(
+      t.tokens,
+      this.#norm2,
+      this.#layer2,
+      options,
+      t.lowMemory,
+    );
+    const cls = this.#norm.apply(tf.slice(x, [0, 0], [1, -1]) as tf.Tensor2D);
+    const logits = tf.reshape(
+      applyLinear(cls, this.#classifier),
+      [-1],
+    ) as tf.Tensor1D;
+    return { logits, attention: t.attention };
   }
 
   /**
-   * The attention of {@link forward} in evaluation mode without the second
+   * The attention of `forward` in evaluation mode without the second
    * attention layer and the classifier, which it does not depend on (the
    * anchor's target costs about a third less).
    */
@@ -241,14 +216,6 @@ export class TransMil implements MilModel {
     return { tokens: x, attention, lowMemory };
   }
 
-  loss(
-    features: tf.Tensor2D,
-    label: number,
-    options: ForwardOptions,
-  ): LossOutput {
-    return crossEntropyLoss(this, features, label, options);
-  }
-
   /**
    * `x + attention(norm(x))` as one checkpointed op: its activations are
    * recomputed in the backward pass instead of kept (a layer holds ~30
@@ -272,14 +239,6 @@ export class TransMil implements MilModel {
         attention.apply(norm.apply(h as tf.Tensor2D), m ?? null, lowMemory),
       );
     return checkpoint(block, mask ? [x, mask] : [x], variables) as tf.Tensor2D;
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return this.#scope.variables();
-  }
-
-  dispose(): void {
-    this.#scope.dispose();
   }
 }
 

@@ -3,6 +3,18 @@
  *
  * @module
  */
+import type { ModelOptionSpec } from "../registry.ts";
+
+/**
+ * The `innerDim` option of the models whose reduction width defaults to
+ * {@link defaultInnerDim} with 8 heads (ACMIL, CLAM, DTFD-MIL).
+ */
+export const INNER_DIM_OPTION: ModelOptionSpec = {
+  about: "width after dimension reduction",
+  type: "integer",
+  min: 1,
+  derivedDefault: "≈ inputDim/2 (512 for 1024)",
+};
 
 /**
  * Throws unless `value` is an integer in `[min, max]`, naming the model and
