@@ -16,14 +16,14 @@
  *
  * @module
  */
-import { listValue } from "@duckdb/node-api";
 import { basename, dirname, extname, join } from "node:path";
 import {
+  copySlidesFrom,
   MergeConflictError,
   mergeStores,
   type ShardMerged,
 } from "../../data/merge_stores.ts";
-import { errorMessage, openStore, type Store } from "../../data/store.ts";
+import { openStore, type Store } from "../../data/store.ts";
 import { openEncoder } from "../../stages/embed/open_encoder.ts";
 import type { CommandContext } from "../cli_context.ts";
 import { globFiles } from "../glob_files.ts";
@@ -169,11 +169,13 @@ export async function runExperimentTask(
       }: ${mine.length} of ${grid.runs.length} runs (${finished.size} finished in ${ctx.db}), writing ${path}`,
     );
     own = await ctx.openStore(path);
-    await copySlides(
-      own,
-      ctx.db,
-      grid.data.source.infos.map((b) => b.slideId),
-    );
+    // The evaluation reads the tiles' tumour labels for localisation;
+    // embeddings stay in the main store.
+    const slides = new Set(grid.data.source.infos.map((b) => b.slideId));
+    await copySlidesFrom(own, ctx.db, (id) => slides.has(id), {
+      tiledOnly: false,
+      reader: "this task",
+    });
     const runs = await trainGridRuns(ctx, own, grid, mine, { t0, finished });
     return {
       name: grid.name,
@@ -198,48 +200,6 @@ async function openMainStore(db: string): Promise<Store> {
     );
   }
   return await openStore(db, { readOnly: true });
-}
-
-/**
- * Copies the rows of `slides` (with their tiles) that `own` lacks from the
- * store at `mainPath`, attached read-only: the evaluation reads the tiles'
- * tumour labels for localisation. Embeddings stay in the main store.
- */
-async function copySlides(
-  own: Store,
-  mainPath: string,
-  slides: readonly string[],
-): Promise<void> {
-  const src = "experiment_main";
-  try {
-    await own.exec(
-      `ATTACH '${mainPath.replaceAll("'", "''")}' AS ${src} (READ_ONLY)`,
-    );
-  } catch (error) {
-    throw new Error(
-      `Cannot read the slides of ${mainPath} for this task: ${
-        errorMessage(error)
-      }`,
-    );
-  }
-  try {
-    await own.transaction(async (tx) => {
-      await tx.exec(
-        `CREATE OR REPLACE TEMP TABLE task_slides AS
-         SELECT id FROM ${src}.slides
-         WHERE list_contains($ids, id) AND id NOT IN (SELECT id FROM slides)`,
-        { ids: listValue([...slides]) },
-      );
-      await tx.exec(`
-        INSERT INTO slides BY NAME SELECT * FROM ${src}.slides
-          WHERE id IN (SELECT id FROM task_slides) ORDER BY id;
-        INSERT INTO tiles BY NAME SELECT * FROM ${src}.tiles
-          WHERE slide IN (SELECT id FROM task_slides) ORDER BY slide, tile;
-        DROP TABLE task_slides;`);
-    });
-  } finally {
-    await own.exec(`DETACH ${src}`);
-  }
 }
 
 /** What `--collect` did, besides what an experiment returns. */

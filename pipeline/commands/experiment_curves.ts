@@ -3,7 +3,7 @@
  * JS divergence of evaluated slides' attention to the previous epoch (and
  * the effective number of patches) per epoch, averaged over the runs
  * (seeds × folds) of the configuration, from the `attention_stability`
- * view. Drawn with the report's stability chart.
+ * view (data/experiment_queries.ts). Drawn with the report's stability chart.
  *
  * @module
  */
@@ -27,27 +27,14 @@ export async function experimentCurves(
   store: Store,
   name: string,
 ): Promise<{ js: ConfigurationPoint[]; effective: ConfigurationPoint[] }> {
-  const rows = await store.query(
-    `SELECT split_part(run, '.', 3) || ' ' || split_part(run, '.', 4) AS series,
-       any_value(split_part(run, '.', 3)) AS model,
-       any_value(split_part(run, '.', 4)) AS anchor,
-       epoch, avg(js) AS js, avg(effective) AS effective
-     FROM (
-       SELECT run, epoch, avg(js_divergence) AS js,
-         avg(exp(entropy)) AS effective
-       FROM attention_stability
-       WHERE starts_with(run, 'exp.' || $name || '.')
-       GROUP BY run, epoch)
-     GROUP BY series, epoch ORDER BY series, epoch`,
-    { name },
-  );
-  const points = (key: string) =>
+  const rows = await store.experimentStability(name);
+  const points = (key: "js" | "effective") =>
     rows.map((r) => ({
-      series: String(r.series),
-      model: String(r.model),
-      anchor: String(r.anchor),
-      epoch: shownEpoch(Number(r.epoch)),
-      value: Number(r[key]),
+      series: r.series,
+      model: r.model,
+      anchor: r.anchor,
+      epoch: shownEpoch(r.epoch),
+      value: r[key],
     }));
   return { js: points("js"), effective: points("effective") };
 }

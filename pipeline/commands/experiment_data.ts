@@ -213,11 +213,7 @@ export async function storePseudoSlides(
   dataId: string,
   bags: readonly Bag[],
 ): Promise<void> {
-  const [row] = await store.query(
-    `SELECT count(DISTINCT slide) AS n FROM tiles WHERE starts_with(slide, ?)`,
-    [`${dataId}-`],
-  );
-  if (Number(row?.n ?? 0) === bags.length) return;
+  if (await store.slidesWithTiles(`${dataId}-`) === bags.length) return;
   await store.transaction(async (tx) => {
     for (const bag of bags) {
       const side = Math.ceil(Math.sqrt(bag.n));
@@ -256,13 +252,9 @@ async function requireSlides(
   count: number,
   encoder?: string,
 ): Promise<void> {
-  const [row] = await store.query(
-    encoder === undefined
-      ? `SELECT count(DISTINCT slide) AS n FROM tiles WHERE starts_with(slide, ?)`
-      : `SELECT count(DISTINCT slide) AS n FROM embeddings WHERE encoder = ?`,
-    [encoder ?? `${dataId}-`],
-  );
-  const n = Number(row?.n ?? 0);
+  const n = encoder === undefined
+    ? await store.slidesWithTiles(`${dataId}-`)
+    : (await store.embeddedSlideIds(encoder)).size;
   if (n < count) {
     throw new Error(
       `--data ${source}: ${store.path} holds ${n} of the ${count} slides of ${dataId}, and a task only reads it: write them once with 'asmil experiment --plan' and the same options before the tasks start`,

@@ -21,31 +21,6 @@ import { classificationMetrics } from "../../stages/evaluate/metrics.ts";
 import type { ExperimentConfiguration } from "./experiment_plan.ts";
 import { formatMeasure } from "./experiment_table.ts";
 
-/**
- * Test predictions of the finished runs of experiment `$name` at the epoch
- * each was reported at (the epoch of its test `auc` metric row).
- */
-export const EXPERIMENT_PREDICTIONS_SQL = `
-WITH chosen AS (
-  SELECT m.run, min(m.epoch) AS epoch FROM metrics m JOIN runs r ON r.id = m.run
-  WHERE starts_with(m.run, 'exp.' || $name || '.') AND r.status = 'finished'
-    AND m.split = 'test' AND m.name = 'auc' AND m.epoch IS NOT NULL
-  GROUP BY m.run
-)
-SELECT p.run, p.slide, p.probabilities, p.label
-FROM predictions p JOIN chosen c ON c.run = p.run AND c.epoch = p.epoch
-WHERE p.split = 'test' AND p.label IS NOT NULL
-ORDER BY p.run, p.slide`;
-
-/** Per-run figures of experiment `$name` (split "all"), one row per run and name. */
-export const EXPERIMENT_RUN_FIGURES_SQL = `
-SELECT m.run, m.name, max(m.value) AS value
-FROM metrics m JOIN runs r ON r.id = m.run
-WHERE starts_with(m.run, 'exp.' || $name || '.') AND r.status = 'finished'
-  AND m.split = 'all' AND m.name IN
-    ('js_last_half', 'topk_last_half', 'final_effective_patches', 'localisation_auc')
-GROUP BY ALL`;
-
 /** Classification measures with bootstrap intervals, in column order. */
 export const CLASSIFICATION_MEASURES = ["auc", "macro_f1", "accuracy"] as const;
 /** Per-run measures whose paired differences get a t interval. */
@@ -129,13 +104,9 @@ export async function experimentIntervals(
 ): Promise<ExperimentIntervals> {
   const resamples = options.resamples ?? 2000;
   const seed = options.seed ?? 0;
-  const rows = await store.query<
-    { run: string; slide: string; probabilities: number[]; label: number }
-  >(EXPERIMENT_PREDICTIONS_SQL, { name });
+  const rows = await store.experimentTestPredictions(name);
   const byRun = Map.groupBy(rows, (r) => r.run);
-  const figures = await store.query<
-    { run: string; name: string; value: number | null }
-  >(EXPERIMENT_RUN_FIGURES_SQL, { name });
+  const figures = await store.experimentRunFigures(name);
   const figureOf = new Map(
     figures.map((f) => [`${f.run}\u0000${f.name}`, f.value]),
   );

@@ -13,78 +13,19 @@
  * @module
  */
 import type { Store } from "../../data/store.ts";
+import {
+  type ExperimentRow,
+  TABLE_MEASURES,
+  type TableMeasure,
+} from "../../data/experiment_queries.ts";
 import type { ExperimentConfiguration } from "./experiment_plan.ts";
 
-/** Measures of the table, in column order. */
-export const TABLE_MEASURES = [
-  "accuracy",
-  "macro_f1",
-  "auc",
-  "js_last_half",
-  "topk_last_half",
-  "settling_epoch",
-  "effective_patches",
-  "localisation_auc",
-] as const;
-
-/** One measure of a table row. */
-export type TableMeasure = typeof TABLE_MEASURES[number];
-
-/** One row of the results table. */
-export interface ExperimentRow {
-  model: string;
-  anchor: string;
-  /** Finished runs averaged. */
-  runs: number;
-  /** Runs whose attention settled (mean JS below the threshold to the end). */
-  settled: number;
-  /** Mean and sample standard deviation (NaN when undefined) per measure. */
-  mean: Record<TableMeasure, number>;
-  std: Record<TableMeasure, number>;
-}
-
-/**
- * The SQL that rebuilds the table of experiment `name` from `runs` and
- * `metrics` (parameter `$name`). The settling epoch is 1-based; a run that
- * never settles counts as epochs + 1. Aggregates read runs in id order, so
- * the last digits do not depend on the order rows were stored in (one
- * process, or task stores merged).
- */
-export const EXPERIMENT_TABLE_SQL = `
-WITH r AS (
-  SELECT id AS run, split_part(id, '.', 3) AS model,
-         split_part(id, '.', 4) AS anchor,
-         (SELECT count(*) FROM epochs e WHERE e.run = runs.id) AS epochs
-  FROM runs
-  WHERE starts_with(id, 'exp.' || $name || '.') AND status = 'finished'
-), m AS (
-  SELECT r.run, r.model, r.anchor, r.epochs,
-    max(value) FILTER (WHERE name = 'accuracy' AND split = 'test') AS accuracy,
-    max(value) FILTER (WHERE name = 'macro_f1' AND split = 'test') AS macro_f1,
-    max(value) FILTER (WHERE name = 'auc' AND split = 'test') AS auc,
-    max(value) FILTER (WHERE name = 'js_last_half' AND split = 'all') AS js_last_half,
-    max(value) FILTER (WHERE name = 'topk_last_half' AND split = 'all') AS topk_last_half,
-    max(value) FILTER (WHERE name = 'settling_epoch' AND split = 'all') AS settling,
-    max(value) FILTER (WHERE name = 'final_effective_patches' AND split = 'all') AS effective_patches,
-    max(value) FILTER (WHERE name = 'localisation_auc' AND split = 'all') AS localisation_auc
-  FROM r LEFT JOIN metrics USING (run)
-  GROUP BY ALL
-)
-SELECT model, anchor, count(*)::INTEGER AS runs,
-  count(settling)::INTEGER AS settled,
-  avg(accuracy ORDER BY run) AS accuracy_mean, stddev_samp(accuracy ORDER BY run) AS accuracy_std,
-  avg(macro_f1 ORDER BY run) AS macro_f1_mean, stddev_samp(macro_f1 ORDER BY run) AS macro_f1_std,
-  avg(auc ORDER BY run) AS auc_mean, stddev_samp(auc ORDER BY run) AS auc_std,
-  avg(js_last_half ORDER BY run) AS js_last_half_mean, stddev_samp(js_last_half ORDER BY run) AS js_last_half_std,
-  avg(topk_last_half ORDER BY run) AS topk_last_half_mean,
-  stddev_samp(topk_last_half ORDER BY run) AS topk_last_half_std,
-  avg(coalesce(settling, epochs) + 1 ORDER BY run) AS settling_epoch_mean,
-  stddev_samp(coalesce(settling, epochs) + 1 ORDER BY run) AS settling_epoch_std,
-  avg(effective_patches ORDER BY run) AS effective_patches_mean,
-  stddev_samp(effective_patches ORDER BY run) AS effective_patches_std,
-  avg(localisation_auc ORDER BY run) AS localisation_auc_mean,
-  stddev_samp(localisation_auc ORDER BY run) AS localisation_auc_std
-FROM m GROUP BY model, anchor ORDER BY model, anchor`;
+export {
+  EXPERIMENT_TABLE_SQL,
+  type ExperimentRow,
+  TABLE_MEASURES,
+  type TableMeasure,
+} from "../../data/experiment_queries.ts";
 
 /**
  * Reads the table of experiment `name`, rows in the order of `order` (rows
@@ -100,20 +41,7 @@ export async function experimentTable(
   name: string,
   order: readonly ExperimentConfiguration[] = [],
 ): Promise<ExperimentRow[]> {
-  const raw = await store.query(EXPERIMENT_TABLE_SQL, { name });
-  const num = (v: unknown) => (v === null || v === undefined ? NaN : Number(v));
-  const rows = raw.map((r) => ({
-    model: String(r.model),
-    anchor: String(r.anchor),
-    runs: Number(r.runs),
-    settled: Number(r.settled),
-    mean: Object.fromEntries(
-      TABLE_MEASURES.map((m) => [m, num(r[`${m}_mean`])]),
-    ) as Record<TableMeasure, number>,
-    std: Object.fromEntries(
-      TABLE_MEASURES.map((m) => [m, num(r[`${m}_std`])]),
-    ) as Record<TableMeasure, number>,
-  }));
+  const rows = await store.experimentTableRows(name);
   const rank = (r: ExperimentRow) => {
     const i = order.findIndex((c) =>
       c.model === r.model && c.anchor === r.anchor
