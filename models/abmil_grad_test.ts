@@ -7,6 +7,7 @@ import type { MilModel } from "./mil_model.ts";
 import { localName } from "./weights_scope.ts";
 import { needs } from "../testing/system_libs.ts";
 import { needsWebGpu } from "../testing/webgpu.ts";
+import { normalTensor } from "../testing/model_fixtures.ts";
 
 // Small enough for finite differences, large enough that every matmul of
 // the forward and backward pass (incl. transposed operands) is exercised.
@@ -20,11 +21,7 @@ const options = {
 };
 
 function features(): tf.Tensor2D {
-  const rng = new Rng(11);
-  return tf.tensor2d(Float32Array.from({ length: N * D }, () => rng.normal()), [
-    N,
-    D,
-  ]);
+  return normalTensor([N, D], 11);
 }
 
 interface Gradients {

@@ -3,8 +3,12 @@ import * as tf from "@tensorflow/tfjs";
 import { Acmil } from "./acmil.ts";
 import { createModel } from "./registry.ts";
 import { Rng } from "../core/random.ts";
-import { easyFeatureBags, fitOnBags } from "../testing/feature_bags_fit.ts";
 import { useBackendFromEnv } from "./backend/mod.ts";
+import {
+  assertEveryVariableGetsAGradient,
+  assertFitsEasyFeatureBags,
+  seededBag,
+} from "../testing/model_fixtures.ts";
 
 await useBackendFromEnv({ quiet: true });
 
@@ -22,7 +26,7 @@ Deno.test("Acmil is registered as acmil with 5 branches and [K, N] attention", (
 
 Deno.test("Acmil loss is ce + branches + diversity, the diversity being the branches' mean pairwise cosine", () => {
   const model = new Acmil({ inputDim: 8, numClasses: 2, nToken: 3, seed: 2 });
-  const x = tf.randomNormal([30, 8], 0, 1, "float32", 3) as tf.Tensor2D;
+  const x = seededBag(30, 8, 3);
   tf.tidy(() => {
     const out = model.loss(x, 0, { training: false });
     assert.deepEqual(Object.keys(out.parts).sort(), [
@@ -50,7 +54,7 @@ Deno.test("Acmil loss is ce + branches + diversity, the diversity being the bran
 
 Deno.test("Acmil masks top-k instances only in training, reproducibly from the rng", () => {
   const model = new Acmil({ inputDim: 8, numClasses: 2, seed: 2 });
-  const x = tf.randomNormal([40, 8], 0, 1, "float32", 3) as tf.Tensor2D;
+  const x = seededBag(40, 8, 3);
   const run = (rng?: Rng) =>
     tf.tidy(() => {
       const out = model.forward(
@@ -79,27 +83,14 @@ Deno.test("Acmil masks top-k instances only in training, reproducibly from the r
 
 Deno.test("Acmil gives every variable a gradient", () => {
   const model = new Acmil({ inputDim: 8, numClasses: 2, seed: 2 });
-  const x = tf.randomNormal([25, 8], 0, 1, "float32", 3) as tf.Tensor2D;
-  const { value, grads } = tf.variableGrads(
-    () => model.loss(x, 1, { training: true, rng: new Rng(1) }).total,
-    model.trainableVariables(),
-  );
-  for (const v of model.trainableVariables()) {
-    assert.ok(grads[v.name], `no gradient for ${v.name}`);
-  }
-  tf.dispose([x, value, ...Object.values(grads)]);
+  const x = seededBag(25, 8, 3);
+  assertEveryVariableGetsAGradient(model, x, 1);
+  x.dispose();
   model.dispose();
 });
 
 Deno.test("Acmil reaches validation AUC ≥ 0.95 on an easy problem within a few epochs", () => {
-  const bags = easyFeatureBags();
   const model = new Acmil({ inputDim: 32, numClasses: 2, seed: 2 });
-  const before = tf.memory().numTensors;
-  const { auc, epochLosses } = fitOnBags(model, bags, { epochs: 8, seed: 2 });
-  assert.ok(
-    auc >= 0.95,
-    `val AUC ${auc}, losses ${epochLosses.map((l) => l.toFixed(3))}`,
-  );
-  assert.equal(tf.memory().numTensors, before, "training leaks no tensors");
+  assertFitsEasyFeatureBags(model, 2);
   model.dispose();
 });

@@ -12,6 +12,10 @@ import { createModel, listModels } from "./registry.ts";
 import { Rng } from "../core/random.ts";
 import { easyFeatureBags, fitOnBags } from "../testing/feature_bags_fit.ts";
 import { useBackendFromEnv } from "./backend/mod.ts";
+import {
+  assertEveryVariableGetsAGradient,
+  seededBag,
+} from "../testing/model_fixtures.ts";
 
 await useBackendFromEnv({ quiet: true });
 
@@ -91,7 +95,7 @@ Deno.test("AnchoredModel adds parts.anchor = weight · −mean(σ-normalised anc
     weight: 2,
     tau: 0.5,
   });
-  const x = tf.randomNormal([12, 16], 0, 1, "float32", 7) as tf.Tensor2D;
+  const x = seededBag(12, 16, 7);
   tf.tidy(() => {
     const out = model.loss(x, 1, { training: false });
     const bare = model.online.loss(x, 1, { training: false });
@@ -127,7 +131,7 @@ Deno.test("AnchoredModel adds parts.anchor = weight · −mean(σ-normalised anc
 
 Deno.test("AnchoredModel trains only the online weights, even without a variable list", () => {
   const model = createAnchored("gated_abmil", small);
-  const x = tf.randomNormal([12, 16], 0, 1, "float32", 7) as tf.Tensor2D;
+  const x = seededBag(12, 16, 7);
   const anchorBefore = values(anchorVars(model)),
     onlineBefore = values(model.trainableVariables());
   const optimizer = tf.train.sgd(0.1);
@@ -136,14 +140,8 @@ Deno.test("AnchoredModel trains only the online weights, even without a variable
   )?.dispose();
   assert.deepEqual(values(anchorVars(model)), anchorBefore);
   assert.notDeepEqual(values(model.trainableVariables()), onlineBefore);
-  const { value, grads } = tf.variableGrads(
-    () => model.loss(x, 0, { training: true, rng: new Rng(1) }).total,
-    model.trainableVariables(),
-  );
-  for (const v of model.trainableVariables()) {
-    assert.ok(grads[v.name], `no gradient for ${v.name}`);
-  }
-  tf.dispose([x, value, ...Object.values(grads)]);
+  assertEveryVariableGetsAGradient(model, x, 0);
+  x.dispose();
   optimizer.dispose();
   model.dispose();
 });
@@ -231,7 +229,7 @@ for (const name of listModels()) {
       { inputDim: 16, numClasses: 3, seed: 1 },
       { momentum: 0.5 },
     );
-    const x = tf.randomNormal([11, 16], 0, 1, "float32", 2) as tf.Tensor2D;
+    const x = seededBag(11, 16, 2);
     // Make the anchor trainable for this check only, so a gradient path to it
     // would show up (non-trainable variables are skipped by variableGrads).
     for (const v of anchorVars(model)) v.trainable = true;
@@ -304,7 +302,7 @@ Deno.test("an anchored multi-optimiser model keeps its groups, each with the anc
 
 Deno.test("the anchor warm-up: no anchor term nor update before epoch k, then a fresh copy of the online weights", () => {
   const model = createAnchored("gated_abmil", small, { warmupEpochs: 2 });
-  const x = tf.randomNormal([9, 16], 0, 1, "float32", 5) as tf.Tensor2D;
+  const x = seededBag(9, 16, 5);
   const move = () => {
     for (const v of model.trainableVariables()) {
       tf.tidy(() => v.assign(tf.add(v, 0.05)));
@@ -396,7 +394,7 @@ Deno.test("AnchoredModel passes the loss variants to anchorLoss, weighted", () =
     weight: 3,
     ...variant,
   });
-  const x = tf.randomNormal([12, 16], 0, 1, "float32", 7) as tf.Tensor2D;
+  const x = seededBag(12, 16, 7);
   tf.tidy(() => {
     const out = model.loss(x, 1, { training: false });
     const expected = 3 *

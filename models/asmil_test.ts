@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { Asmil } from "./asmil.ts";
+import { Asmil, type AsmilOptions } from "./asmil.ts";
 import { createModel } from "./registry.ts";
 import { localName } from "./weights_scope.ts";
 import { Rng } from "../core/random.ts";
-import { easyFeatureBags, fitOnBags } from "../testing/feature_bags_fit.ts";
 import { useBackendFromEnv } from "./backend/mod.ts";
+import {
+  assertFitsEasyFeatureBags,
+  seededBag,
+} from "../testing/model_fixtures.ts";
 
 await useBackendFromEnv({ quiet: true });
 
@@ -16,6 +19,23 @@ function logitsOf(model: Asmil, x: tf.Tensor2D, rng?: Rng): number[] {
         .logits.dataSync(),
     )
   );
+}
+
+/** An Asmil of 4 tokens keeping 1 in training, a bag, and its token queries. */
+function keepOneOfFour(options: Partial<AsmilOptions>) {
+  const model = new Asmil({
+    inputDim: 16,
+    numClasses: 2,
+    seed: 3,
+    nToken: 4,
+    nDrop: 3,
+    ...options,
+  });
+  const tokens = model.trainableVariables().find((v) =>
+    v.name.endsWith("/tokens")
+  );
+  assert.ok(tokens);
+  return { model, x: seededBag(20, 16, 1), tokens };
 }
 
 Deno.test("Asmil is registered as asmil with n_token 4, n_drop 2 by default", () => {
@@ -34,21 +54,10 @@ Deno.test("Asmil is registered as asmil with n_token 4, n_drop 2 by default", ()
 });
 
 Deno.test("Asmil evaluation is deterministic and uses every token", () => {
-  const model = new Asmil({
-    inputDim: 16,
-    numClasses: 2,
-    seed: 3,
-    nToken: 4,
-    nDrop: 3,
-  });
-  const x = tf.randomNormal([20, 16], 0, 1, "float32", 1) as tf.Tensor2D;
+  const { model, x, tokens } = keepOneOfFour({});
   const base = logitsOf(model, x);
   assert.deepEqual(logitsOf(model, x), base);
   // Token queries start at N(0, 1e-6); move one at a time and watch the logits.
-  const tokens = model.trainableVariables().find((v) =>
-    v.name.endsWith("/tokens")
-  );
-  assert.ok(tokens);
   const original = tokens.clone();
   for (let t = 0; t < 4; t++) {
     tf.tidy(() => {
@@ -69,20 +78,9 @@ Deno.test("Asmil evaluation is deterministic and uses every token", () => {
 });
 
 Deno.test("Asmil drops tokens only in training, reproducibly from the rng", () => {
-  const model = new Asmil({
-    inputDim: 16,
-    numClasses: 2,
-    seed: 3,
-    nToken: 4,
-    nDrop: 3,
-    dropout: 0,
-  });
-  const x = tf.randomNormal([20, 16], 0, 1, "float32", 1) as tf.Tensor2D;
+  const { model, x, tokens } = keepOneOfFour({ dropout: 0 });
   // Make the tokens distinct so that which token is kept matters.
-  const tokens = model.trainableVariables().find((v) =>
-    v.name.endsWith("/tokens")
-  );
-  tokens?.assign(tf.randomNormal(tokens.shape, 0, 1, "float32", 9));
+  tokens.assign(tf.randomNormal(tokens.shape, 0, 1, "float32", 9));
   const evalLogits = logitsOf(model, x);
   const seen = new Set<string>();
   for (let seed = 0; seed < 12; seed++) {
@@ -131,7 +129,7 @@ Deno.test("Asmil needs an rng in training and rejects nDrop ≥ nToken", () => {
 
 Deno.test("Asmil loss is ce, plus tokens when per-token classifiers are weighted, and every variable gets a gradient", () => {
   const model = new Asmil({ inputDim: 8, numClasses: 2, tokenLossWeight: 0.5 });
-  const x = tf.randomNormal([10, 8], 0, 1, "float32", 2) as tf.Tensor2D;
+  const x = seededBag(10, 8, 2);
   const { value, grads } = tf.variableGrads(() => {
     const out = model.loss(x, 1, { training: true, rng: new Rng(4) });
     const check = tf.sub(out.total, tf.add(out.parts.ce!, out.parts.tokens!));
@@ -158,15 +156,8 @@ Deno.test("Asmil loss is ce, plus tokens when per-token classifiers are weighted
 });
 
 Deno.test("Asmil reaches validation AUC ≥ 0.95 on an easy problem within a few epochs", () => {
-  const bags = easyFeatureBags();
   const model = new Asmil({ inputDim: 32, numClasses: 2, seed: 1 });
-  const before = tf.memory().numTensors;
-  const { auc, epochLosses } = fitOnBags(model, bags, { epochs: 8, seed: 1 });
-  assert.ok(
-    auc >= 0.95,
-    `val AUC ${auc}, losses ${epochLosses.map((l) => l.toFixed(3))}`,
-  );
-  assert.equal(tf.memory().numTensors, before, "training leaks no tensors");
+  assertFitsEasyFeatureBags(model, 1);
   model.dispose();
 });
 

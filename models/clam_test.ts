@@ -5,12 +5,11 @@ import { createModel } from "./registry.ts";
 import { clamInstanceLoss } from "./layers/clam_instance_loss.ts";
 import {
   assertAnchoredTrainingWorks,
-  assertLearned,
-  easyBags,
-  trainEasy,
+  assertLearnsEasyBags,
 } from "../testing/easy_training.ts";
 import { Rng } from "../core/random.ts";
 import { useBackendFromEnv } from "./backend/mod.ts";
+import { seededBag } from "../testing/model_fixtures.ts";
 
 await useBackendFromEnv({ quiet: true });
 
@@ -121,7 +120,7 @@ Deno.test("Clam's loss is 0.7·ce + 0.3·instance, SB pools with one attention r
     );
     assert.equal(model.options.subtyping, true, "C > 2 defaults to subtyping");
     assert.equal(model.options.kSample, 8);
-    const x = tf.randomNormal([20, 12], 0, 1, "float32", 4) as tf.Tensor2D;
+    const x = seededBag(20, 12, 4);
     tf.tidy(() => {
       const out = model.loss(x, 1, { training: true, rng: new Rng(1) });
       assert.deepEqual(out.attention.shape, [variant === "sb" ? 1 : 3, 20]);
@@ -146,11 +145,7 @@ Deno.test("Clam's loss is 0.7·ce + 0.3·instance, SB pools with one attention r
 
 for (const name of ["clam_sb", "clam_mb"]) {
   Deno.test(`${name} reaches validation AUC ≥ 0.95 and accuracy ≥ 0.9 on an easy problem with the trainer`, async () => {
-    const model = createModel(name, { inputDim: 16, numClasses: 2, seed: 1 });
-    const run = await trainEasy(model, easyBags(), { epochs: 4 });
-    assertLearned(run);
-    assert.equal(run.leaked, 0, "training leaks no tensors");
-    model.dispose();
+    await assertLearnsEasyBags(name);
   });
 
   Deno.test(`${name} with the anchor trains to validation AUC ≥ 0.95 and accuracy ≥ 0.9 and records attention over every instance`, async () => {

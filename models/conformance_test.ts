@@ -3,6 +3,7 @@ import { listModels } from "./all.ts";
 import { defineConformanceTests } from "../testing/model_conformance.ts";
 import { BACKEND_ENV, useBackendFromEnv } from "./backend/mod.ts";
 import { needsWebGpu } from "../testing/webgpu.ts";
+import { TEST_PERMISSIONS } from "../testing/run_tests.ts";
 
 const backend = await useBackendFromEnv({ quiet: true });
 
@@ -35,12 +36,7 @@ async function suiteOn(name: string): Promise<{ code: number; text: string }> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: [
       "test",
-      "--allow-ffi",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      "--allow-run",
+      ...TEST_PERMISSIONS,
       new URL(import.meta.url).pathname,
     ],
     cwd: new URL("..", import.meta.url).pathname,

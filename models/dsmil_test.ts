@@ -5,12 +5,11 @@ import { createModel } from "./registry.ts";
 import { localName } from "./weights_scope.ts";
 import {
   assertAnchoredTrainingWorks,
-  assertLearned,
-  easyBags,
-  trainEasy,
+  assertLearnsEasyBags,
 } from "../testing/easy_training.ts";
 import { Rng } from "../core/random.ts";
 import { useBackendFromEnv } from "./backend/mod.ts";
+import { seededBag } from "../testing/model_fixtures.ts";
 
 await useBackendFromEnv({ quiet: true });
 
@@ -69,7 +68,7 @@ Deno.test("Dsmil's critical instance is the max-scoring one per class and the at
 Deno.test("Dsmil's loss is 0.5·CE(max instance) + 0.5·CE(bag) and its prediction averages both streams' probabilities", () => {
   const model = createModel("dsmil", { inputDim: 6, numClasses: 2, seed: 1 });
   assert.ok(model instanceof Dsmil);
-  const x = tf.randomNormal([15, 6], 0, 1, "float32", 5) as tf.Tensor2D;
+  const x = seededBag(15, 6, 5);
   tf.tidy(() => {
     const out = model.loss(x, 1, { training: true, rng: new Rng(1) });
     const ce = out.parts.ce!.dataSync()[0]!,
@@ -92,11 +91,7 @@ Deno.test("Dsmil's loss is 0.5·CE(max instance) + 0.5·CE(bag) and its predicti
 });
 
 Deno.test("dsmil reaches validation AUC ≥ 0.95 and accuracy ≥ 0.9 on an easy problem with the trainer", async () => {
-  const model = createModel("dsmil", { inputDim: 16, numClasses: 2, seed: 1 });
-  const run = await trainEasy(model, easyBags(), { epochs: 4 });
-  assertLearned(run);
-  assert.equal(run.leaked, 0, "training leaks no tensors");
-  model.dispose();
+  await assertLearnsEasyBags("dsmil");
 });
 
 Deno.test("dsmil with the anchor trains to validation AUC ≥ 0.95 and accuracy ≥ 0.9 and records attention over every instance", async () => {

@@ -5,12 +5,11 @@ import { createModel } from "./registry.ts";
 import { localName } from "./weights_scope.ts";
 import {
   assertAnchoredTrainingWorks,
-  assertLearned,
-  easyBags,
-  trainEasy,
+  assertLearnsEasyBags,
 } from "../testing/easy_training.ts";
 import { Rng } from "../core/random.ts";
 import { useBackendFromEnv } from "./backend/mod.ts";
+import { seededBag } from "../testing/model_fixtures.ts";
 
 await useBackendFromEnv({ quiet: true });
 
@@ -26,7 +25,7 @@ Deno.test("Dtfd has two optimisation groups, tier 1 on parts.tier1 and tier 2 on
     [...names(tier1!.variables), ...names(tier2!.variables)].sort(),
     names(model.trainableVariables()),
   );
-  const x = tf.randomNormal([30, 8], 0, 1, "float32", 2) as tf.Tensor2D;
+  const x = seededBag(30, 8, 2);
   tf.tidy(() => {
     const out = model.loss(x, 1, { training: true, rng: new Rng(3) });
     const sum = out.parts.tier1!.dataSync()[0]! + out.parts.ce!.dataSync()[0]!;
@@ -52,7 +51,7 @@ Deno.test("Dtfd draws random pseudo-bags in training and fixed ones in evaluatio
     numClasses: 2,
     seed: 1,
   });
-  const x = tf.randomNormal([41, 8], 0, 1, "float32", 2) as tf.Tensor2D;
+  const x = seededBag(41, 8, 2);
   const run = (rng?: Rng) =>
     tf.tidy(() => {
       const out = model.loss(
@@ -82,13 +81,13 @@ Deno.test("with one instance per pseudo-bag, MaxMinS (max = min = that instance)
   const options = { inputDim: 8, numClasses: 3, seed: 5 };
   const maxmins = createModel("dtfd_maxmins", options);
   const afs = createModel("dtfd_afs", options);
-  const x = tf.randomNormal([4, 8], 0, 1, "float32", 6) as tf.Tensor2D;
+  const x = seededBag(4, 8, 6);
   const logits = (m: typeof afs) =>
     Array.from(m.forward(x, { training: false }).logits.dataSync());
   const [p, q] = [logits(maxmins), logits(afs)];
   p.forEach((v, i) => assert.ok(Math.abs(v - q[i]!) < 1e-5, `${p} vs ${q}`));
   // With more instances per pseudo-bag the two distillations differ.
-  const y = tf.randomNormal([40, 8], 0, 1, "float32", 6) as tf.Tensor2D;
+  const y = seededBag(40, 8, 6);
   const more = (m: typeof afs) =>
     Array.from(m.forward(y, { training: false }).logits.dataSync());
   assert.notDeepEqual(more(maxmins), more(afs));
@@ -99,16 +98,12 @@ Deno.test("with one instance per pseudo-bag, MaxMinS (max = min = that instance)
 
 for (const name of ["dtfd_maxmins", "dtfd_afs"]) {
   Deno.test(`${name} reaches validation AUC ≥ 0.95 and accuracy ≥ 0.9 on an easy problem with the trainer's two optimisers`, async () => {
-    const model = createModel(name, { inputDim: 16, numClasses: 2, seed: 1 });
-    const run = await trainEasy(model, easyBags(), { epochs: 4 });
-    assertLearned(run);
+    const run = await assertLearnsEasyBags(name);
     assert.deepEqual(Object.keys(run.events[0]!.losses).sort(), [
       "ce",
       "tier1",
       "total",
     ]);
-    assert.equal(run.leaked, 0, "training leaks no tensors");
-    model.dispose();
   });
 }
 

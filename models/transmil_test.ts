@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { TransMil } from "./transmil.ts";
-import { createModel } from "./registry.ts";
 import { localName, ParamScope } from "./weights_scope.ts";
 import {
   iterativePinv,
@@ -13,10 +12,9 @@ import { headwiseSequenceConv } from "./layers/sequence_conv.ts";
 import { Ppeg } from "./layers/ppeg.ts";
 import {
   assertAnchoredTrainingWorks,
-  assertLearned,
-  easyBags,
-  trainEasy,
+  assertLearnsEasyBags,
 } from "../testing/easy_training.ts";
+import { seededBag } from "../testing/model_fixtures.ts";
 import { Rng } from "../core/random.ts";
 import { useBackendFromEnv } from "./backend/mod.ts";
 
@@ -252,7 +250,7 @@ Deno.test("TransMil gives [8, N] class-token attention over the real instances f
   const model = new TransMil({ inputDim: 12, numClasses: 2, seed: 2 });
   assert.equal(model.options.landmarks, model.options.innerDim / 2);
   for (const n of [1, 2, 3, 7, 16, 50]) {
-    const x = tf.randomNormal([n, 12], 0, 1, "float32", n) as tf.Tensor2D;
+    const x = seededBag(n, 12, n);
     tf.tidy(() => {
       const a = model.forward(x, { training: false });
       assert.deepEqual(a.attention.shape, [8, n]);
@@ -270,7 +268,7 @@ Deno.test("TransMil's low-memory path (every stage checkpointed) gives the same 
   const options = { inputDim: 12, numClasses: 2, seed: 4 };
   const fast = new TransMil(options);
   const lean = new TransMil({ ...options, lowMemoryAbove: 0 });
-  const x = tf.randomNormal([30, 12], 0, 1, "float32", 5) as tf.Tensor2D;
+  const x = seededBag(30, 12, 5);
   const run = (m: TransMil) => {
     const { value, grads } = tf.variableGrads(
       () => m.loss(x, 1, { training: true, rng: new Rng(2) }).total,
@@ -295,15 +293,7 @@ Deno.test("TransMil's low-memory path (every stage checkpointed) gives the same 
 });
 
 Deno.test("transmil reaches validation AUC ≥ 0.95 and accuracy ≥ 0.9 on an easy problem with the trainer", async () => {
-  const model = createModel("transmil", {
-    inputDim: 16,
-    numClasses: 2,
-    seed: 1,
-  });
-  const run = await trainEasy(model, easyBags(), { epochs: 4, lr: 1e-3 });
-  assertLearned(run);
-  assert.equal(run.leaked, 0, "training leaks no tensors");
-  model.dispose();
+  await assertLearnsEasyBags("transmil", { lr: 1e-3 });
 });
 
 Deno.test("transmil with the anchor trains to validation AUC ≥ 0.95 and accuracy ≥ 0.9 and records attention over every instance", async () => {

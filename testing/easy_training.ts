@@ -14,6 +14,7 @@ import type { Bag } from "../core/types.ts";
 import type { MilModel } from "../models/mil_model.ts";
 import { AnchoredModel } from "../models/anchor.ts";
 import { buildModel } from "../models/anchor_factory.ts";
+import { createModel } from "../models/registry.ts";
 
 /** 60 bags of 20–60 instances, D = 16, witnesses shifted by 5 (30%); 60/20/20 splits. */
 export function easyBags(seed = 3): Bag[] {
@@ -96,6 +97,27 @@ export function assertLearned(run: EasyRun): void {
     `val AUC ${val?.auc}, accuracy ${val?.accuracy}, loss ${val?.loss}`;
   assert.ok(run.auc >= 0.95, seen);
   assert.ok((val?.accuracy ?? 0) >= 0.9, seen);
+}
+
+/**
+ * Builds model `name` (D = 16, two classes, seed 1), trains it with the
+ * real trainer on `easyBags()` for 4 epochs (learning rate `lr` when
+ * given) and asserts that it learned the problem and leaked no tensors;
+ * returns the run.
+ */
+export async function assertLearnsEasyBags(
+  name: string,
+  options: { lr?: number } = {},
+): Promise<EasyRun> {
+  const model = createModel(name, { inputDim: 16, numClasses: 2, seed: 1 });
+  try {
+    const run = await trainEasy(model, easyBags(), { epochs: 4, ...options });
+    assertLearned(run);
+    assert.equal(run.leaked, 0, "training leaks no tensors");
+    return run;
+  } finally {
+    model.dispose();
+  }
 }
 
 /**

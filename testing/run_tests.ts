@@ -10,7 +10,8 @@
 /** File each skipped test appends `lib<TAB>what` to (system_libs.ts). */
 export const SKIP_LOG_ENV = "ASMIL_SKIP_LOG";
 
-const PERMISSIONS = [
+/** The permissions the tests run with (`deno task test`, and the test files that start `deno test` again in a child process). */
+export const TEST_PERMISSIONS: readonly string[] = [
   "--allow-ffi",
   "--allow-read",
   "--allow-write",
@@ -58,7 +59,7 @@ if (import.meta.main) {
   const log = await Deno.makeTempFile({ prefix: "asmil-skips-" });
   try {
     const { code } = await new Deno.Command(Deno.execPath(), {
-      args: ["test", "--doc", ...PERMISSIONS, ...Deno.args],
+      args: ["test", "--doc", ...TEST_PERMISSIONS, ...Deno.args],
       env: { [SKIP_LOG_ENV]: log },
       stdin: "inherit",
       stdout: "inherit",

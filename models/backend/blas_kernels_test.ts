@@ -1,22 +1,13 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { Rng } from "../../core/random.ts";
 import { useBackend } from "./use_backend.ts";
 import { planMatMul } from "./blas_kernels.ts";
 import { needs, testsNeedingRun } from "../../testing/system_libs.ts";
+import { normalTensor } from "../../testing/model_fixtures.ts";
 
 const blas = () => needs("libopenblas0-pthread", "BLAS matmul kernels");
 if (testsNeedingRun("libopenblas0-pthread")) {
   await useBackend("blas", { quiet: true });
-}
-
-function random(shape: number[], seed: number): tf.Tensor {
-  const rng = new Rng(seed);
-  const size = shape.reduce((p, d) => p * d, 1);
-  return tf.tensor(
-    Float32Array.from({ length: size }, () => rng.normal()),
-    shape,
-  );
 }
 
 /** Naive float64 `op(a)·op(b)` with broadcast batch dims, for reference. */
@@ -69,7 +60,7 @@ Deno.test(
   "BatchMatMul on BLAS stays correct when its output grows the wasm heap",
   blas(),
   () => {
-    const a = random([4096, 1], 21), b = random([1, 4096], 22);
+    const a = normalTensor([4096, 1], 21), b = normalTensor([1, 4096], 22);
     const before = heapBytes();
     const c = tf.matMul(a, b); // 64 MiB output
     assert.ok(heapBytes() > before, "the output should have grown the heap");
@@ -98,7 +89,7 @@ Deno.test(
         for (const tb of [false, true]) {
           const aShape = ta ? [...as.slice(0, -2), as.at(-1)!, as.at(-2)!] : as;
           const bShape = tb ? [...bs.slice(0, -2), bs.at(-1)!, bs.at(-2)!] : bs;
-          const a = random(aShape, 1), b = random(bShape, 2);
+          const a = normalTensor(aShape, 1), b = normalTensor(bShape, 2);
           const want = reference(a, b, ta, tb);
           const got = tf.matMul(a, b, ta, tb);
           assert.deepEqual(got.shape, want.shape);
@@ -113,7 +104,7 @@ Deno.test(
   "BatchMatMul on BLAS handles a large product with transposed operands",
   blas(),
   () => {
-    const a = random([300, 200], 3), b = random([150, 300], 4);
+    const a = normalTensor([300, 200], 3), b = normalTensor([150, 300], 4);
     assertClose(
       tf.matMul(a, b, true, true),
       reference(a, b, true, true).values,
@@ -130,8 +121,8 @@ Deno.test(
     assert.throws(
       () =>
         tf.engine().runKernel(tf.BatchMatMul, {
-          a: random([2, 3], 1),
-          b: random([4, 2], 2),
+          a: normalTensor([2, 3], 1),
+          b: normalTensor([4, 2], 2),
         }, { transposeA: false, transposeB: false }),
       /matching inner dimensions: 3 vs 4 for a \[2,3\] .* and b \[4,2\]/,
     );
@@ -142,9 +133,9 @@ Deno.test(
   "fused matMul on BLAS applies bias and every supported activation",
   blas(),
   () => {
-    const a = random([6, 5], 5), b = random([5, 4], 6);
-    const bias = random([4], 7), alpha = 0.3;
-    const prelu = random([4], 8);
+    const a = normalTensor([6, 5], 5), b = normalTensor([5, 4], 6);
+    const bias = normalTensor([4], 7), alpha = 0.3;
+    const prelu = normalTensor([4], 8);
     const base = reference(a, b, false, false).values.map((v, i) =>
       v + bias.dataSync()[i % 4]!
     );
@@ -175,8 +166,8 @@ Deno.test(
   "fused matMul on BLAS broadcasts a per-row bias and transposes operands",
   blas(),
   () => {
-    const a = random([5, 6], 9), b = random([4, 5], 10);
-    const bias = random([6, 1], 11);
+    const a = normalTensor([5, 6], 9), b = normalTensor([4, 5], 10);
+    const bias = normalTensor([6, 1], 11);
     const want = reference(a, b, true, true).values.map((v, i) =>
       v + bias.dataSync()[Math.floor(i / 4)]!
     );
@@ -191,10 +182,14 @@ Deno.test(
   "fused matMul on BLAS rejects a bias that does not broadcast",
   blas(),
   () => {
-    const a = random([1, 2, 3], 1), b = random([1, 3, 4], 2);
+    const a = normalTensor([1, 2, 3], 1), b = normalTensor([1, 3, 4], 2);
     assert.throws(
       () =>
-        tf.engine().runKernel(tf._FusedMatMul, { a, b, bias: random([3], 3) }, {
+        tf.engine().runKernel(tf._FusedMatMul, {
+          a,
+          b,
+          bias: normalTensor([3], 3),
+        }, {
           transposeA: false,
           transposeB: false,
           activation: "linear",

@@ -1,18 +1,9 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { Rng } from "../../core/random.ts";
 import { useBackend } from "./use_backend.ts";
+import { normalTensor } from "../../testing/model_fixtures.ts";
 
 await useBackend("wasm", { quiet: true });
-
-function random(shape: number[], seed: number): tf.Tensor {
-  const rng = new Rng(seed);
-  const size = shape.reduce((p, d) => p * d, 1);
-  return tf.tensor(
-    Float32Array.from({ length: size }, () => rng.normal()),
-    shape,
-  );
-}
 
 Deno.test("Identity on wasm shares data yet outlives its input", () => {
   const x = tf.tensor1d([1, 2, 3]);
@@ -23,7 +14,7 @@ Deno.test("Identity on wasm shares data yet outlives its input", () => {
 });
 
 Deno.test("Sum on wasm over leading axes matches a row-wise reference, with keepDims", () => {
-  const x = random([4, 3, 5], 1);
+  const x = normalTensor([4, 3, 5], 1);
   const v = x.dataSync();
   const want = Array.from({ length: 5 }, (_, j) => {
     let s = 0;
@@ -43,7 +34,7 @@ Deno.test("Sum on wasm over leading axes matches a row-wise reference, with keep
 });
 
 Deno.test("Sum on wasm over other axes still matches tfjs cpu", async () => {
-  const x = random([4, 3, 5], 2);
+  const x = normalTensor([4, 3, 5], 2);
   const cases: [number | number[] | undefined, boolean][] = [
     [1, false],
     [[0, 2], true],

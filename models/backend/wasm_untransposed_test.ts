@@ -1,21 +1,12 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { Rng } from "../../core/random.ts";
 import { useBackend } from "./use_backend.ts";
+import { normalTensor } from "../../testing/model_fixtures.ts";
 
 await useBackend("wasm", { quiet: true });
 
-function random(shape: number[], seed: number): tf.Tensor2D {
-  const rng = new Rng(seed);
-  const size = shape.reduce((p, d) => p * d, 1);
-  return tf.tensor2d(
-    Float32Array.from({ length: size }, () => rng.normal()),
-    shape as [number, number],
-  );
-}
-
 Deno.test("plain wasm matMul gives the same products for every transpose flag", () => {
-  const a = random([7, 5], 1), b = random([5, 3], 2);
+  const a = normalTensor([7, 5], 1), b = normalTensor([5, 3], 2);
   const want = tf.matMul(a, b).dataSync();
   const cases: [tf.Tensor2D, tf.Tensor2D, boolean, boolean][] = [
     [tf.transpose(a), b, true, false],
@@ -34,7 +25,7 @@ Deno.test("plain wasm matMul gives the same products for every transpose flag", 
 });
 
 Deno.test("plain wasm fused matMul with transposed operands adds bias and relu", () => {
-  const a = random([7, 5], 1), b = random([5, 3], 2);
+  const a = normalTensor([7, 5], 1), b = normalTensor([5, 3], 2);
   const bias = tf.tensor1d([0.5, -0.5, 0.1]);
   const want = tf.relu(tf.add(tf.matMul(a, b), bias)).dataSync();
   const got = tf.fused.matMul({
@@ -51,7 +42,7 @@ Deno.test("plain wasm fused matMul with transposed operands adds bias and relu",
 });
 
 Deno.test("plain wasm matMul frees the transposed copies it makes", () => {
-  const a = random([7, 5], 1), b = random([3, 5], 2);
+  const a = normalTensor([7, 5], 1), b = normalTensor([3, 5], 2);
   tf.matMul(a, b, false, true).dispose();
   const before = (tf.backend() as unknown as { numDataIds(): number })
     .numDataIds();
