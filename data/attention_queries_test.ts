@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { Store } from "./store.ts";
+import type { Store } from "./store.ts";
+import { storeWith } from "../testing/store_with.ts";
 
-async function storeWithAttention(): Promise<Store> {
-  const store = await Store.open(":memory:");
-  await store.transaction(async (tx) => {
+function storeWithAttention(): Promise<Store> {
+  return storeWith(async (tx) => {
     const tiles = (labels: (number | null)[]) =>
       labels.map((label, tile) => ({
         tile,
@@ -36,7 +36,6 @@ async function storeWithAttention(): Promise<Store> {
       { ...snapshot(0, "c", "val", 2), run: "r2" },
     ]);
   });
-  return store;
 }
 
 Deno.test("attentionSnapshots() reads a run's snapshots by slide and epoch, filtered", async () => {

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { Store } from "./store.ts";
+import { storeWith } from "../testing/store_with.ts";
 import { forgetEncoderSql } from "./embedding_queries.ts";
 
 const UNI = { name: "uni", fingerprint: "f1", source: "uni.onnx", dim: 2 };
 
-async function storeWithEmbeddings(): Promise<Store> {
-  const store = await Store.open(":memory:");
-  await store.transaction(async (tx) => {
+function storeWithEmbeddings(): Promise<Store> {
+  return storeWith(async (tx) => {
     await tx.upsertSlide({ id: "a", path: "a.tiff", label: 1, split: "val" });
     await tx.replaceTiles("a", [
       { tile: 0, x: 0, y: 0, size: 256, level: 0 },
@@ -19,7 +19,6 @@ async function storeWithEmbeddings(): Promise<Store> {
     await tx.replaceEmbeddings("b", "uni", [{ tile: 0, features: [5, 6] }]);
     await tx.replaceEmbeddings("a", "resnet", [{ tile: 0, features: [7] }]);
   });
-  return store;
 }
 
 Deno.test("recordEncoder() records an encoder name and replaces what it stood for", async () => {

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { Store } from "./store.ts";
+import type { Store } from "./store.ts";
+import { storeWith } from "../testing/store_with.ts";
 import { runMetricsSql } from "./evaluation_queries.ts";
 
-async function storeWithRun(): Promise<Store> {
-  const store = await Store.open(":memory:");
-  await store.transaction(async (tx) => {
+function storeWithRun(): Promise<Store> {
+  return storeWith(async (tx) => {
     await tx.upsertRun({
       id: "r2",
       model: "abmil",
@@ -44,7 +44,6 @@ async function storeWithRun(): Promise<Store> {
       p(0, "b", "val", 1),
     ]);
   });
-  return store;
 }
 
 Deno.test("storedRun() reads a run's row with its config parsed, undefined when unknown", async () => {

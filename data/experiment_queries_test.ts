@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { Store } from "./store.ts";
+import type { Store } from "./store.ts";
+import { storeWith } from "../testing/store_with.ts";
 import type { MetricRecord } from "./records.ts";
 
 /** Two finished runs of `abmil none`, one of `abmil ema`, and an unfinished one. */
-async function storeWithExperiment(): Promise<Store> {
-  const store = await Store.open(":memory:");
+function storeWithExperiment(): Promise<Store> {
   const runs = [
     ["exp.e1.abmil.none.s0.f0", "finished"],
     ["exp.e1.abmil.none.s1.f0", "finished"],
@@ -12,7 +12,7 @@ async function storeWithExperiment(): Promise<Store> {
     ["exp.e1.abmil.ema.s1.f0", "running"],
     ["exp.e2.abmil.none.s0.f0", "finished"],
   ] as const;
-  await store.transaction(async (tx) => {
+  return storeWith(async (tx) => {
     for (const [id, status] of runs) {
       await tx.upsertRun({ id, model: "abmil", config: {}, status });
     }
@@ -65,7 +65,6 @@ async function storeWithExperiment(): Promise<Store> {
       })));
     }
   });
-  return store;
 }
 
 Deno.test("experimentTableRows() averages the finished runs of one experiment per configuration", async () => {

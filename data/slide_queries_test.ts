@@ -1,33 +1,28 @@
 import assert from "node:assert/strict";
-import { Store } from "./store.ts";
+import type { SlideRecord } from "./records.ts";
+import { storeWith } from "../testing/store_with.ts";
 
-async function storeWithSlides(): Promise<Store> {
-  const store = await Store.open(":memory:");
-  await store.transaction(async (tx) => {
-    await tx.upsertSlide({
-      id: "b",
-      path: "/s/b.tiff",
-      label: 1,
-      split: "val",
-      width: 512,
-      height: 256,
-      status: "tiled",
-      tileParams: "{}",
-    });
-    await tx.upsertSlide({ id: "a", path: "/s/a.tiff", status: "tiled" });
-    await tx.upsertSlide({
-      id: "c",
-      path: "/s/c.tiff",
-      status: "failed",
-      error: "unreadable",
-    });
+const B_DETAILS = {
+  width: 512,
+  height: 256,
+  status: "tiled",
+  tileParams: "{}",
+};
+const SLIDES: SlideRecord[] = [
+  { id: "b", path: "/s/b.tiff", label: 1, split: "val", ...B_DETAILS },
+  { id: "a", path: "/s/a.tiff", status: "tiled" },
+  { id: "c", path: "/s/c.tiff", status: "failed", error: "unreadable" },
+];
+
+function storeWithSlides() {
+  return storeWith(async (tx) => {
+    for (const slide of SLIDES) await tx.upsertSlide(slide);
     await tx.replaceTiles("b", [
       { tile: 1, x: 256, y: 0, size: 256, level: 0, tissue: 0.5, label: 1 },
       { tile: 0, x: 0, y: 0, size: 256, level: 0 },
     ]);
     await tx.replaceEmbeddings("a", "uni", [{ tile: 0, features: [1] }]);
   });
-  return store;
 }
 
 Deno.test("slideRow() reads a slide's row back and undefined for an unknown id", async () => {
