@@ -8,7 +8,7 @@
  */
 
 import sharp from "sharp";
-import type { Store, TileRecord } from "../data/store.ts";
+import { Store, type TileRecord } from "../data/store.ts";
 import { writeSyntheticSlide } from "../data/synthetic/synthetic_slide.ts";
 import { Rng } from "../core/random.ts";
 
@@ -129,6 +129,39 @@ function softmax(logits: readonly number[]): number[] {
   const e = logits.map((l) => Math.exp(l - max));
   const sum = e.reduce((s, x) => s + x, 0);
   return e.map((x) => x / sum);
+}
+
+/** Options of {@link fakeRunStore}: {@link FakeRunOptions} with defaults. */
+export interface FakeRunStoreOptions
+  extends Omit<FakeRunOptions, "run" | "slides"> {
+  /** Default `r`. */
+  run?: string;
+  /** The slides, or how many of {@link fakeSlides}. */
+  slides: number | readonly FakeSlide[];
+}
+
+/**
+ * An in-memory store holding one fake run (see {@link writeFakeRun}).
+ *
+ * @example
+ * ```ts
+ * import { fakeRunStore } from "./fake_run.ts";
+ * const store = await fakeRunStore({ slides: 2, epochs: 2, seed: 1 });
+ * if ((await store.predictionEpochs("r")).length !== 2) throw new Error();
+ * store.close();
+ * ```
+ */
+export async function fakeRunStore(
+  options: FakeRunStoreOptions,
+): Promise<Store> {
+  const store = await Store.open(":memory:");
+  const { slides } = options;
+  await writeFakeRun(store, {
+    ...options,
+    run: options.run ?? "r",
+    slides: typeof slides === "number" ? fakeSlides(slides) : slides,
+  });
+  return store;
 }
 
 /** Writes slides, tiles, a finished run and its epochs into `store`. */

@@ -55,18 +55,14 @@ Deno.test("evaluateCommand() and reportCommand() work on a store file and print 
   try {
     const db = `${dir}/runs.duckdb`;
     const seed = await Store.open(db);
-    await writeFakeRun(seed, {
-      run: "a",
-      slides: fakeSlides(6),
-      epochs: 4,
-      seed: 1,
-    });
-    await writeFakeRun(seed, {
-      run: "b",
-      slides: fakeSlides(6),
-      epochs: 4,
-      seed: 2,
-    });
+    for (const [run, n] of [["a", 1], ["b", 2]] as const) {
+      await writeFakeRun(seed, {
+        run,
+        slides: fakeSlides(6),
+        epochs: 4,
+        seed: n,
+      });
+    }
     seed.close();
     const { ctx, notes } = context(db);
     const evaluated = await quietly(() =>

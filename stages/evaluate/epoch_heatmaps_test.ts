@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import sharp from "sharp";
-import { Store } from "../../data/store.ts";
-import { fakeSlides, writeFakeRun } from "../../testing/fake_run.ts";
+import { fakeRunStore } from "../../testing/fake_run.ts";
 import { effectivePatches } from "./attention_measures.ts";
 import { scaleColour, sharedAttentionScale } from "./attention_scale.ts";
 import {
@@ -43,14 +42,8 @@ Deno.test("spreadEpochs() thins long runs evenly, keeping the first and last", (
 });
 
 Deno.test("slideEpochHeatmaps() draws every epoch on one absolute scale with each epoch's range and effective patches", async () => {
-  const store = await Store.open(":memory:");
+  const store = await fakeRunStore({ slides: 2, epochs: 6, seed: 3 });
   try {
-    await writeFakeRun(store, {
-      run: "r",
-      slides: fakeSlides(2),
-      epochs: 6,
-      seed: 3,
-    });
     const maps = await slideEpochHeatmaps({
       store,
       run: "r",
@@ -59,9 +52,7 @@ Deno.test("slideEpochHeatmaps() draws every epoch on one absolute scale with eac
       maxSide: 200,
       paletteColours: 0,
     });
-    const rows = await store.query<{ epoch: number; scores: number[] }>(
-      "SELECT epoch, scores FROM attention WHERE run = 'r' AND slide = 'slide-01' ORDER BY epoch",
-    );
+    const rows = await store.attentionSnapshots("r", { slide: "slide-01" });
     // The scale spans every epoch of the slide, not only those drawn.
     assert.deepEqual(
       maps.scale,

@@ -1,17 +1,10 @@
 import assert from "node:assert/strict";
-import { Store } from "../../data/store.ts";
-import { fakeSlides, writeFakeRun } from "../../testing/fake_run.ts";
+import type { Store } from "../../data/store.ts";
+import { fakeRunStore } from "../../testing/fake_run.ts";
 import { evaluateRun } from "./evaluate_run.ts";
 
-async function fakeStore(): Promise<Store> {
-  const store = await Store.open(":memory:");
-  await writeFakeRun(store, {
-    run: "r",
-    slides: fakeSlides(9),
-    epochs: 6,
-    seed: 5,
-  });
-  return store;
+function fakeStore(): Promise<Store> {
+  return fakeRunStore({ slides: 9, epochs: 6, seed: 5 });
 }
 
 Deno.test("evaluateRun() stores metrics and stability figures that the installed SQL reproduces", async () => {

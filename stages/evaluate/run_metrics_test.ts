@@ -1,19 +1,12 @@
 import assert from "node:assert/strict";
-import { Store } from "../../data/store.ts";
-import { fakeSlides, writeFakeRun } from "../../testing/fake_run.ts";
+import type { Store } from "../../data/store.ts";
+import { fakeRunStore } from "../../testing/fake_run.ts";
 import { bootstrapMetrics, classificationMetrics } from "./metrics.ts";
 import { chooseEpoch, computeRunMetrics, epochMetrics } from "./run_metrics.ts";
 import { selectionScore } from "./model_selection.ts";
 
-async function fakeStore(): Promise<Store> {
-  const store = await Store.open(":memory:");
-  await writeFakeRun(store, {
-    run: "r",
-    slides: fakeSlides(12),
-    epochs: 4,
-    seed: 9,
-  });
-  return store;
+function fakeStore(): Promise<Store> {
+  return fakeRunStore({ slides: 12, epochs: 4, seed: 9 });
 }
 
 Deno.test("computeRunMetrics() writes value, lo and hi for each split of the chosen epoch", async () => {

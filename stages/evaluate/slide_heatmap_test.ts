@@ -3,7 +3,7 @@ import sharp from "sharp";
 import { Store } from "../../data/store.ts";
 import { openSlide } from "../tile/open_slide.ts";
 import {
-  fakeSlides,
+  fakeRunStore,
   syntheticSlides,
   writeFakeRun,
 } from "../../testing/fake_run.ts";
@@ -56,13 +56,7 @@ Deno.test("slideHeatmap() draws over the slide's thumbnail with the cohort's tum
 });
 
 Deno.test("slideHeatmap() falls back to a blank background and says why when the slide file is missing", async () => {
-  const store = await Store.open(":memory:");
-  await writeFakeRun(store, {
-    run: "r",
-    slides: fakeSlides(2),
-    epochs: 2,
-    seed: 2,
-  });
+  const store = await fakeRunStore({ slides: 2, epochs: 2, seed: 2 });
   const map = await slideHeatmap({
     store,
     run: "r",
