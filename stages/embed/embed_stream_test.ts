@@ -36,6 +36,11 @@ function tiles(slideId: string, n: number, seed: number): Tile[] {
   });
 }
 
+/** Tiles of slides a, b, c, … with `counts[i]` tiles each (seeded i + 1). */
+function slidesTiles(...counts: number[]): Tile[] {
+  return counts.flatMap((n, i) => tiles(String.fromCharCode(97 + i), n, i + 1));
+}
+
 /** The real encoder, counting the images it is asked to run. */
 function counting(encoder: Encoder) {
   const counter = { images: 0 };
@@ -54,7 +59,7 @@ const run = (input: Tile[], stage: EmbedStream) =>
 Deno.test("EmbedStream() emits one embedding per tile, in order, equal to the encoder's own features", async () => {
   const encoder = await tinyEncoder();
   try {
-    const input = [...tiles("a", 5, 1), ...tiles("b", 4, 2)];
+    const input = slidesTiles(5, 4);
     const out = await run(input, new EmbedStream({ encoder, batchSize: 3 }));
     assert.deepEqual(
       out.map((e) => `${e.slideId}:${e.index}`),
@@ -76,7 +81,7 @@ Deno.test("EmbedStream() stores each slide and a rerun skips it, emitting the st
   const store = await Store.open(":memory:");
   const base = await tinyEncoder();
   try {
-    const input = [...tiles("a", 4, 1), ...tiles("b", 3, 2)];
+    const input = slidesTiles(4, 3);
     const first = await run(
       input,
       new EmbedStream({ encoder: base, batchSize: 2, store }),
@@ -112,11 +117,7 @@ Deno.test("EmbedStream() leaves no rows of a slide that fails mid-way, and a rer
   const store = await Store.open(":memory:");
   const base = await tinyEncoder();
   try {
-    const good = [
-      ...tiles("a", 4, 1),
-      ...tiles("b", 6, 2),
-      ...tiles("c", 2, 3),
-    ];
+    const good = slidesTiles(4, 6, 2);
     const broken = good.map((t) =>
       t.slideId === "b" && t.index === 4
         ? { ...t, rgb: t.rgb.subarray(0, 100) }
@@ -154,11 +155,7 @@ Deno.test("EmbedStream() in skip mode records a failed slide and embeds the othe
   const store = await Store.open(":memory:");
   const encoder = await tinyEncoder();
   try {
-    const input = [
-      ...tiles("a", 3, 1),
-      ...tiles("b", 3, 2),
-      ...tiles("c", 3, 3),
-    ]
+    const input = slidesTiles(3, 3, 3)
       .map((t) => t.slideId === "b" && t.index === 1 ? { ...t, width: 41 } : t);
     const events: SlideEmbedded[] = [];
     const out = await run(
