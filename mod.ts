@@ -49,6 +49,20 @@ export {
   type StoreWriter,
 } from "./data/store.ts";
 export type * from "./data/records.ts";
+export type {
+  SlideLabel,
+  SlideRow,
+  StoredTile,
+  TiledSlide,
+} from "./data/slide_queries.ts";
+export type {
+  AttentionSnapshot,
+  SnapshotFilter,
+} from "./data/attention_queries.ts";
+export type {
+  LabelledPrediction,
+  StoredRun,
+} from "./data/evaluation_queries.ts";
 export { MIGRATIONS, SCHEMA_VERSION } from "./data/schema.ts";
 export { MACROS_SQL } from "./data/macros.ts";
 
