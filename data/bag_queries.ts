@@ -1,6 +1,6 @@
 /**
- * The store reads behind bags: which slides have embeddings from an
- * encoder (and how many), and one slide's embeddings, coordinates and tile
+ * The store reads behind bags: which encoders have embeddings, their
+ * width, and one slide's embeddings, coordinates and tile
  * labels, read column-wise out of DuckDB's vectors (about 40 MB per slide
  * of 10,000 × 1024 floats in one copy per chunk).
  *
@@ -9,43 +9,11 @@
 import type { StoreAccess } from "./store_access.ts";
 import { copyFloatLists, copyNumbers } from "./column_reader.ts";
 
-/** Slides with embeddings from one encoder. */
-export interface EmbeddedSlide {
-  slide: string;
-  /** Embedded tiles. */
-  n: number;
-  /** `slides.label` as stored (class index or name), null when absent. */
-  label: string | null;
-  /** `slides.split`, null when absent. */
-  split: string | null;
-}
-
 /** Encoder names with embeddings in the store, sorted. */
 export async function embeddingEncoders(store: StoreAccess): Promise<string[]> {
   return (await store.query(
     "SELECT DISTINCT encoder FROM embeddings ORDER BY 1",
   )).map((r) => String(r.encoder));
-}
-
-/** Every slide with embeddings from `encoder`, by slide id. */
-export async function embeddedSlides(
-  store: StoreAccess,
-  encoder: string,
-): Promise<EmbeddedSlide[]> {
-  const rows = await store.query(
-    `SELECT e.slide, e.n, s.label, s.split
-     FROM (SELECT slide, count(*) AS n FROM embeddings WHERE encoder = ?
-           GROUP BY slide) e
-     LEFT JOIN slides s ON s.id = e.slide
-     ORDER BY e.slide`,
-    [encoder],
-  );
-  return rows.map((r) => ({
-    slide: String(r.slide),
-    n: Number(r.n),
-    label: r.label === null || r.label === undefined ? null : String(r.label),
-    split: r.split === null || r.split === undefined ? null : String(r.split),
-  }));
 }
 
 /** The feature dimension of `encoder`'s embeddings (0 when it has none). */

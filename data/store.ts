@@ -13,7 +13,6 @@ import {
   type DuckDBDataChunk,
   DuckDBInstance,
   type DuckDBValue,
-  listValue,
 } from "@duckdb/node-api";
 import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
 import {
@@ -33,7 +32,6 @@ import { STABILITY_SQL } from "./stability_sql.ts";
 import { StoreWriter } from "./store_writer.ts";
 import { plainRow, type Row } from "./plain_row.ts";
 import { StoreQueries } from "./store_queries.ts";
-import { type EmbeddedSlide, embeddedSlides } from "./bag_queries.ts";
 
 export type { StoreWriter } from "./store_writer.ts";
 export type * from "./records.ts";
@@ -375,82 +373,6 @@ export class Store extends StoreQueries {
   ): Promise<void> {
     await this.transaction((tx) =>
       tx.recordFailure(stage, slide, errorMessage(error))
-    );
-  }
-
-  /** Slides with embeddings from `encoder` (tiles, stored label and split), by slide id. */
-  embeddedSlides(encoder: string): Promise<EmbeddedSlide[]> {
-    return embeddedSlides(this, encoder);
-  }
-
-  /**
-   * A training run's status and whether it was evaluated (its stability
-   * metrics written); undefined when the store has no such run.
-   */
-  async runState(
-    run: string,
-  ): Promise<{ status: string; evaluated: boolean } | undefined> {
-    const [row] = await this.query(
-      `SELECT status, EXISTS (SELECT 1 FROM metrics m WHERE m.run = runs.id
-         AND m.name = 'topk_last_half') AS evaluated
-       FROM runs WHERE id = ?`,
-      [run],
-    );
-    return row
-      ? { status: String(row.status), evaluated: Boolean(row.evaluated) }
-      : undefined;
-  }
-
-  /** The runs among `ids` that finished and were evaluated (see {@link runState}). */
-  async evaluatedRuns(ids: readonly string[]): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
-    const rows = await this.query(
-      `SELECT id FROM runs WHERE status = 'finished' AND list_contains($ids, id)
-         AND EXISTS (SELECT 1 FROM metrics m WHERE m.run = runs.id
-           AND m.name = 'topk_last_half')`,
-      { ids: listValue([...ids]) },
-    );
-    return new Set(rows.map((r) => String(r.id)));
-  }
-
-  /** Drops the metric rows of `run` (an evaluation about to be redone). */
-  async deleteMetrics(run: string): Promise<void> {
-    await this.exec("DELETE FROM metrics WHERE run = ?", [run]);
-  }
-
-  /** Whether the store has a row for training run `run`. */
-  async hasRun(run: string): Promise<boolean> {
-    return (await this.query("SELECT 1 FROM runs WHERE id = ?", [run]))
-      .length > 0;
-  }
-
-  /** The attention of `run` at `epoch` on `split` as stored: 16-bit levels and scale per slide. */
-  async storedAttention(
-    run: string,
-    epoch: number,
-    split: string,
-  ): Promise<{ slide: string; scale: number; q: number[] }[]> {
-    return (await this.query(
-      `SELECT slide, scale, q FROM attention_history
-       WHERE run = ? AND epoch = ? AND split = ?`,
-      [run, epoch, split],
-    )).map((r) => ({
-      slide: String(r.slide),
-      scale: Number(r.scale),
-      q: r.q as number[],
-    }));
-  }
-
-  /** Sets the wall seconds and their parts of an epoch already recorded. */
-  async setEpochTiming(
-    run: string,
-    epoch: number,
-    seconds: number,
-    timing: Record<string, number>,
-  ): Promise<void> {
-    await this.exec(
-      "UPDATE epochs SET seconds = ?, timing = ? WHERE run = ? AND epoch = ?",
-      [seconds, JSON.stringify(timing), run, epoch],
     );
   }
 

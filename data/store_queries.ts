@@ -11,12 +11,13 @@ import { withEmbeddingQueries } from "./embedding_queries.ts";
 import { withEvaluationQueries } from "./evaluation_queries.ts";
 import { withAttentionQueries } from "./attention_queries.ts";
 import { withExperimentQueries } from "./experiment_queries.ts";
+import { withRunQueries } from "./run_queries.ts";
 
-/** {@link StoreAccess} with the slide, embedding, evaluation, attention and experiment queries. */
-export const StoreQueries = withExperimentQueries(
+/** {@link StoreAccess} with the slide, embedding, evaluation, attention, experiment and run queries. */
+export const StoreQueries = withRunQueries(withExperimentQueries(
   withAttentionQueries(
     withEvaluationQueries(
       withEmbeddingQueries(withSlideQueries(StoreAccess)),
     ),
   ),
-);
+));

@@ -9,7 +9,6 @@
  */
 import type { Store } from "../../data/store.ts";
 import {
-  embeddedSlides,
   embeddingDim,
   embeddingEncoders,
   slideEmbeddings,
@@ -60,7 +59,7 @@ export class StoreBagSource implements BagSource {
     options: BagsFromStoreOptions = {},
   ): Promise<StoreBagSource> {
     const encoder = await chooseEncoder(store, options.encoder);
-    const slides = (await embeddedSlides(store, encoder)).filter((s) =>
+    const slides = (await store.embeddedSlides(encoder)).filter((s) =>
       !options.slides || options.slides.includes(s.slide)
     );
     const labels = new Map(options.labels ?? []);
