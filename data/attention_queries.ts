@@ -1,19 +1,21 @@
 /**
  * The store's reads of attention for evaluation and heatmaps: a run's
  * attention snapshots (optionally one slide's, split's or epoch's), the
- * slides whose tiles match their attention, and the tumour labels of the
- * attended slides. Mixed into `Store` (data/store_access.ts).
+ * tiles behind them in bag order (see `bag_order_sql.ts`), the slides
+ * whose bags match their attention, and the tumour labels of the attended
+ * slides' bags. Mixed into `Store` (data/store_access.ts).
  *
  * @module
  */
 import type { StoreAccessClass } from "./store_access.ts";
+import type { StoredTile } from "./slide_queries.ts";
 
 /** One slide's attention at one epoch, from the `attention` view. */
 export interface AttentionSnapshot {
   slide: string;
   split: string | null;
   epoch: number;
-  /** One weight per tile, in tile order. */
+  /** One weight per instance of the slide's bag, in bag order. */
   scores: number[];
 }
 
@@ -68,8 +70,22 @@ export function withAttentionQueries<B extends StoreAccessClass>(Base: B) {
     }
 
     /**
-     * The slides with attention in `run` at `epoch` that have as many
-     * tiles in the store as attention entries (so they can be drawn).
+     * The tiles behind `run`'s attention on `slide`, in bag order: entry i
+     * of the slide's attention belongs to tile i here (the view
+     * `attention_tiles`). Empty when the run has no attention on the slide.
+     */
+    attentionTiles(run: string, slide: string): Promise<StoredTile[]> {
+      return this.query<StoredTile & Record<string, unknown>>(
+        `SELECT t.tile, t.x, t.y, t.size, t.level, t.tissue, t.label
+         FROM attention_tiles a JOIN tiles t USING (slide, tile)
+         WHERE a.run = ? AND a.slide = ? ORDER BY a.i`,
+        [run, slide],
+      );
+    }
+
+    /**
+     * The slides with attention in `run` at `epoch` whose bags have as
+     * many tiles as attention entries (so they can be drawn).
      */
     async slidesMatchingAttention(
       run: string,
@@ -78,24 +94,27 @@ export function withAttentionQueries<B extends StoreAccessClass>(Base: B) {
       return new Set(
         (await this.query(
           `SELECT a.slide FROM attention a
-           JOIN (SELECT slide, count(*) AS tiles FROM tiles GROUP BY slide) t
+           JOIN (SELECT slide, count(*) AS tiles FROM attention_tiles
+                 WHERE run = $run GROUP BY slide) t
              ON t.slide = a.slide AND t.tiles = len(a.scores)
-           WHERE a.run = ? AND a.epoch = ?`,
-          [run, epoch],
+           WHERE a.run = $run AND a.epoch = $epoch::INTEGER`,
+          { run, epoch },
         )).map((r) => String(r.slide)),
       );
     }
 
     /**
-     * Per slide with attention in `run` and tiles labelled both tumour
-     * (> 0) and not (0): its tile labels in tile order (null where unknown).
+     * Per slide with attention in `run` whose bag has tiles labelled both
+     * tumour (> 0) and not (0): the labels of its bag's tiles in bag order
+     * (null where unknown), one per attention entry.
      */
     async tumourLabels(run: string): Promise<Map<string, (number | null)[]>> {
       const rows = await this.query(
-        `SELECT slide, list(label ORDER BY tile) AS labels FROM tiles
-         WHERE slide IN (SELECT DISTINCT slide FROM attention WHERE run = $run)
+        `SELECT slide, list(t.label ORDER BY a.i) AS labels
+         FROM attention_tiles a JOIN tiles t USING (slide, tile)
+         WHERE a.run = $run
          GROUP BY slide
-         HAVING bool_or(label > 0) AND bool_or(label = 0)`,
+         HAVING bool_or(t.label > 0) AND bool_or(t.label = 0)`,
         { run },
       );
       return new Map(

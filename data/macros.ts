@@ -16,12 +16,16 @@
  * - view `attention_stability(run, slide, split, epoch, js_divergence,
  *   entropy)`: JS divergence of each slide's attention to the previous epoch,
  *   to the uniform distribution at its first epoch.
+ * - views `bag_tiles`, `run_encoders` and `attention_tiles`: which tile each
+ *   attention entry belongs to (`bag_order_sql.ts`).
  *
  * @module
  */
 
+import { BAG_ORDER_SQL } from "./bag_order_sql.ts";
+
 /** SQL that (re)creates the macros and views. */
-export const MACROS_SQL = `
+export const MACROS_SQL = `${BAG_ORDER_SQL}
 CREATE OR REPLACE MACRO js_divergence(p, q) AS
   CASE WHEN p IS NULL OR q IS NULL OR len(p) <> len(q) THEN NULL
   ELSE 0.5 * list_sum(list_transform(range(1, len(p) + 1),

@@ -23,8 +23,9 @@
  * - table macro `run_stability(threshold := 0.01)`: per run and split (and
  *   split `'all'`), epochs, slides, mean JS over the last half of training,
  *   the settling epoch, final mean entropy and effective patches.
- * - view `attention_localisation`: per run, epoch and slide with labelled
- *   tiles of both kinds, the ROC AUC of attention against tumour labels.
+ * - view `attention_localisation`: per run, epoch and slide whose bag has
+ *   labelled tiles of both kinds, the ROC AUC of attention against tumour
+ *   labels (attention entry i is the bag's i-th tile, `attention_tiles`).
  *
  * @module
  */
@@ -129,19 +130,20 @@ FROM placed GROUP BY placed.run, placed.split;
 
 CREATE OR REPLACE VIEW attention_localisation AS
 WITH labelled AS (
-  SELECT slide, row_number() OVER (PARTITION BY slide ORDER BY tile) AS i,
-    label, count(*) OVER (PARTITION BY slide) AS tiles
-  FROM tiles
+  SELECT a.run, a.slide, a.i, t.label,
+    count(*) OVER (PARTITION BY a.run, a.slide) AS tiles
+  FROM attention_tiles a JOIN tiles t USING (slide, tile)
 ), usable AS (
-  SELECT slide FROM labelled GROUP BY slide
+  SELECT run, slide FROM labelled GROUP BY run, slide
   HAVING bool_or(label > 0) AND bool_or(label = 0)
 ), scored AS (
   SELECT run, epoch, slide, split, len(scores) AS n,
     unnest(scores) AS score, generate_subscripts(scores, 1) AS i
-  FROM attention WHERE slide IN (SELECT slide FROM usable)
+  FROM attention JOIN usable USING (run, slide)
 ), joined AS (
   SELECT s.run, s.epoch, s.slide, s.split, s.score, l.label > 0 AS tumour
-  FROM scored s JOIN labelled l ON l.slide = s.slide AND l.i = s.i
+  FROM scored s JOIN labelled l ON l.run = s.run AND l.slide = s.slide
+    AND l.i = s.i
   WHERE l.tiles = s.n AND l.label IS NOT NULL
 ), ranked AS (
   SELECT *, rank() OVER (PARTITION BY run, epoch, slide ORDER BY score)

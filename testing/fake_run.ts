@@ -20,6 +20,11 @@ export interface FakeSlide {
   width: number;
   height: number;
   tiles: TileRecord[];
+  /**
+   * The tiles the run's encoder embedded (default: every tile); the run's
+   * attention covers these, in tile order. Only with `encoder`.
+   */
+  embedded?: readonly number[];
   /** Slide file, when one was written. */
   path?: string;
 }
@@ -33,6 +38,23 @@ export interface FakeRunOptions {
   model?: string;
   /** How fast attention settles (larger: sooner). Default 1. */
   settling?: number;
+  /**
+   * When given, each slide's embedded tiles get (fake, 2-d) embeddings from
+   * this encoder, and the run's attention covers only those; otherwise no
+   * embeddings are written and attention covers every tile.
+   */
+  encoder?: string;
+}
+
+/** The tiles a fake run's attention covers on `slide`, in bag order. */
+export function fakeBag(
+  slide: FakeSlide,
+  encoder: string | undefined,
+): TileRecord[] {
+  if (encoder === undefined || slide.embedded === undefined) return slide.tiles;
+  const embedded = new Set(slide.embedded);
+  return slide.tiles.filter((t) => embedded.has(t.tile))
+    .sort((a, b) => a.tile - b.tile);
 }
 
 /** A grid of `size`-pixel tiles over a slide; `tumour(x, y)` labels a tile. */
@@ -78,6 +100,23 @@ export function fakeSlides(n: number): FakeSlide[] {
       ),
     };
   });
+}
+
+/**
+ * A positive slide of 8 tiles (4 × 2 of 256 pixels, tumour in the right
+ * half: tiles 2, 3, 6 and 7) of which a filter dropped tiles 2 and 5 before
+ * embedding, so its bag is tiles 0, 1, 3, 4, 6, 7 (tumour: 3, 6, 7).
+ */
+export function filteredFakeSlide(id = "filtered"): FakeSlide {
+  return {
+    id,
+    split: "val",
+    label: 1,
+    width: 1024,
+    height: 512,
+    tiles: tileGrid(1024, 512, 256, (x) => x >= 512),
+    embedded: [0, 1, 3, 4, 6, 7],
+  };
 }
 
 /**
@@ -183,6 +222,16 @@ export async function writeFakeRun(
         status: "embedded",
       });
       await tx.replaceTiles(s.id, s.tiles);
+      if (options.encoder !== undefined) {
+        await tx.replaceEmbeddings(
+          s.id,
+          options.encoder,
+          fakeBag(s, options.encoder).map((t) => ({
+            tile: t.tile,
+            features: [t.tile, t.label ?? -1],
+          })),
+        );
+      }
     }
     await tx.upsertRun({
       id: options.run,
@@ -199,7 +248,7 @@ export async function writeFakeRun(
       const noise = 1.5 * Math.exp(-settling * epoch);
       const attention = options.slides.map((s) => {
         const logits = (jitter: number) =>
-          s.tiles.map((t) =>
+          fakeBag(s, options.encoder).map((t) =>
             epoch === 0 && t.tile % 2 === 0
               ? 0 // ties at the first epoch
               : 0.4 * epoch * (t.label ?? 0) + noise * jitter * rng.normal()

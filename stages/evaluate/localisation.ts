@@ -23,9 +23,10 @@ export interface SlideLocalisation {
 }
 
 /**
- * Localisation AUC for every attention snapshot of `run` whose slide has
- * labelled tiles of both kinds and as many tiles as attention entries
- * (attention entry i belongs to the slide's i-th tile in tile order).
+ * Localisation AUC for every attention snapshot of `run` whose slide's bag
+ * has labelled tiles of both kinds and as many tiles as attention entries
+ * (attention entry i belongs to the bag's i-th tile, see
+ * `store.tumourLabels`).
  *
  * @example
  * ```ts ignore
