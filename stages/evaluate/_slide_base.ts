@@ -1,9 +1,9 @@
 /**
- * What every heatmap of one slide is drawn on: its tiles from the store, a
- * thumbnail read from the slide file (a blank one of the slide's shape when
+ * What every heatmap of one slide is drawn on: the tiles behind a run's
+ * attention on it (its bag's tiles, in bag order), a thumbnail read from the slide file (a blank one of the slide's shape when
  * the file cannot be read) and the tumour mask at the thumbnail's size, from
  * the ground-truth mask beside the slide (`<stem>.tumour.png`, the tile
- * stage's convention) or else from tile labels. Read once per slide, so a
+ * stage's convention) or else from the labels of all its tiles. Read once per slide, so a
  * slide drawn at many epochs opens its file once.
  *
  * @module
@@ -29,6 +29,8 @@ export type TileRow = {
 /** Options of {@link openSlideBase}. */
 export interface SlideBaseOptions {
   store: Store;
+  /** The run whose attention is drawn: its bags say which tiles it covers. */
+  run: string;
   slide: string;
   /** Longest side of the thumbnail in pixels (default 768). */
   maxSide?: number;
@@ -38,6 +40,7 @@ export interface SlideBaseOptions {
 
 /** A slide's tiles, thumbnail and tumour mask. */
 export interface SlideBase {
+  /** The run's bag of the slide: attention entry i belongs to `tiles[i]`. */
   tiles: TileRow[];
   base: HeatmapBase;
   /** `slide`: the slide's own thumbnail; `blank`: the file could not be read. */
@@ -74,14 +77,17 @@ async function maskAt(
 }
 
 /**
- * Reads `slide`'s tiles, thumbnail and tumour mask. The returned `reader`
+ * Reads `slide`'s bag tiles in `run`, thumbnail and tumour mask. The returned `reader`
  * is left open (for reading tiles at full resolution): close it.
  */
 export async function openSlideBase(
   options: SlideBaseOptions,
 ): Promise<SlideBase> {
-  const { store, slide } = options;
-  const tiles: TileRow[] = await store.tiles(slide);
+  const { store, run, slide } = options;
+  const tiles: TileRow[] = await store.attentionTiles(run, slide);
+  // Every tile, for the slide's extent and tumour outline (a filtered bag
+  // may leave tumour tiles out).
+  const all: TileRow[] = await store.tiles(slide);
   const info = await store.slideRow(slide);
   const maxSide = options.maxSide ?? 768;
   let reader: SlideReader | null = null,
@@ -98,8 +104,8 @@ export async function openSlideBase(
     reader?.close();
     reader = null;
     note = error instanceof Error ? error.message : String(error);
-    const w = info?.width ?? Math.max(...tiles.map((t) => t.x + t.size));
-    const h = info?.height ?? Math.max(...tiles.map((t) => t.y + t.size));
+    const w = info?.width ?? Math.max(...all.map((t) => t.x + t.size));
+    const h = info?.height ?? Math.max(...all.map((t) => t.y + t.size));
     const scale = Math.max(1, Math.max(w, h) / maxSide);
     const width = Math.round(w / scale), height = Math.round(h / scale);
     base = {
@@ -116,8 +122,8 @@ export async function openSlideBase(
     if (maskPath) {
       tumour = await maskAt(maskPath, base.width, base.height);
       outline = tumour.includes(1) ? "mask" : null;
-    } else if (tiles.some((t) => (t.label ?? 0) > 0)) {
-      tumour = tileMask(tiles.filter((t) => (t.label ?? 0) > 0), base);
+    } else if (all.some((t) => (t.label ?? 0) > 0)) {
+      tumour = tileMask(all.filter((t) => (t.label ?? 0) > 0), base);
       outline = "tiles";
     }
     return {

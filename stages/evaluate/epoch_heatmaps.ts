@@ -179,6 +179,7 @@ export async function slideEpochHeatmaps(
   const { tiles, base, background, tumour, outline, reader, note } =
     await openSlideBase({
       store,
+      run,
       slide,
       maxSide: options.maxSide ?? 240,
       ...(options.open ? { open: options.open } : {}),
@@ -191,7 +192,7 @@ export async function slideEpochHeatmaps(
       throw new Error(
         `Cannot draw slide "${slide}" at epoch ${
           shownEpoch(epoch)
-        } (stored epoch ${epoch}): its attention has ${scores.length} entries but it has ${tiles.length} tiles`,
+        } (stored epoch ${epoch}): its attention in run "${run}" has ${scores.length} entries but the run's bag of it has ${tiles.length} tiles`,
       );
     }
     panels.push({

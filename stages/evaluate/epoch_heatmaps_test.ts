@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import sharp from "sharp";
-import { fakeRunStore } from "../../testing/fake_run.ts";
+import { fakeRunStore, filteredFakeSlide } from "../../testing/fake_run.ts";
 import { effectivePatches } from "./attention_measures.ts";
 import { scaleColour, sharedAttentionScale } from "./attention_scale.ts";
 import {
@@ -101,6 +101,55 @@ Deno.test("slideEpochHeatmaps() draws every epoch on one absolute scale with eac
       slideEpochHeatmaps({ store, run: "other", slide: "slide-01" }),
       /expected attention for run "other", found none/,
     );
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("slideEpochHeatmaps() colours a filtered slide's bag tiles and leaves the dropped ones blank", async () => {
+  const slide = filteredFakeSlide();
+  const store = await fakeRunStore({
+    slides: [slide],
+    epochs: 3,
+    seed: 4,
+    encoder: "kept",
+  });
+  try {
+    const maps = await slideEpochHeatmaps({
+      store,
+      run: "r",
+      slide: slide.id,
+      maxSide: 256,
+      paletteColours: 0,
+    });
+    assert.deepEqual([maps.tiles, maps.width, maps.height], [6, 256, 128]);
+    const rows = await store.attentionSnapshots("r", { slide: slide.id });
+    for (const panel of maps.panels) {
+      const scores = rows[panel.epoch]!.scores;
+      const { data } = await sharp(panel.png).raw().toBuffer({
+        resolveWithObject: true,
+      });
+      // Tile t's centre, at a downsample of 4 (tiles 2 and 5 dropped).
+      const centre = (t: number) => {
+        const at = ((Math.floor(t / 4) * 64 + 32) * 256 + (t % 4) * 64 + 32) *
+          3;
+        return [...data.subarray(at, at + 3)];
+      };
+      [0, 1, 3, 4, 6, 7].forEach((t, i) =>
+        assert.deepEqual(
+          centre(t),
+          scaleColour(maps.scale, scores[i]!).map((c) =>
+            Math.round(242 * (1 - 0.7) + c * 0.7)
+          ),
+          `epoch ${panel.epoch} tile ${t}`,
+        )
+      );
+      assert.deepEqual([centre(2), centre(5)], [[242, 242, 242], [
+        242,
+        242,
+        242,
+      ]]);
+    }
   } finally {
     store.close();
   }

@@ -181,13 +181,13 @@ export async function comparisonPlot(
 /** Heatmaps of a run, and why some slides could not be drawn. */
 export interface RunHeatmaps {
   figures: HeatmapFigure[];
-  /** Set when slides were left out (no tiles in the store, or tile counts differ). */
+  /** Set when slides were left out (no bag tiles in the store, or counts differ). */
   note?: string;
 }
 
 /**
  * Heatmaps of the most and least stable slides of a run at its reported
- * epoch, among the slides whose tiles in the store match their attention.
+ * epoch, among the slides whose bag tiles in the store match their attention.
  */
 export async function runHeatmaps(
   store: Store,
@@ -201,7 +201,7 @@ export async function runHeatmaps(
   );
   const left = e.slides.length - ranked.length;
   const note = left > 0
-    ? `${left} of ${e.slides.length} slides have no matching tiles in the store (tile count ≠ attention length) and cannot be drawn`
+    ? `${left} of ${e.slides.length} slides have no matching tiles in the store (bag tile count ≠ attention length) and cannot be drawn`
     : undefined;
   const most = ranked.slice(0, n);
   const least = ranked.slice(Math.max(n, ranked.length - n)).reverse();

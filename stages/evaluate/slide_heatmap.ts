@@ -1,6 +1,6 @@
 /**
- * A slide's attention heatmap from the store: tiles and attention of a
- * run/epoch, the thumbnail read from the slide file, the tumour outline from
+ * A slide's attention heatmap from the store: attention of a run/epoch on
+ * the tiles of the slide's bag, the thumbnail read from the slide file, the tumour outline from
  * the ground-truth mask beside the slide (`<stem>.tumour.png`, the tile
  * stage's convention, which the synthetic cohort writes) or else from tile
  * labels, and a gallery of the top-k tiles read at full
@@ -137,6 +137,7 @@ export async function slideHeatmap(
   const { tiles, base, background, tumour, outline, reader, note } =
     await openSlideBase({
       store,
+      run,
       slide,
       ...(options.maxSide === undefined ? {} : { maxSide: options.maxSide }),
       ...(options.open ? { open: options.open } : {}),
@@ -144,7 +145,7 @@ export async function slideHeatmap(
   try {
     if (tiles.length !== attention.scores.length) {
       throw new Error(
-        `Cannot draw a heatmap of slide "${slide}": its attention has ${attention.scores.length} entries but it has ${tiles.length} tiles`,
+        `Cannot draw a heatmap of slide "${slide}": its attention in run "${run}" has ${attention.scores.length} entries but the run's bag of it has ${tiles.length} tiles`,
       );
     }
     const png = await renderHeatmap(

@@ -4,6 +4,7 @@ import { Store } from "../../data/store.ts";
 import { openSlide } from "../tile/open_slide.ts";
 import {
   fakeRunStore,
+  filteredFakeSlide,
   syntheticSlides,
   writeFakeRun,
 } from "../../testing/fake_run.ts";
@@ -75,4 +76,56 @@ Deno.test("slideHeatmap() falls back to a blank background and says why when the
     /expected attention for run "r", epoch 8 \(stored epoch 7\)/,
   );
   store.close();
+});
+
+Deno.test("slideHeatmap() places a filtered slide's attention on its bag tiles and names them in the top tiles", async () => {
+  const slide = filteredFakeSlide();
+  const store = await fakeRunStore({
+    slides: [slide],
+    epochs: 3,
+    seed: 6,
+    encoder: "kept",
+  });
+  try {
+    const map = await slideHeatmap({
+      store,
+      run: "r",
+      epoch: 2,
+      slide: slide.id,
+      maxSide: 256,
+      topk: 6,
+    });
+    const [snapshot] = await store.attentionSnapshots("r", {
+      slide: slide.id,
+      epoch: 2,
+    });
+    const scores = snapshot!.scores;
+    const bag = [0, 1, 3, 4, 6, 7];
+    const byScore = bag.map((tile, i) => ({ tile, score: scores[i]! }))
+      .sort((a, b) => b.score - a.score);
+    assert.deepEqual(
+      map.topTiles.map((t) => [t.tile, t.score]),
+      byScore.map((t) => [t.tile, t.score]),
+    );
+    for (const t of map.topTiles) {
+      const stored = slide.tiles[t.tile]!;
+      assert.deepEqual([t.x, t.y, t.label], [stored.x, stored.y, stored.label]);
+    }
+    // Dropped tile 5 keeps the blank background at its centre (tile 2, also
+    // dropped, lies under the tumour tint).
+    const { data } = await sharp(map.png).removeAlpha().raw().toBuffer({
+      resolveWithObject: true,
+    });
+    const centre = (t: number) => {
+      const at = ((Math.floor(t / 4) * 64 + 32) * 256 + (t % 4) * 64 + 32) * 3;
+      return [...data.subarray(at, at + 3)];
+    };
+    assert.deepEqual(centre(5), [242, 242, 242]);
+    // Bag tiles are coloured (tile 7 lies under the colour bar).
+    for (const t of [0, 1, 3, 4, 6]) {
+      assert.notDeepEqual(centre(t), [242, 242, 242], `tile ${t}`);
+    }
+  } finally {
+    store.close();
+  }
 });
