@@ -69,8 +69,9 @@ const mean = (values: readonly number[]) =>
 
 /**
  * Writes each epoch's attention snapshot to Parquet and reports its
- * stability. Attention row `i` of a slide belongs to its `i`-th embedded
- * tile in tile order, the order the bag stage assembles bags in.
+ * stability. Attention row `i` of a slide belongs to the `i`-th tile of its
+ * bag (the store's `bag_tiles` view: the embedded tiles in tile order, the
+ * order the bag stage assembles bags in).
  *
  * @example
  * ```ts ignore
@@ -107,10 +108,9 @@ export class AttentionParquetSink extends WritableStream<EpochEvent> {
             FROM attention
             WHERE run = ${literal(event.run)} AND epoch = ${event.epoch}
           ), t AS (
-            SELECT e.slide, e.tile, x, y,
-              row_number() OVER (PARTITION BY e.slide ORDER BY e.tile) AS i
-            FROM embeddings e JOIN tiles USING (slide, tile)
-            WHERE e.encoder = ${literal(options.encoder)}
+            SELECT slide, tile, x, y, i
+            FROM bag_tiles JOIN tiles USING (slide, tile)
+            WHERE encoder = ${literal(options.encoder)}
           )
           SELECT run, epoch, slide, split, tile, x, y, attention
           FROM a JOIN t USING (slide, i)
