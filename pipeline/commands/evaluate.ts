@@ -13,10 +13,8 @@ import {
   evaluateRun,
   type RunEvaluation,
 } from "../../stages/evaluate/evaluate_run.ts";
-import {
-  writeReport,
-  type WrittenReport,
-} from "../../stages/evaluate/report.ts";
+import type { WrittenReport } from "../../stages/evaluate/report.ts";
+import { ReportStream } from "../../stages/evaluate/report_stream.ts";
 import {
   comparisonTable,
   metricsTable,
@@ -168,23 +166,22 @@ export async function reportCommand(
     );
   const store = await ctx.openStore();
   try {
-    const evaluations: RunEvaluation[] = [];
-    for (const run of runs) {
-      evaluations.push(
-        await evaluateRun({ store, run, ...evaluateOptions(options) }),
-      );
-      ctx.info(`evaluated ${run}`);
-    }
-    const report = await writeReport({
-      store,
-      runs,
-      outDir,
-      evaluations,
-      ...(options.heatmapSlides === undefined
-        ? {}
-        : { heatmapSlides: options.heatmapSlides }),
-    });
-    console.log(textTable(comparisonTable(evaluations)));
+    // The end of the chain: run ids in, every run evaluated, one report out.
+    const [report] = await Array.fromAsync(
+      ReadableStream.from(runs.map((run) => ({ run }))).pipeThrough(
+        new ReportStream({
+          store,
+          outDir,
+          evaluate: evaluateOptions(options),
+          ...(options.heatmapSlides === undefined
+            ? {}
+            : { heatmapSlides: options.heatmapSlides }),
+        }),
+      ),
+    );
+    if (!report) throw new Error("asmil report wrote no report");
+    for (const e of report.evaluations) ctx.info(`evaluated ${e.run.id}`);
+    console.log(textTable(comparisonTable(report.evaluations)));
     console.log(report.html);
     ctx.info(`wrote ${report.html} and ${report.markdown}`);
     return report;
