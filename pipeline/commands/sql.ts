@@ -6,6 +6,7 @@
 import { Store } from "../../data/store.ts";
 import type { CommandContext } from "../cli_context.ts";
 import { formatRows, type SqlFormat } from "../sql_format.ts";
+import { pathExists } from "../../core/path_exists.ts";
 
 /**
  * Runs `query` against the context's store and prints the rows on stdout.
@@ -22,13 +23,13 @@ export async function runSql(
   write = false,
 ): Promise<void> {
   let store: Store;
-  if (!ctx.dbGiven && !(await exists(ctx.db))) {
+  if (!ctx.dbGiven && !(await pathExists(ctx.db))) {
     ctx.info(`note: no run store at ${ctx.db}; using an empty in-memory one`);
     store = await Store.open(":memory:");
   } else if (write || ctx.db === ":memory:") {
     store = await ctx.openStore();
   } else {
-    if (!(await exists(ctx.db))) {
+    if (!(await pathExists(ctx.db))) {
       throw new Error(
         `No run store at ${ctx.db}: asmil sql reads an existing store (add --write to create one)`,
       );
@@ -46,15 +47,6 @@ export async function runSql(
     await writeStdout(formatRows(rows, columns, format));
   } finally {
     store.close();
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -6,6 +6,7 @@
 
 import { basename, dirname, extname, isAbsolute, join } from "node:path";
 import type { SlideRef, Split } from "../../core/types.ts";
+import { pathExists } from "../../core/path_exists.ts";
 
 /** File extensions taken for slides when listing a folder. */
 export const SLIDE_EXTENSIONS: readonly string[] = [
@@ -27,15 +28,6 @@ function parseCsv(text: string): string[][] {
   return text.split(/\r?\n/).filter((l) => l.trim() !== "").map((l) =>
     l.split(",").map((c) => c.trim())
   );
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -71,7 +63,7 @@ export async function readSlideCsv(csvPath: string): Promise<SlideRef[]> {
     if (!path) {
       path = join(dir, id);
       for (const ext of SLIDE_EXTENSIONS) {
-        if (await exists(join(dir, id + ext))) {
+        if (await pathExists(join(dir, id + ext))) {
           path = join(dir, id + ext);
           break;
         }
@@ -179,7 +171,7 @@ export async function listSlides(
   skipped.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
   for (const entry of skipped) options.onSkip?.(entry);
   const known = new Map<string, SlideRef>();
-  if (await exists(join(source, "labels.csv"))) {
+  if (await pathExists(join(source, "labels.csv"))) {
     for (const s of await readSlideCsv(join(source, "labels.csv"))) {
       known.set(s.id, s);
     }
