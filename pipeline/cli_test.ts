@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { asmil as runAsmil } from "../testing/asmil_process.ts";
+import { asmil as runAsmil, asmilSql } from "../testing/asmil_process.ts";
 
 /** `asmil …args` in a child process (see testing/asmil_process.ts). */
 const asmil = (...args: string[]) => runAsmil(args);
@@ -47,16 +47,13 @@ Deno.test("asmil sql reads a store written before and its macros", async () => {
   const drop = await asmil("--db", db, "sql", "drop table slides");
   assert.equal(drop.code, 1);
   assert.match(drop.stderr, /read-only; add --write to change it/);
-  const r = await asmil(
-    "--db",
-    db,
-    "sql",
-    "--format",
-    "csv",
-    "select id, round(js_divergence([1.0, 0.0], [0.0, 1.0]), 4) as js from slides",
+  assert.equal(
+    await asmilSql(
+      db,
+      "select id, round(js_divergence([1.0, 0.0], [0.0, 1.0]), 4) as js from slides",
+    ),
+    "id,js\ns1,0.6931\n",
   );
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, "id,js\ns1,0.6931\n");
 });
 
 Deno.test("asmil rejects a configuration file with an unknown key, naming it", async () => {
@@ -77,15 +74,7 @@ Deno.test("asmil rejects a configuration file with an unknown key, naming it", a
 Deno.test("out-of-range options, unknown model options and a missing --db folder are refused, and the store is left as it was", async () => {
   const dir = await Deno.makeTempDir();
   const db = `${dir}/r.duckdb`;
-  const runs = async () =>
-    (await asmil(
-      "--db",
-      db,
-      "sql",
-      "--format",
-      "csv",
-      "select count(*) n from runs",
-    )).stdout;
+  const runs = () => asmilSql(db, "select count(*) n from runs");
   const made = await asmil("--db", db, "sql", "--write", "select 1");
   assert.equal(made.code, 0, made.stderr);
   const before = await runs();

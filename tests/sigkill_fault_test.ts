@@ -19,7 +19,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openStore } from "../data/store.ts";
-import { writeSyntheticCohort } from "../data/synthetic/cohort.ts";
+import { tileArgs, tinyCohort } from "../testing/tiny_cohort.ts";
+import { tinyExperimentArgs } from "../testing/tiny_experiment.ts";
 import { Rng } from "../core/random.ts";
 import { asmilKilledAt } from "../testing/killed_run.ts";
 import { RUN_TABLES, runContents } from "../testing/run_contents.ts";
@@ -179,27 +180,20 @@ Deno.test({
         }`,
       );
     try {
-      const cohort = await writeSyntheticCohort({
-        outDir: join(root, "slides"),
-        slides: 6,
-        seed: 4,
-        sides: [1024, 1536],
-      });
+      const cohort = await tinyCohort({ slides: 6, sides: [1024, 1536] });
       const tiled = join(root, "tile", "a", "s.duckdb");
       const embedded = join(root, "embed", "a", "s.duckdb");
 
       await t.step("tile", async () => {
-        const log = await faultCheck(rng, join(root, "tile"), [
-          "tile",
-          "--slides",
-          cohort.dir,
-          "--no-qc",
-          "--min-tissue",
-          "0.3",
-        ], {
-          unit: "slides tiled",
-          sql: "SELECT count(*) FROM slides WHERE status = 'tiled'",
-        });
+        const log = await faultCheck(
+          rng,
+          join(root, "tile"),
+          tileArgs(cohort.dir),
+          {
+            unit: "slides tiled",
+            sql: "SELECT count(*) FROM slides WHERE status = 'tiled'",
+          },
+        );
         report("tile", log);
         assert.equal(
           await count(
@@ -266,29 +260,7 @@ Deno.test({
       await t.step("experiment", async () => {
         const dir = join(root, "experiment");
         const log = await faultCheck(rng, dir, [
-          "experiment",
-          "--data",
-          "features",
-          "--bags",
-          "16",
-          "--instances",
-          "24",
-          "--dim",
-          "12",
-          "--witness-fraction",
-          "0.2",
-          "--seeds",
-          "1",
-          "--epochs",
-          "3",
-          "--lr",
-          "0.001",
-          "--models",
-          "abmil,asmil",
-          "--model-options",
-          '{"abmil":{"innerDim":16,"attentionDim":8},"asmil":{"innerDim":16,"nToken":4,"nDrop":2}}',
-          "--name",
-          "t",
+          ...tinyExperimentArgs({ bags: 16, seeds: 1 }),
           "--out",
           "<dir>/out",
           "--no-report",

@@ -8,10 +8,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { writeSyntheticCohort } from "../../data/synthetic/cohort.ts";
 import { systemLibsRequired } from "../../testing/system_libs.ts";
 import { SKIP_LOG_ENV } from "../../testing/run_tests.ts";
-import { asmil } from "../../testing/asmil_process.ts";
+import { asmil, asmilOk, asmilSql } from "../../testing/asmil_process.ts";
+import { tileArgs, tinyCohort } from "../../testing/tiny_cohort.ts";
 
 function run(cmd: string, ...args: string[]): boolean {
   try {
@@ -76,12 +76,6 @@ async function fill(dir: string, leave: number): Promise<string> {
 const EMBEDDINGS =
   "select count(*) as n, count(distinct slide) as slides, sum(hash(slide, tile, encoder, features)) as h from embeddings";
 
-async function digest(db: string): Promise<string> {
-  const r = await asmil(["--db", db, "sql", "--format", "csv", EMBEDDINGS]);
-  assert.equal(r.code, 0, r.stderr);
-  return r.stdout;
-}
-
 Deno.test({
   name:
     "embed on a full disk fails saying so, and after space is freed the rerun completes with nothing lost",
@@ -94,29 +88,13 @@ Deno.test({
     await Deno.mkdir(mnt);
     let mounted = false;
     try {
-      const cohort = await writeSyntheticCohort({
-        outDir: join(dir, "slides"),
-        slides: 4,
-        seed: 4,
-        sides: [1024],
-      });
+      const cohort = await tinyCohort({ slides: 4 });
       const tiled = join(dir, "tiled.duckdb");
-      const tile = await asmil([
-        "--db",
-        tiled,
-        "tile",
-        "--slides",
-        cohort.dir,
-        "--no-qc",
-        "--min-tissue",
-        "0.3",
-      ]);
-      assert.equal(tile.code, 0, tile.stderr);
+      await asmilOk(["--db", tiled, ...tileArgs(cohort.dir)]);
       // The same tiles embedded on a disk with room: what the store must hold.
       const reference = join(dir, "reference.duckdb");
       await Deno.copyFile(tiled, reference);
-      const whole = await asmil(["--db", reference, "embed"]);
-      assert.equal(whole.code, 0, whole.stderr);
+      await asmilOk(["--db", reference, "embed"]);
 
       assert.ok(
         run("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", mnt),
@@ -139,13 +117,15 @@ Deno.test({
       assert.doesNotMatch(full.stderr, /cannot rollback/);
 
       await Deno.remove(filler);
-      const rerun = await asmil(["--db", db, "embed"]);
-      assert.equal(rerun.code, 0, rerun.stderr);
+      const rerun = await asmilOk(["--db", db, "embed"]);
       assert.match(
         rerun.stdout,
         /slides embedded, [1-9] already done, 0 failed/,
       );
-      assert.equal(await digest(db), await digest(reference));
+      assert.equal(
+        await asmilSql(db, EMBEDDINGS),
+        await asmilSql(reference, EMBEDDINGS),
+      );
     } finally {
       if (mounted) run("umount", mnt);
       await Deno.remove(dir, { recursive: true });

@@ -3,36 +3,16 @@ import { join } from "node:path";
 import { main } from "../cli.ts";
 import { commandContext } from "../cli_context.ts";
 import { asmil } from "../../testing/asmil_process.ts";
+import {
+  tinyExperiment,
+  tinyExperimentArgs,
+} from "../../testing/tiny_experiment.ts";
 import { runExperimentTask, taskStorePath } from "./experiment_array.ts";
 
 const TASKS = 4;
 
 /** A tiny grid: 2 models (5 configurations) × 2 seeds, 3 epochs. */
-const GRID = [
-  "experiment",
-  "--data",
-  "features",
-  "--bags",
-  "20",
-  "--instances",
-  "24",
-  "--dim",
-  "12",
-  "--witness-fraction",
-  "0.2",
-  "--seeds",
-  "2",
-  "--epochs",
-  "3",
-  "--lr",
-  "0.001",
-  "--models",
-  "abmil,asmil",
-  "--model-options",
-  '{"abmil":{"innerDim":16,"attentionDim":8},"asmil":{"innerDim":16,"nToken":4,"nDrop":2}}',
-  "--name",
-  "t",
-];
+const GRID = tinyExperimentArgs();
 
 async function read(path: string): Promise<string> {
   return await Deno.readTextFile(path);
@@ -133,19 +113,7 @@ Deno.test({
       const ctx = await commandContext({ db, quiet: true });
       ctx.config.train.lr = 0.001;
       const again = await runExperimentTask(ctx, {
-        data: "features",
-        bags: 20,
-        instances: 24,
-        dim: 12,
-        witnessFraction: 0.2,
-        seeds: 2,
-        epochs: 3,
-        models: ["abmil", "asmil"],
-        modelOptions: {
-          abmil: { innerDim: 16, attentionDim: 8 },
-          asmil: { innerDim: 16, nToken: 4, nDrop: 2 },
-        },
-        name: "t",
+        ...tinyExperiment(),
         outDir: out,
       }, { index: 1, count: TASKS });
       assert.equal(again.store, taskStorePath(db, "t", { index: 1, count: 4 }));

@@ -5,6 +5,10 @@ import { commandContext } from "../cli_context.ts";
 import { runExperiment } from "./experiment.ts";
 import { experimentConfigurations } from "./experiment_plan.ts";
 import { TABLE_MEASURES } from "./experiment_table.ts";
+import {
+  tinyExperiment,
+  tinyExperimentArgs,
+} from "../../testing/tiny_experiment.ts";
 
 function parseCsv(text: string): Record<string, string>[] {
   const [head, ...lines] = text.trim().split("\n");
@@ -21,31 +25,9 @@ Deno.test("asmil experiment --data features writes a table with one row of finit
     "--db",
     db,
     "--quiet",
-    "experiment",
-    "--data",
-    "features",
-    "--bags",
-    "20",
-    "--instances",
-    "24",
-    "--dim",
-    "12",
-    "--witness-fraction",
-    "0.2",
-    "--seeds",
-    "2",
-    "--epochs",
-    "3",
-    "--lr",
-    "0.001",
-    "--models",
-    "abmil,asmil",
-    "--model-options",
-    '{"abmil":{"innerDim":16,"attentionDim":8},"asmil":{"innerDim":16,"nToken":4,"nDrop":2}}',
+    ...tinyExperimentArgs(),
     "--anchor-weight",
     "2",
-    "--name",
-    "t",
     "--out",
     `${dir}/out`,
   ];
@@ -128,19 +110,7 @@ Deno.test("asmil experiment --data features writes a table with one row of finit
   const ctx = await commandContext({ db, quiet: true });
   ctx.config.train.lr = 0.001;
   const again = await runExperiment(ctx, {
-    data: "features",
-    bags: 20,
-    instances: 24,
-    dim: 12,
-    witnessFraction: 0.2,
-    seeds: 2,
-    epochs: 3,
-    models: ["abmil", "asmil"],
-    modelOptions: {
-      abmil: { innerDim: 16, attentionDim: 8 },
-      asmil: { innerDim: 16, nToken: 4, nDrop: 2 },
-    },
-    name: "t",
+    ...tinyExperiment(),
     outDir: `${dir}/out`,
     report: false,
   });

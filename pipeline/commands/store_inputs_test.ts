@@ -7,7 +7,12 @@ import assert from "node:assert/strict";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { Store } from "../../data/store.ts";
 import { SCHEMA_VERSION } from "../../data/schema.ts";
-import { asmil } from "../../testing/asmil_process.ts";
+import {
+  asmil,
+  asmilOk,
+  asmilSql,
+  sqlArgs,
+} from "../../testing/asmil_process.ts";
 
 /** A current store with one slide, then `sql` run on it behind asmil's back. */
 async function tampered(sql: string): Promise<{ dir: string; db: string }> {
@@ -50,26 +55,9 @@ Deno.test("a store whose meta row is missing or says an older version opens, and
     ] as const
   ) {
     const { dir, db } = await tampered(sql);
-    const read = await asmil([
-      "--db",
-      db,
-      "sql",
-      "--format",
-      "csv",
-      "select count(*) as n from slides",
-    ]);
-    assert.equal(read.code, 0, read.stderr);
-    assert.equal(read.stdout, "n\n1\n");
-    const write = await asmil([
-      "--db",
-      db,
-      "sql",
-      "--write",
-      "--format",
-      "csv",
-      "select count(*) as n from slides",
-    ]);
-    assert.equal(write.code, 0, write.stderr);
+    const count = "select count(*) as n from slides";
+    assert.equal(await asmilSql(db, count), "n\n1\n");
+    const write = await asmilOk(sqlArgs(db, count, { write: true }));
     assert.equal(write.stdout, "n\n1\n");
     assert.doesNotMatch(write.stderr, /Catalog Error|already exists/);
     assert.match(
@@ -81,8 +69,7 @@ Deno.test("a store whose meta row is missing or says an older version opens, and
     assert.deepEqual(await raw(db, VERSION), [{
       value: String(SCHEMA_VERSION),
     }]);
-    const again = await asmil(["--db", db, "sql", "--write", "select 1"]);
-    assert.equal(again.code, 0, again.stderr);
+    const again = await asmilOk(["--db", db, "sql", "--write", "select 1"]);
     assert.doesNotMatch(again.stderr, /repaired/);
     await Deno.remove(dir, { recursive: true });
   }
@@ -100,15 +87,6 @@ Deno.test("a half-migrated store is refused for writing, naming what it lacks, a
   assert.deepEqual(await raw(db, `SELECT * FROM meta ORDER BY key`), before);
   assert.deepEqual(await raw(db, "SELECT id FROM slides"), [{ id: "s1" }]);
   // Read-only cannot change it, so what is left can still be queried.
-  const read = await asmil([
-    "--db",
-    db,
-    "sql",
-    "--format",
-    "csv",
-    "select id from slides",
-  ]);
-  assert.equal(read.code, 0, read.stderr);
-  assert.equal(read.stdout, "id\ns1\n");
+  assert.equal(await asmilSql(db, "select id from slides"), "id\ns1\n");
   await Deno.remove(dir, { recursive: true });
 });

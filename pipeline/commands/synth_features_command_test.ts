@@ -7,23 +7,7 @@ import {
   parseTumourFraction,
   synthFeatures,
 } from "./synth_features_command.ts";
-
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
-
-async function asmil(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", CLI, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { ASMIL_DEBUG: "0" },
-  }).output();
-  const text = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: text.decode(out.stdout),
-    stderr: text.decode(out.stderr),
-  };
-}
+import { asmilOk } from "../../testing/asmil_process.ts";
 
 Deno.test("parseTumourFraction() reads MIN or MIN,MAX and names a bad value", () => {
   assert.deepEqual(parseTumourFraction("0.02"), [0.02, 0.02]);
@@ -92,8 +76,7 @@ Deno.test("asmil synth-features writes a store and .h5 files, quiet with --quiet
       "--seed",
       "2",
     ];
-    const quiet = await asmil("--quiet", ...args);
-    assert.equal(quiet.code, 0, quiet.stderr);
+    const quiet = await asmilOk(["--quiet", ...args]);
     assert.equal(quiet.stderr, "");
     const lines = quiet.stdout.trim().split("\n");
     assert.equal(lines.length, 2);
@@ -119,8 +102,7 @@ Deno.test("asmil synth-features writes a store and .h5 files, quiet with --quiet
     } finally {
       store.close();
     }
-    const again = await asmil(...args);
-    assert.equal(again.code, 0, again.stderr);
+    const again = await asmilOk(args);
     assert.match(
       again.stdout,
       /wrote 0 slides \(0 tiles, 4-d\); 3 already present/,

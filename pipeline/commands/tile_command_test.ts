@@ -1,19 +1,10 @@
 import assert from "node:assert/strict";
 import { isAbsolute, join } from "node:path";
-import { writeSyntheticCohort } from "../../data/synthetic/cohort.ts";
 import { openStore } from "../../data/store.ts";
-import { asmil } from "../../testing/asmil_process.ts";
-
-/** Two small synthetic slides in `<dir>/work/slides`. */
-async function cohortIn(dir: string): Promise<string[]> {
-  const cohort = await writeSyntheticCohort({
-    outDir: join(dir, "work", "slides"),
-    slides: 2,
-    seed: 4,
-    sides: [1024],
-  });
-  return cohort.slides.map((s) => s.id);
-}
+import { asmilOk } from "../../testing/asmil_process.ts";
+import { tempDirTest } from "../../testing/temp_dir.ts";
+import { tinyCohort, writeTinyCohort } from "../../testing/tiny_cohort.ts";
+import { pathExists } from "../../core/path_exists.ts";
 
 async function storedPaths(db: string): Promise<string[]> {
   const store = await openStore(db);
@@ -27,92 +18,73 @@ async function storedPaths(db: string): Promise<string[]> {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
-}
-
-Deno.test({
-  name:
-    "asmil tile writes QC images beside the store by default and stores absolute slide paths, so embed runs from another folder",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const dir = await Deno.makeTempDir();
-    try {
-      const ids = await cohortIn(dir);
-      const work = join(dir, "work");
-      // An explicit --db must name an existing folder.
-      await Deno.mkdir(join(work, "store"), { recursive: true });
-      // Relative paths, from the working folder of the tile run.
-      const tiled = await asmil([
-        "--db",
-        "store/run.duckdb",
-        "tile",
-        "--slides",
-        "slides",
-        "--min-tissue",
-        "0.3",
-      ], { cwd: work });
-      assert.equal(tiled.code, 0, tiled.stderr);
-      assert.match(tiled.stdout, /2 tiled.*QC images in store\/qc/);
-      for (const id of ids) {
-        assert.ok(await exists(join(work, "store", "qc", `${id}.mask.png`)));
-        assert.ok(await exists(join(work, "store", "qc", `${id}.overlay.png`)));
-      }
-      const db = join(work, "store", "run.duckdb");
-      const paths = await storedPaths(db);
-      assert.deepEqual(
-        paths,
-        ids.map((id) => join(work, "slides", `${id}.tiff`)),
+tempDirTest(
+  "asmil tile writes QC images beside the store by default and stores absolute slide paths, so embed runs from another folder",
+  async (dir) => {
+    const cohort = await writeTinyCohort(join(dir, "work", "slides"), {
+      slides: 2,
+    });
+    const ids = cohort.slides.map((s) => s.id);
+    const work = join(dir, "work");
+    // An explicit --db must name an existing folder.
+    await Deno.mkdir(join(work, "store"), { recursive: true });
+    // Relative paths, from the working folder of the tile run.
+    const tiled = await asmilOk([
+      "--db",
+      "store/run.duckdb",
+      "tile",
+      "--slides",
+      "slides",
+      "--min-tissue",
+      "0.3",
+    ], { cwd: work });
+    assert.match(tiled.stdout, /2 tiled.*QC images in store\/qc/);
+    for (const id of ids) {
+      assert.ok(
+        await pathExists(join(work, "store", "qc", `${id}.mask.png`)),
       );
-      assert.ok(paths.every(isAbsolute));
-
-      const embedded = await asmil(["--db", db, "embed"], { cwd: dir });
-      assert.equal(embedded.code, 0, embedded.stderr);
-      assert.match(embedded.stdout, /2 slides embedded/);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
+      assert.ok(
+        await pathExists(join(work, "store", "qc", `${id}.overlay.png`)),
+      );
     }
-  },
-});
+    const db = join(work, "store", "run.duckdb");
+    const paths = await storedPaths(db);
+    assert.deepEqual(
+      paths,
+      ids.map((id) => join(work, "slides", `${id}.tiff`)),
+    );
+    assert.ok(paths.every(isAbsolute));
 
-Deno.test({
-  name: "asmil tile --no-qc writes no QC images, --qc DIR writes them there",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const dir = await Deno.makeTempDir();
-    try {
-      const [id] = await cohortIn(dir);
-      const slides = join(dir, "work", "slides");
-      for (const f of ["off", "on"]) await Deno.mkdir(join(dir, f));
-      const off = await asmil([
+    const embedded = await asmilOk(["--db", db, "embed"], { cwd: dir });
+    assert.match(embedded.stdout, /2 slides embedded/);
+  },
+);
+
+tempDirTest(
+  "asmil tile --no-qc writes no QC images, --qc DIR writes them there",
+  async (dir) => {
+    const cohort = await tinyCohort({ slides: 2 });
+    const id = cohort.slides[0]!.id;
+    /** `asmil tile` into a store in `<dir>/<folder>`. */
+    const tile = async (folder: string, ...qc: string[]) => {
+      await Deno.mkdir(join(dir, folder));
+      const db = join(dir, folder, "run.duckdb");
+      return await asmilOk([
         "--db",
-        join(dir, "off", "run.duckdb"),
+        db,
         "tile",
         "--slides",
-        slides,
-        "--no-qc",
+        cohort.dir,
+        ...qc,
       ]);
-      assert.equal(off.code, 0, off.stderr);
-      assert.match(off.stdout, /QC images off/);
-      assert.equal(await exists(join(dir, "off", "qc")), false);
+    };
+    const off = await tile("off", "--no-qc");
+    assert.match(off.stdout, /QC images off/);
+    assert.equal(await pathExists(join(dir, "off", "qc")), false);
 
-      const elsewhere = join(dir, "checks");
-      const on = await asmil([
-        "--db",
-        join(dir, "on", "run.duckdb"),
-        "tile",
-        "--slides",
-        slides,
-        "--qc",
-        elsewhere,
-      ]);
-      assert.equal(on.code, 0, on.stderr);
-      assert.ok(await exists(join(elsewhere, `${id}.overlay.png`)));
-      assert.equal(await exists(join(dir, "on", "qc")), false);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    const elsewhere = join(dir, "checks");
+    await tile("on", "--qc", elsewhere);
+    assert.ok(await pathExists(join(elsewhere, `${id}.overlay.png`)));
+    assert.equal(await pathExists(join(dir, "on", "qc")), false);
   },
-});
+);

@@ -4,12 +4,11 @@
  * (unless --allow-missing), a k-fold split with too few slides of a class.
  */
 import assert from "node:assert/strict";
-import { asmil } from "../../testing/asmil_process.ts";
+import { asmil, asmilOk, asmilSql } from "../../testing/asmil_process.ts";
 
-async function cohort(): Promise<{ dir: string; db: string; ids: string[] }> {
-  const dir = await Deno.makeTempDir({ prefix: "asmil-inputs-" });
-  const db = `${dir}/s.duckdb`;
-  const made = await asmil([
+/** A store `db` of 12 synthetic feature slides (20–30 tiles of 8 features). */
+async function synthStore(db: string): Promise<void> {
+  await asmilOk([
     "--db",
     db,
     "--quiet",
@@ -25,27 +24,38 @@ async function cohort(): Promise<{ dir: string; db: string; ids: string[] }> {
     "--dim",
     "8",
   ]);
-  assert.equal(made.code, 0, made.stderr);
-  const ids = (await asmil([
-    "--db",
-    db,
-    "sql",
-    "--format",
-    "csv",
-    "select id from slides order by id",
-  ])).stdout.trim().split("\n").slice(1);
+}
+
+async function cohort(): Promise<{ dir: string; db: string; ids: string[] }> {
+  const dir = await Deno.makeTempDir({ prefix: "asmil-inputs-" });
+  const db = `${dir}/s.duckdb`;
+  await synthStore(db);
+  const ids = (await asmilSql(db, "select id from slides order by id"))
+    .trim().split("\n").slice(1);
   return { dir, db, ids };
 }
 
 async function runCount(db: string): Promise<string> {
-  return (await asmil([
+  return await asmilSql(db, "select count(*) as n from runs");
+}
+
+/** Forgets the stored splits, so train draws k folds. */
+async function clearSplits(db: string): Promise<void> {
+  await asmilSql(db, "update slides set split = null", { write: true });
+}
+
+/** `asmil train` of one ABMIL epoch on `db`, then `extra`. */
+function train(db: string, ...extra: string[]) {
+  return asmil([
     "--db",
     db,
-    "sql",
-    "--format",
-    "csv",
-    "select count(*) as n from runs",
-  ])).stdout;
+    "train",
+    "--model",
+    "abmil",
+    "--epochs",
+    "1",
+    ...extra,
+  ]);
 }
 
 function labelsCsv(rows: [string, string][]): string {
@@ -55,8 +65,6 @@ function labelsCsv(rows: [string, string][]): string {
 Deno.test("train refuses a class spelt two ways, and slides the labels or split name but the store lacks", async () => {
   const { dir, db, ids } = await cohort();
   const before = await runCount(db);
-  const train = (...extra: string[]) =>
-    asmil(["--db", db, "train", "--model", "abmil", "--epochs", "1", ...extra]);
 
   const typo = `${dir}/typo.csv`;
   await Deno.writeTextFile(
@@ -65,7 +73,7 @@ Deno.test("train refuses a class spelt two ways, and slides the labels or split 
       ids.map((id, i) => [id, i === 0 ? "tumor" : i % 2 ? "tumour" : "normal"]),
     ),
   );
-  let r = await train("--labels", typo);
+  let r = await train(db, "--labels", typo);
   assert.equal(r.code, 1);
   assert.match(
     r.stderr,
@@ -80,7 +88,7 @@ Deno.test("train refuses a class spelt two ways, and slides the labels or split 
       "1",
     ]]),
   );
-  r = await train("--labels", extra);
+  r = await train(db, "--labels", extra);
   assert.equal(r.code, 1);
   assert.match(
     r.stderr,
@@ -96,7 +104,7 @@ Deno.test("train refuses a class spelt two ways, and slides the labels or split 
       test_names: [...ids.slice(10), "ghost"],
     }),
   );
-  r = await train("--split", split);
+  r = await train(db, "--split", split);
   assert.equal(r.code, 1);
   assert.match(
     r.stderr,
@@ -104,7 +112,7 @@ Deno.test("train refuses a class spelt two ways, and slides the labels or split 
   );
   assert.equal(await runCount(db), before, "nothing recorded by a refusal");
 
-  r = await train("--labels", extra, "--allow-missing");
+  r = await train(db, "--labels", extra, "--allow-missing");
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /warning: .*"ghost".*training without them/);
   assert.match(r.stderr, /classes from .*extra\.csv: 0 → 0, 1 → 1/);
@@ -113,25 +121,8 @@ Deno.test("train refuses a class spelt two ways, and slides the labels or split 
 
 Deno.test("a k-fold split with fewer slides of a class than folds is refused with the counts", async () => {
   const { dir, db } = await cohort();
-  const cleared = await asmil([
-    "--db",
-    db,
-    "sql",
-    "--write",
-    "update slides set split = null",
-  ]);
-  assert.equal(cleared.code, 0, cleared.stderr);
-  const r = await asmil([
-    "--db",
-    db,
-    "train",
-    "--model",
-    "abmil",
-    "--epochs",
-    "1",
-    "--folds",
-    "7",
-  ]);
+  await clearSplits(db);
+  const r = await train(db, "--folds", "7");
   assert.equal(r.code, 1);
   assert.match(
     r.stderr,
@@ -145,40 +136,13 @@ Deno.test("a --run id whose checkpoint belongs to another store in the same fold
   const other = `${dir}/other.duckdb`;
   const copy = `${dir}/copy.duckdb`;
   await Deno.copyFile(db, copy); // same store id, no runs yet
-  const made = await asmil([
-    "--db",
-    other,
-    "--quiet",
-    "synth-features",
-    "--out-store",
-    other,
-    "--slides",
-    "12",
-    "--min-tiles",
-    "20",
-    "--max-tiles",
-    "30",
-    "--dim",
-    "8",
-  ]);
-  assert.equal(made.code, 0, made.stderr);
-  const train = (store: string, ...extra: string[]) =>
-    asmil([
-      "--db",
-      store,
-      "train",
-      "--model",
-      "abmil",
-      "--epochs",
-      "1",
-      "--run",
-      "r1",
-      ...extra,
-    ]);
-  const first = await train(db);
+  await synthStore(other);
+  const trainR1 = (store: string, ...extra: string[]) =>
+    train(store, "--run", "r1", ...extra);
+  const first = await trainR1(db);
   assert.equal(first.code, 0, first.stderr);
 
-  let r = await train(other);
+  let r = await trainR1(other);
   assert.equal(r.code, 1);
   assert.match(
     r.stderr,
@@ -187,7 +151,7 @@ Deno.test("a --run id whose checkpoint belongs to another store in the same fold
   assert.doesNotMatch(r.stderr, /resuming/);
   assert.equal(await runCount(other), "n\n0\n", "nothing recorded");
 
-  r = await train(copy);
+  r = await trainR1(copy);
   assert.equal(r.code, 1);
   assert.match(
     r.stderr,
@@ -196,11 +160,11 @@ Deno.test("a --run id whose checkpoint belongs to another store in the same fold
   assert.equal(await runCount(copy), "n\n0\n", "nothing recorded");
 
   // The way out the message gives: checkpoints in another folder.
-  r = await train(other, "--out", `${dir}/other-runs`);
+  r = await trainR1(other, "--out", `${dir}/other-runs`);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(await runCount(other), "n\n1\n");
   // And the run's own store still resumes it (already finished: no epochs).
-  r = await train(db);
+  r = await trainR1(db);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /resuming run r1 after epoch 1\/1/);
   await Deno.remove(dir, { recursive: true });
@@ -208,30 +172,11 @@ Deno.test("a --run id whose checkpoint belongs to another store in the same fold
 
 Deno.test("training warns when a split has fewer than two slides of a class, and evaluate marks intervals from fewer than five", async () => {
   const { dir, db } = await cohort();
-  const cleared = await asmil([
-    "--db",
-    db,
-    "sql",
-    "--write",
-    "update slides set split = null",
-  ]);
-  assert.equal(cleared.code, 0, cleared.stderr);
-  const train = (folds: string) =>
-    asmil([
-      "--db",
-      db,
-      "train",
-      "--model",
-      "abmil",
-      "--epochs",
-      "1",
-      "--folds",
-      folds,
-      "--run",
-      `f${folds}`,
-    ]);
+  await clearSplits(db);
+  const trainFolds = (folds: string) =>
+    train(db, "--folds", folds, "--run", `f${folds}`);
   // 6 slides of each class in 5 folds: val and test hold 1–2 of a class.
-  let r = await train("5");
+  let r = await trainFolds("5");
   assert.equal(r.code, 0, r.stderr);
   assert.match(
     r.stderr,
@@ -258,7 +203,7 @@ Deno.test("training warns when a split has fewer than two slides of a class, and
     /Cannot evaluate run "f5" at epoch 9 \(stored epoch 8\): it has predictions for epochs 1…1 \(stored 0…0; epochs a person reads count from 1\)/,
   );
 
-  r = await train("3");
+  r = await trainFolds("3");
   assert.equal(r.code, 0, r.stderr);
   assert.doesNotMatch(r.stderr, /warning: fewer than 2/);
   await Deno.remove(dir, { recursive: true });
