@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { CrossAttention } from "./cross_attention.ts";
+import {
+  CrossAttention,
+  type CrossAttentionOptions,
+} from "./cross_attention.ts";
 import { ParamScope } from "../weights_scope.ts";
 import { Rng } from "../../core/random.ts";
 
@@ -67,21 +70,40 @@ function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] ?? Infinity);
 }
 
+/** A cross-attention layer (eps 1e-6) in a fresh parameter scope `name`. */
+function layer(
+  name: string,
+  options: Omit<CrossAttentionOptions, "eps">,
+): { params: ParamScope; attn: CrossAttention } {
+  const params = new ParamScope(name, 3);
+  const attn = new CrossAttention(params, "attn", { ...options, eps: 1e-6 });
+  return { params, attn };
+}
+
+/** Seeded random queries and `n` inputs of the width `attn` expects. */
+function randomInputs(
+  attn: CrossAttention,
+  n: number,
+): { queries: tf.Tensor2D; inputs: tf.Tensor2D } {
+  const { queries: t, dim } = attn.options;
+  return {
+    queries: tf.randomNormal([t, dim], 0, 1, "float32", 4) as tf.Tensor2D,
+    inputs: tf.randomNormal([n, dim], 0, 1, "float32", 5) as tf.Tensor2D,
+  };
+}
+
 Deno.test("CrossAttention matches a textbook multi-head cross-attention", () => {
-  const params = new ParamScope("test_xattn", 3);
-  const attn = new CrossAttention(params, "attn", {
+  const { params, attn } = layer("test_xattn", {
     queries: 3,
     dim: 16,
     heads: 4,
     dropout: 0.1,
-    eps: 1e-6,
   });
   // Non-trivial LayerNorm parameters so they are checked too.
   attn.norm.gamma.assign(tf.randomNormal([3, 16], 1, 0.3, "float32", 1));
   attn.norm.beta.assign(tf.randomNormal([3, 16], 0, 0.3, "float32", 2));
   tf.tidy(() => {
-    const queries = tf.randomNormal([3, 16], 0, 1, "float32", 4) as tf.Tensor2D;
-    const inputs = tf.randomNormal([11, 16], 0, 1, "float32", 5) as tf.Tensor2D;
+    const { queries, inputs } = randomInputs(attn, 11);
     const fast = attn.apply(queries, inputs, { training: false });
     const slow = naive(attn, queries, inputs);
     assert.deepEqual(fast.scores.shape, [12, 11]);
@@ -92,17 +114,14 @@ Deno.test("CrossAttention matches a textbook multi-head cross-attention", () => 
 });
 
 Deno.test("CrossAttention applies dropout only in training", () => {
-  const params = new ParamScope("test_xattn_drop", 3);
-  const attn = new CrossAttention(params, "attn", {
+  const { params, attn } = layer("test_xattn_drop", {
     queries: 2,
     dim: 8,
     heads: 2,
     dropout: 0.5,
-    eps: 1e-6,
   });
   tf.tidy(() => {
-    const queries = tf.randomNormal([2, 8], 0, 1, "float32", 4) as tf.Tensor2D;
-    const inputs = tf.randomNormal([7, 8], 0, 1, "float32", 5) as tf.Tensor2D;
+    const { queries, inputs } = randomInputs(attn, 7);
     const a = attn.apply(queries, inputs, { training: false });
     const b = attn.apply(queries, inputs, { training: false });
     assert.equal(maxAbsDiff(a.features, b.features), 0);

@@ -1,18 +1,16 @@
 import assert from "node:assert/strict";
 import { Store } from "../../data/store.ts";
 import { fakeSlides, writeFakeRun } from "../../testing/fake_run.ts";
+import { withFakeRun } from "../../testing/with_fake_run.ts";
 import { ReportStream } from "./report_stream.ts";
 
 Deno.test("ReportStream evaluates every run in the epoch events and emits one report on close", async () => {
-  const dir = await Deno.makeTempDir();
-  const store = await Store.open(":memory:");
-  try {
-    await writeFakeRun(store, {
-      run: "a",
-      slides: fakeSlides(6),
-      epochs: 3,
-      seed: 1,
-    });
+  await withFakeRun({
+    run: "a",
+    slides: 6,
+    epochs: 3,
+    seed: 1,
+  }, async ({ store, dir }) => {
     await writeFakeRun(store, {
       run: "b",
       slides: fakeSlides(6),
@@ -40,10 +38,7 @@ Deno.test("ReportStream evaluates every run in the epoch events and emits one re
       "SELECT count(DISTINCT run) AS n FROM metrics WHERE name = 'auc'",
     );
     assert.equal(row!.n, 2);
-  } finally {
-    store.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("ReportStream emits nothing for no events and rejects events without a run id", async () => {

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { Store } from "../../data/store.ts";
 import { fewSlidesNote, withCi, withCiOf } from "./_format.ts";
-import { fakeSlides, writeFakeRun } from "../../testing/fake_run.ts";
+import { fakeRunStore } from "../../testing/fake_run.ts";
 import { evaluateRun } from "./evaluate_run.ts";
 import {
   comparisonTable,
@@ -11,13 +10,7 @@ import {
 } from "./report_tables.ts";
 
 async function evaluation() {
-  const store = await Store.open(":memory:");
-  await writeFakeRun(store, {
-    run: "r",
-    slides: fakeSlides(9),
-    epochs: 4,
-    seed: 3,
-  });
+  const store = await fakeRunStore({ slides: 9, epochs: 4, seed: 3 });
   const e = await evaluateRun({
     store,
     run: "r",

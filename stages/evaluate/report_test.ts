@@ -3,11 +3,8 @@ import { Buffer } from "node:buffer";
 import sharp from "sharp";
 import { Store } from "../../data/store.ts";
 import { withCi } from "./_format.ts";
-import {
-  fakeSlides,
-  syntheticSlides,
-  writeFakeRun,
-} from "../../testing/fake_run.ts";
+import { syntheticSlides, writeFakeRun } from "../../testing/fake_run.ts";
+import { withFakeRun } from "../../testing/with_fake_run.ts";
 import { writeReport } from "./report.ts";
 import { screenshotPage } from "./screenshot.ts";
 import { needs } from "../../testing/system_libs.ts";
@@ -99,39 +96,31 @@ Deno.test("writeReport() writes a self-contained HTML page with the plots, table
 });
 
 Deno.test("writeReport() says which slides it could not draw when the store has no tiles for them", async () => {
-  const dir = await Deno.makeTempDir();
-  const store = await Store.open(":memory:");
-  try {
-    await writeFakeRun(store, {
-      run: "r",
-      slides: fakeSlides(6),
-      epochs: 3,
-      seed: 1,
-    });
-    await store.exec("DELETE FROM tiles WHERE slide <> 'slide-01'");
-    const report = await writeReport({
-      store,
-      runs: ["r"],
-      outDir: dir,
-      heatmapSlides: 2,
-      evaluate: { bootstrap: { resamples: 50 } },
-    });
-    const html = await Deno.readTextFile(report.html);
-    assert.match(html, /5 of 6 slides have no matching tiles in the store/);
-    // Only slide-01 can be drawn: once, as the most stable (no file: blank background).
-    assert.equal(
-      (html.match(/alt="attention heatmap of slide-01"/g) ?? []).length,
-      1,
-    );
-    assert.equal((html.match(/alt="attention heatmap of/g) ?? []).length, 1);
-    assert.match(
-      await Deno.readTextFile(report.markdown),
-      /_5 of 6 slides have no matching tiles/,
-    );
-  } finally {
-    store.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  await withFakeRun(
+    { slides: 6, epochs: 3, seed: 1 },
+    async ({ store, dir }) => {
+      await store.exec("DELETE FROM tiles WHERE slide <> 'slide-01'");
+      const report = await writeReport({
+        store,
+        runs: ["r"],
+        outDir: dir,
+        heatmapSlides: 2,
+        evaluate: { bootstrap: { resamples: 50 } },
+      });
+      const html = await Deno.readTextFile(report.html);
+      assert.match(html, /5 of 6 slides have no matching tiles in the store/);
+      // Only slide-01 can be drawn: once, as the most stable (no file: blank background).
+      assert.equal(
+        (html.match(/alt="attention heatmap of slide-01"/g) ?? []).length,
+        1,
+      );
+      assert.equal((html.match(/alt="attention heatmap of/g) ?? []).length, 1);
+      assert.match(
+        await Deno.readTextFile(report.markdown),
+        /_5 of 6 slides have no matching tiles/,
+      );
+    },
+  );
 });
 
 const noChromium = () =>
@@ -244,11 +233,12 @@ Deno.test({
     "A report in headless Chromium shows the small multiples over epochs and one frame of the stepped view",
   ignore: noChromium(),
   async fn() {
-    const dir = await Deno.makeTempDir();
-    const store = await Store.open(":memory:");
-    try {
-      const slides = await syntheticSlides(dir, 4);
-      await writeFakeRun(store, { run: "r", slides, epochs: 12, seed: 1 });
+    await withFakeRun({
+      slides: 4,
+      images: true,
+      epochs: 12,
+      seed: 1,
+    }, async ({ store, dir }) => {
       const report = await writeReport({
         store,
         runs: ["r"],
@@ -317,9 +307,6 @@ Deno.test({
         moved.width < 2 * fw! && moved.height < 2 * fh!,
         `the change spans ${moved.width}×${moved.height} px: the slider, one frame and its caption should change, no second frame appear`,
       );
-    } finally {
-      store.close();
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { Store } from "../../data/store.ts";
-import { fakeSlides, writeFakeRun } from "../../testing/fake_run.ts";
+import {
+  fakeRunStore,
+  fakeSlides,
+  writeFakeRun,
+} from "../../testing/fake_run.ts";
 import { loadLocalisation } from "./localisation.ts";
 import {
   loadSlideStability,
@@ -23,14 +27,13 @@ function same(sql: unknown, ts: number | null, what: string, tol = 1e-6) {
 }
 
 async function fakeStore(): Promise<Store> {
-  const store = await Store.open(":memory:");
-  await installStabilitySql(store);
-  await writeFakeRun(store, {
+  const store = await fakeRunStore({
     run: "r1",
-    slides: fakeSlides(6),
+    slides: 6,
     epochs: 7,
     seed: 3,
   });
+  await installStabilitySql(store);
   await writeFakeRun(store, {
     run: "r2",
     slides: fakeSlides(6),
