@@ -8,13 +8,11 @@
  */
 
 import { describeUnreadable } from "./_diagnose.ts";
-import { thumbnailFromLevels } from "./_thumbnail.ts";
+import { type OpenedSlide, SlideReaderBase } from "./_slide_reader_base.ts";
 import {
   checkRegion,
   type LevelDimensions,
-  type SlideReader,
   SlideReadError,
-  type SlideThumbnail,
 } from "./slide_reader.ts";
 
 const SYMBOLS = {
@@ -101,16 +99,8 @@ function cString(text: string): Uint8Array<ArrayBuffer> {
  * slide.close();
  * ```
  */
-export class OpenSlideReader implements SlideReader {
+export class OpenSlideReader extends SlideReaderBase {
   readonly backend = "openslide";
-  readonly path: string;
-  readonly vendor: string;
-  readonly levelCount: number;
-  readonly levelDimensions: readonly LevelDimensions[];
-  readonly levelDownsamples: readonly number[];
-  readonly mpp: number | undefined;
-  readonly magnification: number | undefined;
-  readonly properties: Readonly<Record<string, string>>;
   #lib: OpenSlideLib;
   #osr: Deno.PointerValue;
   /** Extra handles on the same file: OpenSlide serialises reads per handle. */
@@ -125,26 +115,10 @@ export class OpenSlideReader implements SlideReader {
     osr: Deno.PointerObject,
     handles: number,
   ) {
-    this.path = path;
+    super(path, readOpenedSlide(path, lib, osr));
     this.#lib = lib;
     this.#osr = osr;
     this.#handles = [osr];
-    this.#throwIfFailed("open");
-    this.properties = this.#readProperties();
-    this.vendor = this.properties["openslide.vendor"] ?? "unknown";
-    this.levelCount = lib.openslide_get_level_count(osr);
-    const dims: LevelDimensions[] = [];
-    const downsamples: number[] = [];
-    const w = new BigInt64Array(1);
-    const h = new BigInt64Array(1);
-    for (let level = 0; level < this.levelCount; level++) {
-      lib.openslide_get_level_dimensions(osr, level, w, h);
-      dims.push({ width: Number(w[0]), height: Number(h[0]) });
-      downsamples.push(lib.openslide_get_level_downsample(osr, level));
-    }
-    this.levelDimensions = dims;
-    this.levelDownsamples = downsamples;
-    this.#throwIfFailed("read the levels of");
     for (let i = 1; i < handles; i++) {
       const extra = lib.openslide_open(cString(path));
       if (extra === null || lib.openslide_get_error(extra) !== null) {
@@ -153,10 +127,6 @@ export class OpenSlideReader implements SlideReader {
       }
       this.#handles.push(extra);
     }
-    const mpp = Number(this.properties["openslide.mpp-x"]);
-    this.mpp = mpp > 0 ? mpp : undefined;
-    const mag = Number(this.properties["openslide.objective-power"]);
-    this.magnification = mag > 0 ? mag : undefined;
   }
 
   /**
@@ -220,24 +190,6 @@ export class OpenSlideReader implements SlideReader {
     );
   }
 
-  #readProperties(): Record<string, string> {
-    const props: Record<string, string> = {};
-    const names = this.#lib.openslide_get_property_names(this.#osr);
-    if (!names) return props;
-    const view = new Deno.UnsafePointerView(names);
-    for (let i = 0;; i++) {
-      const p = view.getPointer(i * 8);
-      if (!p) break;
-      const name = Deno.UnsafePointerView.getCString(p);
-      const v = this.#lib.openslide_get_property_value(
-        this.#osr,
-        cString(name),
-      );
-      props[name] = v ? Deno.UnsafePointerView.getCString(v) : "";
-    }
-    return props;
-  }
-
   async readRegion(
     x: number,
     y: number,
@@ -279,16 +231,61 @@ export class OpenSlideReader implements SlideReader {
     }
   }
 
-  thumbnail(downsample: number): Promise<SlideThumbnail> {
-    return thumbnailFromLevels(this, downsample);
-  }
-
   close(): void {
     if (this.#osr === null) return;
     for (const osr of this.#handles) this.#lib.openslide_close(osr);
     this.#handles = [];
     this.#osr = null;
   }
+}
+
+/**
+ * The levels and properties of the slide OpenSlide opened as `osr`; closes
+ * `osr` and throws {@link SlideReadError} when OpenSlide reports an error.
+ */
+function readOpenedSlide(
+  path: string,
+  lib: OpenSlideLib,
+  osr: Deno.PointerObject,
+): OpenedSlide {
+  const throwIfFailed = (what: string) => {
+    const p = lib.openslide_get_error(osr);
+    if (!p) return;
+    const error = Deno.UnsafePointerView.getCString(p);
+    lib.openslide_close(osr);
+    throw new SlideReadError(
+      path,
+      `Cannot ${what} slide ${path}: OpenSlide says ${error}`,
+    );
+  };
+  throwIfFailed("open");
+  const properties: Record<string, string> = {};
+  const names = lib.openslide_get_property_names(osr);
+  const view = names ? new Deno.UnsafePointerView(names) : undefined;
+  for (let i = 0; view !== undefined; i++) {
+    const p = view.getPointer(i * 8);
+    if (!p) break;
+    const name = Deno.UnsafePointerView.getCString(p);
+    const v = lib.openslide_get_property_value(osr, cString(name));
+    properties[name] = v ? Deno.UnsafePointerView.getCString(v) : "";
+  }
+  const levelDimensions: LevelDimensions[] = [];
+  const levelDownsamples: number[] = [];
+  const w = new BigInt64Array(1);
+  const h = new BigInt64Array(1);
+  const levels = lib.openslide_get_level_count(osr);
+  for (let level = 0; level < levels; level++) {
+    lib.openslide_get_level_dimensions(osr, level, w, h);
+    levelDimensions.push({ width: Number(w[0]), height: Number(h[0]) });
+    levelDownsamples.push(lib.openslide_get_level_downsample(osr, level));
+  }
+  throwIfFailed("read the levels of");
+  return {
+    levelDimensions,
+    levelDownsamples,
+    properties,
+    defaultVendor: "unknown",
+  };
 }
 
 /**

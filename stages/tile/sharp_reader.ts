@@ -11,13 +11,11 @@
 
 import sharp from "sharp";
 import { describeUnreadable } from "./_diagnose.ts";
-import { thumbnailFromLevels } from "./_thumbnail.ts";
+import { SlideReaderBase } from "./_slide_reader_base.ts";
 import {
   checkRegion,
   type LevelDimensions,
-  type SlideReader,
   SlideReadError,
-  type SlideThumbnail,
 } from "./slide_reader.ts";
 import {
   fileSource,
@@ -42,16 +40,8 @@ interface Level extends LevelDimensions {
  * slide.close();
  * ```
  */
-export class SharpReader implements SlideReader {
+export class SharpReader extends SlideReaderBase {
   readonly backend = "sharp";
-  readonly path: string;
-  readonly vendor: string;
-  readonly levelCount: number;
-  readonly levelDimensions: readonly LevelDimensions[];
-  readonly levelDownsamples: readonly number[];
-  readonly mpp: number | undefined;
-  readonly magnification: number | undefined;
-  readonly properties: Readonly<Record<string, string>>;
   #levels: Level[];
   #closed = false;
 
@@ -60,23 +50,16 @@ export class SharpReader implements SlideReader {
     levels: Level[],
     properties: Record<string, string>,
   ) {
-    this.path = path;
-    this.#levels = levels;
-    this.levelCount = levels.length;
-    this.levelDimensions = levels.map(({ width, height }) => ({
-      width,
-      height,
-    }));
     const base = levels[0] as Level;
-    this.levelDownsamples = levels.map((l) =>
-      (base.width / l.width + base.height / l.height) / 2
-    );
-    this.properties = properties;
-    this.vendor = properties["openslide.vendor"] ?? "generic-tiff";
-    const mpp = Number(properties["openslide.mpp-x"]);
-    this.mpp = mpp > 0 ? mpp : undefined;
-    const mag = Number(properties["openslide.objective-power"]);
-    this.magnification = mag > 0 ? mag : undefined;
+    super(path, {
+      levelDimensions: levels.map(({ width, height }) => ({ width, height })),
+      levelDownsamples: levels.map((l) =>
+        (base.width / l.width + base.height / l.height) / 2
+      ),
+      properties,
+      defaultVendor: "generic-tiff",
+    });
+    this.#levels = levels;
   }
 
   /**
@@ -219,10 +202,6 @@ export class SharpReader implements SlideReader {
       );
     }
     return out;
-  }
-
-  thumbnail(downsample: number): Promise<SlideThumbnail> {
-    return thumbnailFromLevels(this, downsample);
   }
 
   close(): void {
