@@ -3,14 +3,11 @@
  *
  * @module
  */
-import type { CommandUnknownOpts } from "@commander-js/extra-typings";
-import { commandContext, type GlobalOptions } from "../cli_context.ts";
+import { commandContext } from "../cli_context.ts";
+import type { RegisterCommand } from "./_register.ts";
 
 /** Adds `doctor` to `program`. */
-export function registerDoctor(
-  program: CommandUnknownOpts,
-  globals: () => GlobalOptions,
-): void {
+export const registerDoctor: RegisterCommand = (program, globals) => {
   program
     .command("doctor")
     .description(
@@ -33,4 +30,4 @@ export function registerDoctor(
         );
       }
     });
-}
+};

@@ -3,46 +3,26 @@
  *
  * @module
  */
-import type { CommandUnknownOpts } from "@commander-js/extra-typings";
-import { commandContext, type GlobalOptions } from "../cli_context.ts";
-import {
-  described,
-  parseInteger,
-  parseNumber,
-  showDefaults,
-} from "../cli_args.ts";
+import type { Command, OptionValues } from "@commander-js/extra-typings";
+import { commandContext } from "../cli_context.ts";
+import type { RegisterCommand } from "./_register.ts";
+import { described, showDefaults } from "../cli_args.ts";
+import { integerOption, numberOption } from "../numeric_option.ts";
 import { type Config, CONFIG_DEFAULTS } from "../config.ts";
 
 const EPOCH_HELP =
   "best (the best validation macro-F1 + AUC), last, or an epoch number (1 = the first)";
 
 /** Adds `evaluate` and `report` to `program`. */
-export function registerEvaluate(
-  program: CommandUnknownOpts,
-  globals: () => GlobalOptions,
-): void {
-  const evaluate = program
-    .command("evaluate")
-    .description(
-      "metrics with confidence intervals and attention-stability analysis of a run",
-    )
-    .argument("<run>", "run id")
-    .option("--epoch <which>", EPOCH_HELP, "best")
-    .option(
-      "--resamples <n>",
-      "bootstrap resamples",
-      parseInteger("--resamples", { min: 1 }),
-    )
-    .option(
-      "--threshold <x>",
-      "settling threshold on the mean JS divergence",
-      parseNumber("--threshold", { min: 0, minExclusive: true }),
-    )
-    .option(
-      "--k <n>",
-      "k of the top-k overlap",
-      parseInteger("--k", { min: 1 }),
-    )
+export const registerEvaluate: RegisterCommand = (program, globals) => {
+  const evaluate = evaluationOptions(
+    program
+      .command("evaluate")
+      .description(
+        "metrics with confidence intervals and attention-stability analysis of a run",
+      )
+      .argument("<run>", "run id"),
+  )
     .action(async (run, o) => {
       const ctx = await commandContext(globals());
       const { evaluateCommand } = await import(
@@ -51,31 +31,19 @@ export function registerEvaluate(
       await evaluateCommand(ctx, run, withConfig(o, ctx.config.evaluate));
     });
 
-  const report = program
-    .command("report")
-    .description("HTML and Markdown report of one run, or comparing runs")
-    .argument("<runs...>", "run ids")
-    .option("--epoch <which>", EPOCH_HELP, "best")
-    .option(
-      "--resamples <n>",
-      "bootstrap resamples",
-      parseInteger("--resamples", { min: 1 }),
-    )
-    .option(
-      "--threshold <x>",
-      "settling threshold on the mean JS divergence",
-      parseNumber("--threshold", { min: 0, minExclusive: true }),
-    )
-    .option(
-      "--k <n>",
-      "k of the top-k overlap",
-      parseInteger("--k", { min: 1 }),
-    )
+  const report = evaluationOptions(
+    program
+      .command("report")
+      .description("HTML and Markdown report of one run, or comparing runs")
+      .argument("<runs...>", "run ids"),
+  )
     .option("--out <dir>", "output folder")
-    .option(
-      "--heatmap-slides <n>",
-      "slides per end of the stability ranking to draw",
-      parseInteger("--heatmap-slides", { min: 0 }),
+    .addOption(
+      integerOption(
+        "--heatmap-slides <n>",
+        "slides per end of the stability ranking to draw",
+        { min: 0 },
+      ),
     )
     .action(async (runs, o) => {
       const ctx = await commandContext(globals());
@@ -92,6 +60,27 @@ export function registerEvaluate(
     out: described("<config out, else out>/report-<runs>"),
     heatmapSlides: e.heatmapSlides,
   });
+};
+
+/** Adds the options `evaluate` and `report` share to `command`. */
+function evaluationOptions<
+  Args extends unknown[],
+  Opts extends OptionValues,
+  Globals extends OptionValues,
+>(command: Command<Args, Opts, Globals>) {
+  return command
+    .option("--epoch <which>", EPOCH_HELP, "best")
+    .addOption(
+      integerOption("--resamples <n>", "bootstrap resamples", { min: 1 }),
+    )
+    .addOption(
+      numberOption(
+        "--threshold <x>",
+        "settling threshold on the mean JS divergence",
+        { min: 0, minExclusive: true },
+      ),
+    )
+    .addOption(integerOption("--k <n>", "k of the top-k overlap", { min: 1 }));
 }
 
 /** The flags given, over the configuration's evaluation settings. */

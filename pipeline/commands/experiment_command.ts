@@ -3,9 +3,11 @@
  *
  * @module
  */
-import { type CommandUnknownOpts, Option } from "@commander-js/extra-typings";
-import { commandContext, type GlobalOptions } from "../cli_context.ts";
-import { parseInteger, parseJsonOption, parseNumber } from "../cli_args.ts";
+import { Option } from "@commander-js/extra-typings";
+import { commandContext } from "../cli_context.ts";
+import type { RegisterCommand } from "./_register.ts";
+import { parseJsonOption } from "../cli_args.ts";
+import { integerOption, numberOption } from "../numeric_option.ts";
 import type { ExperimentOptions, ExperimentSummary } from "./experiment.ts";
 import type { AnchorVariants } from "./experiment_plan.ts";
 import {
@@ -17,10 +19,7 @@ import {
 import { SHARD_DEFAULT } from "./_shard_option.ts";
 
 /** Adds `experiment` to `program`. */
-export function registerExperiment(
-  program: CommandUnknownOpts,
-  globals: () => GlobalOptions,
-): void {
+export const registerExperiment: RegisterCommand = (program, globals) => {
   program
     .command("experiment")
     .description(
@@ -34,79 +33,85 @@ export function registerExperiment(
         .default("features" as const),
     )
     .option("--models <list>", "comma-separated models (default: all)")
-    .option(
-      "--seeds <n>",
-      "number of seeds (default 5)",
-      parseInteger("--seeds", { min: 1 }),
+    .addOption(
+      integerOption("--seeds <n>", "number of seeds (default 5)", { min: 1 }),
     )
-    .option(
-      "--folds <k>",
-      "run every fold of a k-fold split (default: fold 0 of 5 per seed)",
-      parseInteger("--folds", { min: 3 }),
+    .addOption(
+      integerOption(
+        "--folds <k>",
+        "run every fold of a k-fold split (default: fold 0 of 5 per seed)",
+        { min: 3 },
+      ),
     )
-    .option(
-      "--epochs <n>",
-      "epochs per run",
-      parseInteger("--epochs", { min: 1 }),
-    )
-    .option(
-      "--lr <x>",
-      "base learning rate",
-      parseNumber("--lr", { min: 0, minExclusive: true }),
+    .addOption(integerOption("--epochs <n>", "epochs per run", { min: 1 }))
+    .addOption(
+      numberOption("--lr <x>", "base learning rate", {
+        min: 0,
+        minExclusive: true,
+      }),
     )
     .option("--out <dir>", "output folder")
     .option(
       "--name <name>",
       "experiment name (default: from data and settings)",
     )
-    .option(
-      "--bags <n>",
-      "generated data: number of bags (mnist-bags 200, features 24)",
-      parseInteger("--bags", { min: 1 }),
+    .addOption(
+      integerOption(
+        "--bags <n>",
+        "generated data: number of bags (mnist-bags 200, features 24)",
+        { min: 1 },
+      ),
     )
-    .option(
-      "--instances <n>",
-      "features: mean instances per bag (default 8000)",
-      parseInteger("--instances", { min: 1 }),
+    .addOption(
+      integerOption(
+        "--instances <n>",
+        "features: mean instances per bag (default 8000)",
+        { min: 1 },
+      ),
     )
-    .option(
-      "--dim <d>",
-      "features: dimension (default 1024)",
-      parseInteger("--dim", { min: 1 }),
+    .addOption(
+      integerOption("--dim <d>", "features: dimension (default 1024)", {
+        min: 1,
+      }),
     )
-    .option(
-      "--witness-fraction <x>",
-      "features: witness share of a positive bag (default 0.02)",
-      parseNumber("--witness-fraction"),
+    .addOption(
+      numberOption(
+        "--witness-fraction <x>",
+        "features: witness share of a positive bag (default 0.02)",
+      ),
     )
-    .option(
-      "--bag-size <n>",
-      "mnist-bags: mean bag size (default 10)",
-      parseNumber("--bag-size"),
+    .addOption(
+      numberOption("--bag-size <n>", "mnist-bags: mean bag size (default 10)"),
     )
-    .option(
-      "--synthetic-slides <n>",
-      "synthetic: cohort size",
-      parseInteger("--synthetic-slides", { min: 1 }),
+    .addOption(
+      integerOption("--synthetic-slides <n>", "synthetic: cohort size", {
+        min: 1,
+      }),
     )
     .option(
       "--model-options <json>",
       'model options per model, e.g. \'{"asmil":{"nToken":4}}\'',
     )
-    .option(
-      "--anchor-weight <w>",
-      "anchor loss weight of every anchored run (default 1)",
-      parseNumber("--anchor-weight", { min: 0 }),
+    .addOption(
+      numberOption(
+        "--anchor-weight <w>",
+        "anchor loss weight of every anchored run (default 1)",
+        { min: 0 },
+      ),
     )
-    .option(
-      "--anchor-momentum <m>",
-      "EMA momentum of the anchor (default 0.999)",
-      parseNumber("--anchor-momentum", { min: 0, max: 1 }),
+    .addOption(
+      numberOption(
+        "--anchor-momentum <m>",
+        "EMA momentum of the anchor (default 0.999)",
+        { min: 0, max: 1 },
+      ),
     )
-    .option(
-      "--anchor-tau <t>",
-      "normalized-sigmoid temperature (default 0.5)",
-      parseNumber("--anchor-tau", { min: 0, minExclusive: true }),
+    .addOption(
+      numberOption(
+        "--anchor-tau <t>",
+        "normalized-sigmoid temperature (default 0.5)",
+        { min: 0, minExclusive: true },
+      ),
     )
     .option(
       "--anchors <list>",
@@ -117,11 +122,7 @@ export function registerExperiment(
       'named anchor variants, e.g. \'{"teacher":{"target":"softmax","reduction":"normalised"}}\' (options as `asmil train --anchor-*`; init copy, update ema unless given)',
     )
     .option("--no-report", "skip the HTML/Markdown comparison report")
-    .option(
-      "--threads <n>",
-      "BLAS threads",
-      parseInteger("--threads", { min: 1 }),
-    )
+    .addOption(integerOption("--threads <n>", "BLAS threads", { min: 1 }))
     .option(
       "--plan",
       "job arrays: write the data into the store and list the runs, numbered (with --task: that task's)",
@@ -228,7 +229,7 @@ export function registerExperiment(
         console.log(experimentSummary(await runExperiment(ctx, options)));
       }
     });
-}
+};
 
 /** The task of `--task i/n|none`, or the job array's when absent. */
 function experimentTask(option: string | undefined): Shard | undefined {

@@ -6,18 +6,15 @@
  * @module
  */
 import { resolve } from "node:path";
-import type { CommandUnknownOpts } from "@commander-js/extra-typings";
-import { commandContext, type GlobalOptions } from "../cli_context.ts";
+import { commandContext } from "../cli_context.ts";
+import type { RegisterCommand } from "./_register.ts";
 import { described, showDefaults } from "../cli_args.ts";
 import { shardOfStorePath } from "../../core/shard.ts";
 import { globFiles } from "../glob_files.ts";
 import type { ShardMerged } from "../../data/merge_stores.ts";
 
 /** Adds `merge` to `program`. */
-export function registerMerge(
-  program: CommandUnknownOpts,
-  globals: () => GlobalOptions,
-): void {
+export const registerMerge: RegisterCommand = (program, globals) => {
   const merge = program
     .command("merge")
     .description(
@@ -77,7 +74,7 @@ export function registerMerge(
     into: described("the --db store"),
     fromGlob: described("none"),
   });
-}
+};
 
 function describe(s: ShardMerged): string {
   const embeddings = s.embeddings.length === 0

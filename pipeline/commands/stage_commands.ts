@@ -4,35 +4,25 @@
  *
  * @module
  */
-import { type CommandUnknownOpts, Option } from "@commander-js/extra-typings";
-import { commandContext, type GlobalOptions } from "../cli_context.ts";
-import {
-  described,
-  parseInteger,
-  showDefaults,
-  showDefaultsWhenRun,
-} from "../cli_args.ts";
+import { Option } from "@commander-js/extra-typings";
+import { commandContext } from "../cli_context.ts";
+import type { RegisterCommand } from "./_register.ts";
+import { described, showDefaults, showDefaultsWhenRun } from "../cli_args.ts";
+import { integerOption } from "../numeric_option.ts";
 import { CONFIG_DEFAULTS } from "../config.ts";
 import { registerTile } from "./tile_command.ts";
 import { SHARD_DEFAULT, SHARD_HELP, shardTarget } from "./_shard_option.ts";
 import { inShard, resolveShard } from "../../core/shard.ts";
 
 /** Adds the stage commands to `program`. */
-export function registerStageCommands(
-  program: CommandUnknownOpts,
-  globals: () => GlobalOptions,
-): void {
+export const registerStageCommands: RegisterCommand = (program, globals) => {
   const synth = program
     .command("synth")
     .description(
       "write the synthetic slide cohort (TIFF slides, labels.csv, ground truth)",
     )
     .requiredOption("--out <dir>", "output folder")
-    .option(
-      "--slides <n>",
-      "number of slides",
-      parseInteger("--slides", { min: 1 }),
-    )
+    .addOption(integerOption("--slides <n>", "number of slides", { min: 1 }))
     .option("--force", "rewrite even when a matching cohort exists")
     .option(
       "--shard <i/n|none>",
@@ -66,20 +56,16 @@ export function registerStageCommands(
       "--encoder <name|onnx>",
       "mobilenet_v2 (built in, offline) or the path of an ONNX image model",
     )
-    .option(
-      "--batch-size <n>",
-      "tiles per inference call",
-      parseInteger("--batch-size", { min: 1 }),
+    .addOption(
+      integerOption("--batch-size <n>", "tiles per inference call", { min: 1 }),
     )
-    .option(
-      "--threads <n>",
-      "inference threads",
-      parseInteger("--threads", { min: 1 }),
-    )
-    .option(
-      "--input-size <px>",
-      "ONNX model input side (the built-in encoder knows its own)",
-      parseInteger("--input-size", { min: 1 }),
+    .addOption(integerOption("--threads <n>", "inference threads", { min: 1 }))
+    .addOption(
+      integerOption(
+        "--input-size <px>",
+        "ONNX model input side (the built-in encoder knows its own)",
+        { min: 1 },
+      ),
     )
     .option("--name <name>", "name to store an ONNX encoder's embeddings under")
     .addOption(
@@ -196,10 +182,12 @@ export function registerStageCommands(
     )
     .option("--labels <csv>", "labels CSV (slide_id,label[,split])")
     .option("--encoder <name>", "name to store the features under")
-    .option(
-      "--patch-size <px>",
-      "tile extent in level-0 pixels when the file has none",
-      parseInteger("--patch-size", { min: 1 }),
+    .addOption(
+      integerOption(
+        "--patch-size <px>",
+        "tile extent in level-0 pixels when the file has none",
+        { min: 1 },
+      ),
     )
     .option("--overwrite", "re-import slides already in the store")
     .option("--shard <i/n|none>", SHARD_HELP)
@@ -274,4 +262,4 @@ export function registerStageCommands(
       }
     });
   showDefaults(exporter, { encoder: described("every encoder") });
-}
+};

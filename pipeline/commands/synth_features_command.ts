@@ -7,7 +7,7 @@
  * @module
  */
 import { dirname } from "node:path";
-import { type CommandUnknownOpts, Option } from "@commander-js/extra-typings";
+import { Option } from "@commander-js/extra-typings";
 import {
   FEATURE_COHORT_DEFAULTS as DEFAULTS,
   FeatureCohort,
@@ -19,11 +19,8 @@ import {
   type WrittenSlide,
 } from "../../data/synthetic/feature_cohort_store.ts";
 import { openStore } from "../../data/store.ts";
-import {
-  type CommandContext,
-  commandContext,
-  type GlobalOptions,
-} from "../cli_context.ts";
+import { type CommandContext, commandContext } from "../cli_context.ts";
+import type { RegisterCommand } from "./_register.ts";
 import { parseInteger, parseNumber } from "../cli_args.ts";
 
 /** The flags of `asmil synth-features`, as parsed. */
@@ -163,10 +160,7 @@ function flag<T>(
 }
 
 /** Adds `asmil synth-features` to `program`. */
-export function registerSynthFeatures(
-  program: CommandUnknownOpts,
-  globals: () => GlobalOptions,
-): void {
+export const registerSynthFeatures: RegisterCommand = (program, globals) => {
   const d = DEFAULTS;
   program
     .command("synth-features")
@@ -232,4 +226,4 @@ export function registerSynthFeatures(
       const ctx = await commandContext(globals());
       await synthFeatures(ctx, o as SynthFeaturesFlags);
     });
-}
+};

@@ -4,24 +4,18 @@
  *
  * @module
  */
-import { type CommandUnknownOpts, Option } from "@commander-js/extra-typings";
-import { commandContext, type GlobalOptions } from "../cli_context.ts";
-import {
-  described,
-  parseInteger,
-  parseNumber,
-  showDefaults,
-} from "../cli_args.ts";
+import { Option } from "@commander-js/extra-typings";
+import { commandContext } from "../cli_context.ts";
+import type { RegisterCommand } from "./_register.ts";
+import { described, showDefaults } from "../cli_args.ts";
+import { integerOption, numberOption } from "../numeric_option.ts";
 import { CONFIG_DEFAULTS, DEFAULT_TILE_MPP, qcFolder } from "../config.ts";
 import type { SlideRef } from "../../core/types.ts";
 import { inShard } from "../../core/shard.ts";
 import { SHARD_DEFAULT, SHARD_HELP, shardTarget } from "./_shard_option.ts";
 
 /** Adds `tile` to `program`. */
-export function registerTile(
-  program: CommandUnknownOpts,
-  globals: () => GlobalOptions,
-): void {
+export const registerTile: RegisterCommand = (program, globals) => {
   const tile = program
     .command("tile")
     .description(
@@ -35,40 +29,33 @@ export function registerTile(
       "--labels <csv>",
       "labels CSV (slide_id,label[,split]) stored with the slides; updates the labels of slides already in the store",
     )
-    .option(
-      "--tile-size <px>",
-      "tile side in output pixels",
-      parseInteger("--tile-size"),
+    .addOption(integerOption("--tile-size <px>", "tile side in output pixels"))
+    .addOption(
+      numberOption("--mpp <x>", "target microns per pixel of the tiles"),
     )
-    .option(
-      "--mpp <x>",
-      "target microns per pixel of the tiles",
-      parseNumber("--mpp"),
+    .addOption(
+      numberOption(
+        "--magnification <x>",
+        "target magnification instead of --mpp",
+      ),
     )
-    .option(
-      "--magnification <x>",
-      "target magnification instead of --mpp",
-      parseNumber("--magnification"),
-    )
-    .option(
-      "--overlap <px>",
-      "overlap between tiles",
-      parseInteger("--overlap"),
-    )
-    .option(
-      "--min-tissue <f>",
-      "minimum tissue fraction of a kept tile",
-      parseNumber("--min-tissue"),
+    .addOption(integerOption("--overlap <px>", "overlap between tiles"))
+    .addOption(
+      numberOption(
+        "--min-tissue <f>",
+        "minimum tissue fraction of a kept tile",
+      ),
     )
     .addOption(
       new Option("--reader <kind>", "slide reader").choices(
         ["auto", "openslide", "sharp"] as const,
       ),
     )
-    .option(
-      "--slide-mpp <x>",
-      "level-0 MPP for slides whose file has none",
-      parseNumber("--slide-mpp"),
+    .addOption(
+      numberOption(
+        "--slide-mpp <x>",
+        "level-0 MPP for slides whose file has none",
+      ),
     )
     .option("--mpp-csv <csv>", "per-slide level-0 MPP (slide_id,mpp)")
     .option(
@@ -174,7 +161,7 @@ export function registerTile(
     qc: described("<store folder>/qc; none with --db :memory:"),
     shard: described(SHARD_DEFAULT),
   });
-}
+};
 
 /** Attaches labels (and splits) from a labels CSV to slide refs. */
 async function withLabels(
