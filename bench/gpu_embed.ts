@@ -17,7 +17,7 @@
  */
 import { join } from "node:path";
 import { homedir } from "node:os";
-import { Rng } from "../core/random.ts";
+import { randomImages } from "../testing/random_images.ts";
 import {
   type EncoderDevice,
   OnnxEncoder,
@@ -79,18 +79,6 @@ function cachedBuiltIn(): string | undefined {
   }
 }
 
-function tiles(count: number, size: number): RgbImage[] {
-  const rng = new Rng(5);
-  return Array.from({ length: count }, () => ({
-    width: size,
-    height: size,
-    rgb: Uint8Array.from(
-      { length: size * size * 3 },
-      () => Math.floor(rng.next() * 256),
-    ),
-  }));
-}
-
 interface Row {
   device: EncoderDevice;
   ran: EncoderDevice;
@@ -140,7 +128,7 @@ export async function run(args: string[]): Promise<void> {
       "bench gpu-embed needs --model FILE.onnx: no converted built-in model in the encoder cache (asmil embed creates it)",
     );
   }
-  const batch = tiles(config.batch, config.inputSize);
+  const batch = randomImages(config.batch, config.inputSize, 5);
   const cpu = await measure("cpu", model, config, batch);
   const gpu = await measure("webgpu", model, config, batch);
   let diff = 0, scale = 0;

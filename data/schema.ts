@@ -14,6 +14,21 @@ export interface Migration {
 }
 
 /**
+ * The columns of `tiles` as versions 1 and 3 create the table (version 3
+ * rebuilds it without its primary key). Part of released migrations: never
+ * edit; a new column comes with a new migration.
+ */
+const TILE_COLUMNS = `
+  slide VARCHAR NOT NULL,
+  tile INTEGER NOT NULL,
+  x BIGINT NOT NULL,
+  y BIGINT NOT NULL,
+  size INTEGER NOT NULL,
+  level INTEGER NOT NULL,
+  tissue FLOAT,
+  label TINYINT`.slice(1);
+
+/**
  * The ordered migrations. Append new ones; never edit a released one.
  *
  * Attention rows hold `scores`: the attention distribution over the slide's
@@ -47,14 +62,7 @@ CREATE TABLE slides (
   updated TIMESTAMP DEFAULT current_timestamp
 );
 CREATE TABLE tiles (
-  slide VARCHAR NOT NULL,
-  tile INTEGER NOT NULL,
-  x BIGINT NOT NULL,
-  y BIGINT NOT NULL,
-  size INTEGER NOT NULL,
-  level INTEGER NOT NULL,
-  tissue FLOAT,
-  label TINYINT,
+${TILE_COLUMNS},
   PRIMARY KEY (slide, tile)
 );
 CREATE TABLE embeddings (
@@ -149,14 +157,7 @@ DROP TABLE embeddings;
 ALTER TABLE embeddings_v3 RENAME TO embeddings;
 
 CREATE TABLE tiles_v3 (
-  slide VARCHAR NOT NULL,
-  tile INTEGER NOT NULL,
-  x BIGINT NOT NULL,
-  y BIGINT NOT NULL,
-  size INTEGER NOT NULL,
-  level INTEGER NOT NULL,
-  tissue FLOAT,
-  label TINYINT
+${TILE_COLUMNS}
 );
 INSERT INTO tiles_v3 SELECT slide, tile, x, y, size, level, tissue, label FROM tiles;
 DROP TABLE tiles;

@@ -36,7 +36,27 @@ interface Stream {
   position: number;
 }
 
+/**
+ * Moves `length` bytes between `buffer` (from `offset`) and the file at
+ * `position`; returns how many moved.
+ */
+type StreamTransfer = (
+  s: Stream,
+  buffer: Int8Array,
+  offset: number,
+  length: number,
+  position: number,
+) => number;
+
+/** The stream operations of a node, as Emscripten's FS calls them. */
+interface StreamOps {
+  read: StreamTransfer;
+  write: StreamTransfer;
+  llseek(s: Stream, offset: number, whence: number): number;
+}
+
 /** Reads and writes of an attached file, for tests and benches. */
+
 export interface DiskTrace {
   reads: number;
   bytesRead: number;
@@ -106,21 +126,14 @@ export function attachFile(
       n.size = attr.size;
     },
   };
-  node.stream_ops = {
-    read(
-      s: Stream,
-      buffer: Int8Array,
-      offset: number,
-      length: number,
-      position: number,
-    ): number {
+  /** The `length` bytes of Emscripten's `buffer` from `offset`, without a copy. */
+  const bytes = (buffer: Int8Array, offset: number, length: number) =>
+    new Uint8Array(buffer.buffer, buffer.byteOffset + offset, length);
+  const streamOps: StreamOps = {
+    read(s, buffer, offset, length, position) {
       const end = Math.min(position + length, s.node.size);
       if (end <= position) return 0;
-      const view = new Uint8Array(
-        buffer.buffer,
-        buffer.byteOffset + offset,
-        end - position,
-      );
+      const view = bytes(buffer, offset, end - position);
       io(() => {
         file.seekSync(position, Deno.SeekMode.Start);
         for (let done = 0; done < view.length;) {
@@ -134,19 +147,9 @@ export function attachFile(
       trace.largestRead = Math.max(trace.largestRead, view.length);
       return view.length;
     },
-    write(
-      s: Stream,
-      buffer: Int8Array,
-      offset: number,
-      length: number,
-      position: number,
-    ): number {
+    write(s, buffer, offset, length, position) {
       if (!writable) throw new fs.ErrnoError(EINVAL);
-      const view = new Uint8Array(
-        buffer.buffer,
-        buffer.byteOffset + offset,
-        length,
-      );
+      const view = bytes(buffer, offset, length);
       io(() => {
         file.seekSync(position, Deno.SeekMode.Start);
         for (let done = 0; done < length;) {
@@ -156,12 +159,13 @@ export function attachFile(
       s.node.size = Math.max(s.node.size, position + length);
       return length;
     },
-    llseek(s: Stream, offset: number, whence: number): number {
+    llseek(s, offset, whence) {
       const base = whence === 1 ? s.position : whence === 2 ? s.node.size : 0;
       if (base + offset < 0) throw new fs.ErrnoError(EINVAL);
       return base + offset;
     },
   };
+  node.stream_ops = streamOps;
   return {
     path: `${DIR}/${name}`,
     trace,

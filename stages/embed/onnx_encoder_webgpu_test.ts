@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
-import { Rng } from "../../core/random.ts";
-import type { RgbImage } from "./encoder.ts";
 import { OnnxEncoder } from "./onnx_encoder.ts";
 import { openEncoder } from "./open_encoder.ts";
 import { tinyOnnxModel } from "./tiny_onnx_model.ts";
 import { needsWebGpu } from "../../testing/webgpu.ts";
+import { randomImages } from "../../testing/random_images.ts";
 
 /**
  * Float32 on a GPU sums convolutions in another order: embeddings agree to
@@ -12,18 +11,6 @@ import { needsWebGpu } from "../../testing/webgpu.ts";
  * 2.1e-6, the tiny model 1e-7).
  */
 const TOLERANCE = 1e-5;
-
-function images(count: number, size: number, seed: number): RgbImage[] {
-  const rng = new Rng(seed);
-  return Array.from({ length: count }, () => ({
-    width: size,
-    height: size,
-    rgb: Uint8Array.from(
-      { length: size * size * 3 },
-      () => Math.floor(rng.next() * 256),
-    ),
-  }));
-}
 
 function assertSameEmbeddings(got: Float32Array[], want: Float32Array[]) {
   assert.equal(got.length, want.length);
@@ -49,7 +36,7 @@ Deno.test({
   ...gpu,
   async fn() {
     const model = tinyOnnxModel({ dim: 16, seed: 3 });
-    const batch = images(5, 48, 1);
+    const batch = randomImages(5, 48, 1);
     const out: Record<string, Float32Array[]> = {};
     for (const device of ["cpu", "webgpu"] as const) {
       const encoder = await OnnxEncoder.create({
@@ -73,7 +60,7 @@ Deno.test({
     "the built-in mobilenet_v2 on webgpu gives the cpu embeddings within 1e-5 of the largest value",
   ...gpu,
   async fn() {
-    const batch = images(2, 256, 2);
+    const batch = randomImages(2, 256, 2);
     const out: Record<string, Float32Array[]> = {};
     for (const device of ["cpu", "webgpu"] as const) {
       const encoder = await openEncoder("mobilenet_v2", {
