@@ -120,6 +120,28 @@ export function filteredFakeSlide(id = "filtered"): FakeSlide {
 }
 
 /**
+ * An in-memory store holding run `r` (3 epochs) of encoder `kept` over
+ * {@link filteredFakeSlide}.
+ */
+export function filteredFakeRunStore(seed: number): Promise<Store> {
+  return fakeRunStore({
+    slides: [filteredFakeSlide()],
+    epochs: 3,
+    seed,
+    encoder: "kept",
+  });
+}
+
+/**
+ * The colour at the centre of tile `t` of {@link filteredFakeSlide} in its
+ * 256 × 128 RGB thumbnail (`rgb`, 3 bytes a pixel).
+ */
+export function filteredTileCentre(rgb: Uint8Array, t: number): number[] {
+  const at = ((Math.floor(t / 4) * 64 + 32) * 256 + (t % 4) * 64 + 32) * 3;
+  return [...rgb.subarray(at, at + 3)];
+}
+
+/**
  * `n` synthetic slide files (1536×1024, alternately with tumour) in `dir`,
  * with 256-pixel tiles labelled from each slide's tumour mask.
  */

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import sharp from "sharp";
-import { fakeRunStore, filteredFakeSlide } from "../../testing/fake_run.ts";
+import {
+  fakeRunStore,
+  filteredFakeRunStore,
+  filteredFakeSlide,
+  filteredTileCentre,
+} from "../../testing/fake_run.ts";
 import { effectivePatches } from "./attention_measures.ts";
 import { scaleColour, sharedAttentionScale } from "./attention_scale.ts";
 import {
@@ -108,12 +113,7 @@ Deno.test("slideEpochHeatmaps() draws every epoch on one absolute scale with eac
 
 Deno.test("slideEpochHeatmaps() colours a filtered slide's bag tiles and leaves the dropped ones blank", async () => {
   const slide = filteredFakeSlide();
-  const store = await fakeRunStore({
-    slides: [slide],
-    epochs: 3,
-    seed: 4,
-    encoder: "kept",
-  });
+  const store = await filteredFakeRunStore(4);
   try {
     const maps = await slideEpochHeatmaps({
       store,
@@ -129,12 +129,7 @@ Deno.test("slideEpochHeatmaps() colours a filtered slide's bag tiles and leaves 
       const { data } = await sharp(panel.png).raw().toBuffer({
         resolveWithObject: true,
       });
-      // Tile t's centre, at a downsample of 4 (tiles 2 and 5 dropped).
-      const centre = (t: number) => {
-        const at = ((Math.floor(t / 4) * 64 + 32) * 256 + (t % 4) * 64 + 32) *
-          3;
-        return [...data.subarray(at, at + 3)];
-      };
+      const centre = (t: number) => filteredTileCentre(data, t);
       [0, 1, 3, 4, 6, 7].forEach((t, i) =>
         assert.deepEqual(
           centre(t),

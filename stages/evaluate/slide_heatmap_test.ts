@@ -4,7 +4,9 @@ import { Store } from "../../data/store.ts";
 import { openSlide } from "../tile/open_slide.ts";
 import {
   fakeRunStore,
+  filteredFakeRunStore,
   filteredFakeSlide,
+  filteredTileCentre,
   syntheticSlides,
   writeFakeRun,
 } from "../../testing/fake_run.ts";
@@ -80,12 +82,7 @@ Deno.test("slideHeatmap() falls back to a blank background and says why when the
 
 Deno.test("slideHeatmap() places a filtered slide's attention on its bag tiles and names them in the top tiles", async () => {
   const slide = filteredFakeSlide();
-  const store = await fakeRunStore({
-    slides: [slide],
-    epochs: 3,
-    seed: 6,
-    encoder: "kept",
-  });
+  const store = await filteredFakeRunStore(6);
   try {
     const map = await slideHeatmap({
       store,
@@ -116,10 +113,7 @@ Deno.test("slideHeatmap() places a filtered slide's attention on its bag tiles a
     const { data } = await sharp(map.png).removeAlpha().raw().toBuffer({
       resolveWithObject: true,
     });
-    const centre = (t: number) => {
-      const at = ((Math.floor(t / 4) * 64 + 32) * 256 + (t % 4) * 64 + 32) * 3;
-      return [...data.subarray(at, at + 3)];
-    };
+    const centre = (t: number) => filteredTileCentre(data, t);
     assert.deepEqual(centre(5), [242, 242, 242]);
     // Bag tiles are coloured (tile 7 lies under the colour bar).
     for (const t of [0, 1, 3, 4, 6]) {
