@@ -358,7 +358,7 @@ Deno.test("updateAnchor() uses the ramped momentum of the announced epoch", () =
   model.dispose();
 });
 
-Deno.test("anchor presets: faithful is the defaults, stable bundles its variants, given options win", () => {
+Deno.test("anchor presets: faithful is the defaults, stable and teacher bundle their variants, given options win", () => {
   const faithful = createAnchored("abmil", small, { preset: "faithful" });
   const plain = createAnchored("abmil", small);
   assert.deepEqual(faithful.options.anchor, plain.options.anchor);
@@ -373,11 +373,17 @@ Deno.test("anchor presets: faithful is the defaults, stable bundles its variants
     ...ANCHOR_PRESETS.stable,
     warmupEpochs: 1,
   });
+  // teacher is stable with the anchor's own softmax attention (τ 1) as target.
+  assert.deepEqual(ANCHOR_PRESETS.teacher, {
+    ...ANCHOR_PRESETS.stable,
+    target: "softmax",
+    tau: 1,
+  });
   const again = buildModel("abmil", buildOptionsOf(stable));
   assert.deepEqual(again.options, stable.options);
   assert.throws(
     () => createAnchored("abmil", small, { preset: "calm" as "stable" }),
-    /Anchor preset must be one of "faithful", "stable": current value is "calm"/,
+    /Anchor preset must be one of "faithful", "stable", "teacher": current value is "calm"/,
   );
   for (const m of [faithful, plain, stable, again]) m.dispose();
 });

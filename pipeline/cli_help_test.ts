@@ -89,7 +89,7 @@ Deno.test("--help shows the configuration schema's defaults and the anchor's", a
   );
   assert.match(
     train,
-    /--anchor-preset <name> .*provisional.*\(choices: "faithful", "stable", default: "faithful"\)/,
+    /--anchor-preset <name> .*measured in bench\/results\/anchor.md.*\(choices: "faithful", "stable", "teacher", default: "faithful"\)/,
   );
   const stable = ANCHOR_PRESETS.stable;
   assert.ok(

@@ -58,7 +58,7 @@ export const TrainConfigSchema = z.strictObject({
   anchor: z.union([
     z.boolean(),
     z.strictObject({
-      preset: z.enum(["faithful", "stable"]).optional(),
+      preset: z.enum(["faithful", "stable", "teacher"]).optional(),
       init: z.enum(["copy", "independent"]).optional(),
       update: z.enum(["ema", "frozen"]).optional(),
       momentum: z.number().min(0).max(1).optional(),
