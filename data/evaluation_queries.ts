@@ -43,6 +43,23 @@ export function runMetricsSql(run: string): string {
 }
 
 /**
+ * The query a person can run (`asmil sql "…"`) to see the attention
+ * stability figures of `runs`.
+ *
+ * @example
+ * ```ts
+ * import { runStabilitySql } from "./evaluation_queries.ts";
+ * const sql = runStabilitySql(["a", "b"]);
+ * if (sql !== "SELECT * FROM run_stability() WHERE run IN ('a', 'b')") throw new Error(sql);
+ * ```
+ */
+export function runStabilitySql(runs: readonly string[]): string {
+  return `SELECT * FROM run_stability() WHERE run IN (${
+    runs.map(sqlString).join(", ")
+  })`;
+}
+
+/**
  * Adds the reads of a run's evaluation to a store class.
  *
  * @example

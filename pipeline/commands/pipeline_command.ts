@@ -12,6 +12,7 @@ import {
   showDefaults,
 } from "../cli_args.ts";
 import { CONFIG_DEFAULTS } from "../config.ts";
+import { runStabilitySql } from "../../data/evaluation_queries.ts";
 import type {
   PipelineModel,
   PipelineRun,
@@ -394,9 +395,7 @@ export function pipelineSummary(
       summary.seconds.total.toFixed(0)
     }s`,
     `report   ${summary.report}`,
-    `query    deno task sql "SELECT * FROM run_stability() WHERE run IN (${
-      ids.map((id) => `'${id}'`).join(", ")
-    })"`,
+    `query    deno task sql "${runStabilitySql(ids)}"`,
   );
   return lines.join("\n");
 }

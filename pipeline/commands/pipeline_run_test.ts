@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { commandContext } from "../pipeline/cli_context.ts";
-import { runPipeline } from "../pipeline/commands/pipeline.ts";
-import { pipelineSummary } from "../pipeline/commands/pipeline_command.ts";
-import { Store } from "../data/store.ts";
+import { commandContext } from "../cli_context.ts";
+import { runPipeline } from "./pipeline.ts";
+import { pipelineSummary } from "./pipeline_command.ts";
+import { Store } from "../../data/store.ts";
 
 Deno.test("the pipeline runs a small synthetic cohort end to end and a rerun resumes", async () => {
   const dir = await Deno.makeTempDir({ prefix: "asmil-pipeline-" });

@@ -20,9 +20,9 @@ import {
   withSplits,
   writeSyntheticCohort,
   type WrittenReport,
-} from "../mod.ts";
-import { commandContext } from "../pipeline/cli_context.ts";
-import { runPipeline } from "../pipeline/commands/pipeline.ts";
+} from "../../mod.ts";
+import { commandContext } from "../cli_context.ts";
+import { runPipeline } from "./pipeline.ts";
 
 const SEED = 3;
 const MODEL = { innerDim: 32, attentionDim: 16 };
