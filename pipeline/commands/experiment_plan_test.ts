@@ -67,11 +67,11 @@ Deno.test("--anchors runs every model with the listed variants; presets and defi
   });
   assert.throws(
     () => anchorOption("t"),
-    /Unknown anchor variant "t": expected none, ema, released, stable/,
+    /Unknown anchor variant "t": expected none, ema, released, stable, teacher$/,
   );
   assert.throws(
-    () => checkAnchorVariants(["none", "teacher"], defined),
-    /Unknown anchor variant "teacher": expected none, ema, released, stable, t$/,
+    () => checkAnchorVariants(["none", "calm"], defined),
+    /Unknown anchor variant "calm": expected none, ema, released, stable, teacher, t$/,
   );
   assert.throws(
     () => checkAnchorVariants(["none"], { "a.b": {} }),
