@@ -84,9 +84,13 @@ export const registerExperiment: RegisterCommand = (program, globals) => {
       numberOption("--bag-size <n>", "mnist-bags: mean bag size (default 10)"),
     )
     .addOption(
-      integerOption("--synthetic-slides <n>", "synthetic: cohort size", {
-        min: 1,
-      }),
+      integerOption(
+        "--synthetic-slides <n>",
+        "synthetic: cohort size (default 28, 6 test slides per seed: too few to compare models; the pipeline demo uses 96)",
+        {
+          min: 1,
+        },
+      ),
     )
     .option(
       "--model-options <json>",

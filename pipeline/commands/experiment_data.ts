@@ -66,7 +66,7 @@ export interface ExperimentDataOptions {
   witnessFraction?: number;
   /** mnist-bags: mean bag size; default 10 (sd = mean / 5). */
   bagSize?: number;
-  /** synthetic: cohort size; default the pipeline's. */
+  /** synthetic: cohort size; default 28 (`DEFAULT_COHORT_SLIDES`; the pipeline demo uses 96). */
   syntheticSlides?: number;
   /** synthetic: slide side lengths (small ones for tests). */
   syntheticSides?: readonly number[];
