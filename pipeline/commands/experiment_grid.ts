@@ -9,9 +9,9 @@
  * @module
  */
 import { join } from "node:path";
-import { TrainConfigSchema } from "../config.ts";
 import { listModels } from "../../models/all.ts";
 import { checkUserOptions } from "../../models/registry.ts";
+import { TRAIN_DEFAULTS } from "../../stages/train/train_options.ts";
 import type { Store } from "../../data/store.ts";
 import type { CommandContext } from "../cli_context.ts";
 import type { Shard } from "../../core/shard.ts";
@@ -154,7 +154,7 @@ export async function experimentGrid(
     // The configuration's non-default protocol rules, for the same reason.
     ...Object.fromEntries(
       (["clipScope", "selection", "decayWithoutGradient"] as const)
-        .filter((key) => config.train[key] !== TrainConfigSchema.parse({})[key])
+        .filter((key) => config.train[key] !== TRAIN_DEFAULTS[key])
         .map((key) => [key, config.train[key]]),
     ),
     ...(options.anchorVariants &&
