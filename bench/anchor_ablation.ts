@@ -27,6 +27,7 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { csvRecords } from "../core/csv.ts";
 import { asmilArgs } from "../testing/asmil_process.ts";
 
 /** The variants the ablation defines beyond the built-in ones. */
@@ -150,16 +151,6 @@ async function runAblation(
 
 type Row = Record<string, string>;
 
-/** Parses a CSV with a header and no quoted commas (the experiment's). */
-export function parseCsv(text: string): Row[] {
-  const [head, ...lines] = text.trim().split("\n");
-  const keys = head!.split(",");
-  return lines.map((line) => {
-    const cells = line.split(",");
-    return Object.fromEntries(keys.map((k, i) => [k, cells[i] ?? ""]));
-  });
-}
-
 /**
  * `mean [lo, hi]` with `digits` decimals, and `*` when the interval
  * excludes 0 (for differences).
@@ -192,7 +183,7 @@ async function tables(dir: string): Promise<{ md: string; csv: string }> {
   for (const s of SOURCES) {
     const out = join(dir, `${s.key}-out`);
     const read = async (f: string) =>
-      parseCsv(await Deno.readTextFile(join(out, f)));
+      csvRecords(await Deno.readTextFile(join(out, f)));
     let intervals: Row[], differences: Row[], measures: Row[];
     try {
       [intervals, differences, measures] = await Promise.all([

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { csvRecords } from "../../core/csv.ts";
 import { Store } from "../../data/store.ts";
 import { main } from "../cli.ts";
 import { commandContext } from "../cli_context.ts";
@@ -9,14 +10,6 @@ import {
   tinyExperiment,
   tinyExperimentArgs,
 } from "../../testing/tiny_experiment.ts";
-
-function parseCsv(text: string): Record<string, string>[] {
-  const [head, ...lines] = text.trim().split("\n");
-  const keys = head!.split(",");
-  return lines.map((l) =>
-    Object.fromEntries(l.split(",").map((v, i) => [keys[i]!, v]))
-  );
-}
 
 Deno.test("asmil experiment --data features writes a table with one row of finite numbers per configuration, and a rerun resumes", async () => {
   const dir = await Deno.makeTempDir({ prefix: "asmil-experiment-" });
@@ -32,7 +25,7 @@ Deno.test("asmil experiment --data features writes a table with one row of finit
     `${dir}/out`,
   ];
   assert.equal(await main(args), 0);
-  const csv = parseCsv(await Deno.readTextFile(`${dir}/out/table.csv`));
+  const csv = csvRecords(await Deno.readTextFile(`${dir}/out/table.csv`));
   const expected = experimentConfigurations(["abmil", "asmil"]);
   assert.deepEqual(
     csv.map((r) => `${r.model} ${r.anchor}`),
@@ -57,7 +50,7 @@ Deno.test("asmil experiment --data features writes a table with one row of finit
     5 + 3 + 5, // intervals, paired differences, all measures
   );
   assert.match(md, /Paired differences, anchored − the same model/);
-  const differences = parseCsv(
+  const differences = csvRecords(
     await Deno.readTextFile(`${dir}/out/differences.csv`),
   );
   assert.deepEqual(
@@ -72,7 +65,7 @@ Deno.test("asmil experiment --data features writes a table with one row of finit
       Number(r.auc_lo) <= Number(r.auc) && Number(r.auc) <= Number(r.auc_hi),
     );
   }
-  const intervals = parseCsv(
+  const intervals = csvRecords(
     await Deno.readTextFile(`${dir}/out/intervals.csv`),
   );
   assert.equal(intervals.length, 5);

@@ -7,6 +7,7 @@
 import { basename, dirname, extname, isAbsolute, join } from "node:path";
 import type { SlideRef, Split } from "../../core/types.ts";
 import { pathExists } from "../../core/path_exists.ts";
+import { csvRows } from "../../core/csv.ts";
 
 /** File extensions taken for slides when listing a folder. */
 export const SLIDE_EXTENSIONS: readonly string[] = [
@@ -24,12 +25,6 @@ export const SLIDE_EXTENSIONS: readonly string[] = [
 
 const SPLITS = new Set(["train", "val", "test"]);
 
-function parseCsv(text: string): string[][] {
-  return text.split(/\r?\n/).filter((l) => l.trim() !== "").map((l) =>
-    l.split(",").map((c) => c.trim())
-  );
-}
-
 /**
  * Reads a slide CSV: a header with `slide_id` (or `id`) and optionally
  * `path` (or `slide_path`), `label`, `split`, `mpp`. Relative paths are
@@ -37,7 +32,7 @@ function parseCsv(text: string): string[][] {
  * looked up as `<folder>/<slide_id>.<ext>` for the known extensions.
  */
 export async function readSlideCsv(csvPath: string): Promise<SlideRef[]> {
-  const rows = parseCsv(await Deno.readTextFile(csvPath));
+  const rows = csvRows(await Deno.readTextFile(csvPath));
   const header = (rows[0] ?? []).map((h) => h.toLowerCase());
   const col = (...names: string[]) =>
     header.findIndex((h) => names.includes(h));
