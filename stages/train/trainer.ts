@@ -79,7 +79,9 @@ export async function* trainModel(
   const source = isSource(bags)
     ? cachedBagSource(bags, o.cacheBytes)
     : memoryBagSource(bags);
-  const bySplit = (s: Split) => source.infos.filter((b) => b.split === s);
+  // Grouped once: the evaluation and the record of every epoch ask again.
+  const splitInfos = Map.groupBy(source.infos, (b) => b.split);
+  const bySplit = (s: Split): readonly BagInfo[] => splitInfos.get(s) ?? [];
   const train = bySplit("train"), val = bySplit("val");
   checkBags(run, model, source.infos, train);
 
