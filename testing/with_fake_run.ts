@@ -13,6 +13,7 @@ import {
   syntheticSlides,
   writeFakeRun,
 } from "./fake_run.ts";
+import { withTempDir } from "./temp_dir.ts";
 
 /** Options of {@link withFakeRun}: {@link FakeRunOptions} with defaults. */
 export interface WithFakeRunOptions
@@ -57,16 +58,16 @@ export async function withFakeRun<T>(
   fn: (setting: FakeRunSetting) => Promise<T>,
 ): Promise<T> {
   const { images = false, run = "r", ...rest } = options;
-  const dir = await Deno.makeTempDir({ prefix: "asmil-fake-run-" });
-  const store = await Store.open(":memory:");
-  try {
-    const slides = images
-      ? await syntheticSlides(dir, options.slides)
-      : fakeSlides(options.slides);
-    await writeFakeRun(store, { ...rest, run, slides });
-    return await fn({ store, dir, slides });
-  } finally {
-    store.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  return await withTempDir("asmil-fake-run-", async (dir) => {
+    const store = await Store.open(":memory:");
+    try {
+      const slides = images
+        ? await syntheticSlides(dir, options.slides)
+        : fakeSlides(options.slides);
+      await writeFakeRun(store, { ...rest, run, slides });
+      return await fn({ store, dir, slides });
+    } finally {
+      store.close();
+    }
+  });
 }
