@@ -112,10 +112,11 @@ export async function chooseEpoch(
     }
     return choice;
   }
+  if (choice === "last") return epochs.at(-1)!;
   const curve = (await epochMetrics(store, run)).filter((m) =>
     m.split === selectSplit
   );
-  if (choice === "last" || curve.length === 0) return epochs.at(-1)!;
+  if (curve.length === 0) return epochs.at(-1)!;
   const rule = await recordedSelection(store, run);
   return curve.reduce(
     (best, m) => bestEpochAfter(best, m.epoch, selectionScore(m.metrics, rule)),
