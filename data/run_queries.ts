@@ -37,6 +37,13 @@ export interface StoredAttentionRow {
 }
 
 /**
+ * Whether the `runs` row's stability metrics are written (the evaluation's
+ * last rows), as a SQL predicate.
+ */
+const EVALUATED = `EXISTS (SELECT 1 FROM metrics m WHERE m.run = runs.id
+  AND m.name = 'topk_last_half')`;
+
+/**
  * Adds the training path's queries to a store class.
  *
  * @example
@@ -75,9 +82,7 @@ export function withRunQueries<B extends StoreAccessClass>(Base: B) {
     /** `run`'s status and whether it was evaluated; undefined for a run the store lacks. */
     async runState(run: string): Promise<RunState | undefined> {
       const [row] = await this.query(
-        `SELECT status, EXISTS (SELECT 1 FROM metrics m WHERE m.run = runs.id
-           AND m.name = 'topk_last_half') AS evaluated
-         FROM runs WHERE id = ?`,
+        `SELECT status, ${EVALUATED} AS evaluated FROM runs WHERE id = ?`,
         [run],
       );
       return row
@@ -89,9 +94,8 @@ export function withRunQueries<B extends StoreAccessClass>(Base: B) {
     async evaluatedRuns(ids: readonly string[]): Promise<Set<string>> {
       if (ids.length === 0) return new Set();
       const rows = await this.query(
-        `SELECT id FROM runs WHERE status = 'finished' AND list_contains($ids, id)
-           AND EXISTS (SELECT 1 FROM metrics m WHERE m.run = runs.id
-             AND m.name = 'topk_last_half')`,
+        `SELECT id FROM runs WHERE status = 'finished'
+           AND list_contains($ids, id) AND ${EVALUATED}`,
         { ids: listValue([...ids]) },
       );
       return new Set(rows.map((r) => String(r.id)));
