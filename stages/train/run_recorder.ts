@@ -110,14 +110,15 @@ export class RunRecorder {
   /**
    * Records an epoch: its checkpoint and weights are captured now, its
    * rows committed, then its files queued (after the previous epoch's
-   * files are on disk). `timing` gets `checkpoint` and `record` seconds.
+   * files are on disk). `record.timing` gets `checkpoint` and `record`
+   * seconds.
    */
   async epoch(
     record: Omit<EpochRecordInput, "run">,
     state: EpochState,
     model: MilModel,
-    timing: Record<string, number>,
   ): Promise<void> {
+    const { timing } = record;
     const t0 = performance.now();
     // The previous epoch's files must be on disk before this epoch's
     // record (resume reads the checkpoint, then trusts the store).

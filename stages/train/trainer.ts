@@ -208,7 +208,6 @@ export async function* trainModel(
           isBest,
         },
         model,
-        timing,
       );
       const stop = o.stopAfterEpoch !== undefined && epoch >= o.stopAfterEpoch;
       if (stop) timing.checkpoint! += await recorder.settle();
