@@ -77,9 +77,9 @@ export function withAttentionQueries<B extends StoreAccessClass>(Base: B) {
     attentionTiles(run: string, slide: string): Promise<StoredTile[]> {
       return this.query<StoredTile & Record<string, unknown>>(
         `SELECT t.tile, t.x, t.y, t.size, t.level, t.tissue, t.label
-         FROM attention_tiles a JOIN tiles t USING (slide, tile)
-         WHERE a.run = ? AND a.slide = ? ORDER BY a.i`,
-        [run, slide],
+         FROM attention_tiles_of($run) a JOIN tiles t USING (slide, tile)
+         WHERE a.slide = $slide ORDER BY a.i`,
+        { run, slide },
       );
     }
 
@@ -94,8 +94,8 @@ export function withAttentionQueries<B extends StoreAccessClass>(Base: B) {
       return new Set(
         (await this.query(
           `SELECT a.slide FROM attention a
-           JOIN (SELECT slide, count(*) AS tiles FROM attention_tiles
-                 WHERE run = $run GROUP BY slide) t
+           JOIN (SELECT slide, count(*) AS tiles FROM attention_tiles_of($run)
+                 GROUP BY slide) t
              ON t.slide = a.slide AND t.tiles = len(a.scores)
            WHERE a.run = $run AND a.epoch = $epoch::INTEGER`,
           { run, epoch },
@@ -111,8 +111,7 @@ export function withAttentionQueries<B extends StoreAccessClass>(Base: B) {
     async tumourLabels(run: string): Promise<Map<string, (number | null)[]>> {
       const rows = await this.query(
         `SELECT slide, list(t.label ORDER BY a.i) AS labels
-         FROM attention_tiles a JOIN tiles t USING (slide, tile)
-         WHERE a.run = $run
+         FROM attention_tiles_of($run) a JOIN tiles t USING (slide, tile)
          GROUP BY slide
          HAVING bool_or(t.label > 0) AND bool_or(t.label = 0)`,
         { run },

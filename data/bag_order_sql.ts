@@ -20,6 +20,10 @@
  *   no tile was dropped before embedding. A slide whose tiles here are not
  *   as many as its attention entries cannot be mapped: users check the
  *   count.
+ * - table macros `run_encoder_of(run)` and `attention_tiles_of(run)`: the
+ *   same for one run, reading only that run's attention and slides (the
+ *   views apply them to every run; per-run queries use them directly, so
+ *   their cost does not grow with the other runs in the store).
  *
  * @module
  */
@@ -31,27 +35,37 @@ SELECT slide, encoder, tile,
   row_number() OVER (PARTITION BY slide, encoder ORDER BY tile)::INTEGER AS i
 FROM embeddings;
 
-CREATE OR REPLACE VIEW run_encoders AS
-SELECT a.run, b.encoder
-FROM (SELECT run, slide, max(len(q)) AS n FROM attention_history
-      GROUP BY run, slide) a
+CREATE OR REPLACE MACRO run_encoder_of(r) AS TABLE
+SELECT r AS run, b.encoder
+FROM (SELECT slide, max(len(q)) AS n FROM attention_history WHERE run = r
+      GROUP BY slide) a
 JOIN (SELECT slide, encoder, count(*) AS n FROM embeddings
+      WHERE slide IN (SELECT slide FROM attention_history WHERE run = r)
       GROUP BY slide, encoder) b USING (slide, n)
-LEFT JOIN runs r ON r.id = a.run
-GROUP BY a.run, b.encoder, r.config
-QUALIFY row_number() OVER (PARTITION BY a.run ORDER BY count(*) DESC,
-  coalesce(b.encoder = coalesce(r.config->>'$.train.encoder',
-    r.config->>'$.embed.encoder'), false) DESC,
-  b.encoder) = 1;
+GROUP BY b.encoder
+ORDER BY count(*) DESC,
+  coalesce(b.encoder = (SELECT coalesce(config->>'$.train.encoder',
+    config->>'$.embed.encoder') FROM runs WHERE id = r), false) DESC,
+  b.encoder
+LIMIT 1;
+
+CREATE OR REPLACE MACRO attention_tiles_of(r) AS TABLE
+WITH attended AS (SELECT DISTINCT slide FROM attention_history WHERE run = r),
+  enc AS (SELECT encoder FROM run_encoder_of(r))
+SELECT r AS run, b.slide, b.tile, b.i
+FROM attended a JOIN bag_tiles b ON b.slide = a.slide
+WHERE b.encoder = (SELECT encoder FROM enc)
+UNION ALL
+SELECT r AS run, t.slide, t.tile,
+  row_number() OVER (PARTITION BY t.slide ORDER BY t.tile)::INTEGER AS i
+FROM attended a JOIN tiles t USING (slide)
+WHERE NOT EXISTS (SELECT 1 FROM enc);
+
+CREATE OR REPLACE VIEW run_encoders AS
+SELECT e.* FROM (SELECT DISTINCT run FROM attention_history) d,
+  run_encoder_of(d.run) e;
 
 CREATE OR REPLACE VIEW attention_tiles AS
-WITH attended AS (SELECT DISTINCT run, slide FROM attention_history)
-SELECT a.run, b.slide, b.tile, b.i
-FROM attended a JOIN run_encoders r USING (run)
-JOIN bag_tiles b ON b.slide = a.slide AND b.encoder = r.encoder
-UNION ALL
-SELECT a.run, t.slide, t.tile,
-  row_number() OVER (PARTITION BY a.run, t.slide ORDER BY t.tile)::INTEGER AS i
-FROM attended a JOIN tiles t USING (slide)
-WHERE a.run NOT IN (SELECT run FROM run_encoders);
+SELECT x.* FROM (SELECT DISTINCT run FROM attention_history) d,
+  attention_tiles_of(d.run) x;
 `;
