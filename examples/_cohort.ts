@@ -1,7 +1,8 @@
 /**
  * What the examples share: a small labelled cohort of the built-in
- * synthetic slides with a seeded stratified split, the end of the chain
- * they train with (bag → train, as one stage), and their command line.
+ * synthetic slides with a seeded stratified split, the store a run writes
+ * to, the start and end of the chain (the tile stage; bag → train, as one
+ * stage), the run's options and the command line.
  * Each example builds its own chain of stages around these.
  *
  * @module
@@ -14,17 +15,20 @@ import {
   type EpochEvent,
   type MilModel,
   openEncoder,
+  openStore,
   readLabelsCsv,
   type SlideRef,
   type Split,
   type Store,
   stratifiedKFold,
   type TileEmbedding,
+  TileStream,
   type TrainOptions,
   TrainStream,
   useBackend,
   writeSyntheticCohort,
 } from "../mod.ts";
+import { join } from "node:path";
 
 /** Slides with their labels and splits (the bag stage's options). */
 export interface ExampleCohort {
@@ -77,6 +81,49 @@ export async function exampleCohort(
     labels,
     splits: stratifiedKFold(labels, 3, 0, seed),
   };
+}
+
+/** What every example's run takes. */
+export interface ExampleRunOptions {
+  /** Folder for the cohort and the store. */
+  outDir: string;
+  /** The encoder (not closed here). */
+  encoder: Encoder;
+  /** The synthetic cohort (default: {@linkcode exampleCohort}'s). */
+  cohort?: ExampleCohortOptions;
+  /** Training epochs. */
+  epochs?: number;
+}
+
+/**
+ * Writes (or reuses) the cohort in `outDir/cohort`, opens the store
+ * `outDir/<name>.duckdb` for `run` and closes it after.
+ */
+export async function withExampleStore<T>(
+  options: ExampleRunOptions,
+  name: string,
+  run: (cohort: ExampleCohort, store: Store) => Promise<T>,
+): Promise<T> {
+  const { outDir } = options;
+  const cohort = await exampleCohort(join(outDir, "cohort"), options.cohort);
+  const store = await openStore(join(outDir, `${name}.duckdb`));
+  try {
+    return await run(cohort, store);
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * The examples' tile stage: 256-pixel tiles at 0.5 µm/pixel, recorded in
+ * `store` when one is given.
+ */
+export function exampleTiles(store?: Store): TileStream {
+  return new TileStream({
+    tileSize: 256,
+    mpp: 0.5,
+    ...(store ? { store } : {}),
+  });
 }
 
 /** The examples' model: a small ABMIL (no anchor) as wide as the bags' features. */

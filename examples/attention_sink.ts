@@ -17,19 +17,17 @@
 import { join, resolve } from "node:path";
 import {
   EmbedStream,
-  type Encoder,
   type EpochEvent,
   jsDivergence,
-  openStore,
   type Split,
   type Store,
-  TileStream,
 } from "../mod.ts";
 import {
-  exampleCohort,
-  type ExampleCohortOptions,
   exampleMain,
+  type ExampleRunOptions,
+  exampleTiles,
   exampleTraining,
+  withExampleStore,
 } from "./_cohort.ts";
 
 /** One epoch's attention stability, as the sink prints it. */
@@ -147,13 +145,9 @@ export class AttentionParquetSink extends WritableStream<EpochEvent> {
 }
 
 /** Options of {@linkcode runAttentionSinkExample}. */
-export interface AttentionSinkExampleOptions {
+export interface AttentionSinkExampleOptions extends ExampleRunOptions {
   /** Folder for the cohort, the store and `attention/`. */
   outDir: string;
-  /** The encoder (not closed here). */
-  encoder: Encoder;
-  /** The synthetic cohort (default: {@linkcode exampleCohort}'s). */
-  cohort?: ExampleCohortOptions;
   /** Training epochs (default 4). */
   epochs?: number;
   /** Receives each epoch's line (default: printed). */
@@ -170,12 +164,10 @@ export async function runAttentionSinkExample(
   options: AttentionSinkExampleOptions,
 ): Promise<string> {
   const { outDir, encoder } = options;
-  const cohort = await exampleCohort(join(outDir, "cohort"), options.cohort);
-  const store = await openStore(join(outDir, "attention_sink.duckdb"));
   const dir = join(outDir, "attention");
-  try {
+  await withExampleStore(options, "attention_sink", async (cohort, store) => {
     await ReadableStream.from(cohort.slides)
-      .pipeThrough(new TileStream({ tileSize: 256, mpp: 0.5, store }))
+      .pipeThrough(exampleTiles(store))
       .pipeThrough(new EmbedStream({ encoder, store }))
       .pipeThrough(
         exampleTraining(cohort, {
@@ -194,10 +186,8 @@ export async function runAttentionSinkExample(
           ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}),
         }),
       );
-    return dir;
-  } finally {
-    store.close();
-  }
+  });
+  return dir;
 }
 
 if (import.meta.main) {

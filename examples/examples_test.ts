@@ -7,11 +7,10 @@ import {
   openStore,
   type Tile,
   type TileEmbedding,
-  TileStream,
   useBackend,
 } from "../mod.ts";
 import { tinyOnnxModel } from "../stages/embed/tiny_onnx_model.ts";
-import { exampleCohort } from "./_cohort.ts";
+import { exampleCohort, exampleTiles } from "./_cohort.ts";
 import {
   judgeTile,
   runTileFilterExample,
@@ -44,9 +43,7 @@ const cohortDir = join(dir, "cohort");
 const cohort = await exampleCohort(cohortDir);
 /** Every tile of the cohort, cut once for the stage tests. */
 const tiles = await Array.fromAsync(
-  ReadableStream.from(cohort.slides).pipeThrough(
-    new TileStream({ tileSize: 256, mpp: 0.5 }),
-  ),
+  ReadableStream.from(cohort.slides).pipeThrough(exampleTiles()),
 );
 
 /** The tiny ONNX encoder the examples embed with here. */

@@ -15,21 +15,18 @@
  *
  * @module
  */
-import { join } from "node:path";
 import {
   EmbedStream,
-  type Encoder,
   type EpochEvent,
-  openStore,
   type SlideRef,
   type Tile,
-  TileStream,
 } from "../mod.ts";
 import {
-  exampleCohort,
-  type ExampleCohortOptions,
   exampleMain,
+  type ExampleRunOptions,
+  exampleTiles,
   exampleTraining,
+  withExampleStore,
 } from "./_cohort.ts";
 
 /** Per-channel mean and standard deviation in lαβ. */
@@ -248,13 +245,7 @@ export class ReinhardStream extends TransformStream<Tile, Tile> {
 }
 
 /** Options of {@linkcode runStainNormaliseExample}. */
-export interface StainNormaliseExampleOptions {
-  /** Folder for the cohort and the store. */
-  outDir: string;
-  /** The encoder (not closed here). */
-  encoder: Encoder;
-  /** The synthetic cohort (default: {@linkcode exampleCohort}'s). */
-  cohort?: ExampleCohortOptions;
+export interface StainNormaliseExampleOptions extends ExampleRunOptions {
   /** Training epochs (default 3). */
   epochs?: number;
 }
@@ -272,9 +263,7 @@ export interface StainNormaliseSummary {
 /** Cuts `slide` into tiles (pixels only; nothing is stored). */
 async function referenceTiles(slide: SlideRef): Promise<Tile[]> {
   return await Array.fromAsync(
-    ReadableStream.from([slide]).pipeThrough(
-      new TileStream({ tileSize: 256, mpp: 0.5 }),
-    ),
+    ReadableStream.from([slide]).pipeThrough(exampleTiles()),
   );
 }
 
@@ -286,32 +275,36 @@ async function referenceTiles(slide: SlideRef): Promise<Tile[]> {
 export async function runStainNormaliseExample(
   options: StainNormaliseExampleOptions,
 ): Promise<StainNormaliseSummary> {
-  const { outDir, encoder } = options;
-  const cohort = await exampleCohort(join(outDir, "cohort"), options.cohort);
-  const reference = cohort.slides[0]!;
-  const target = labStats(await referenceTiles(reference));
-  const store = await openStore(join(outDir, "stain_normalise.duckdb"));
-  try {
-    let tiles = 0;
-    const events = await Array.fromAsync(
-      ReadableStream.from(cohort.slides)
-        .pipeThrough(new TileStream({ tileSize: 256, mpp: 0.5, store }))
-        .pipeThrough(new ReinhardStream({ target }))
-        .pipeThrough(
-          new EmbedStream({ encoder, store, onSlide: (e) => tiles += e.tiles }),
-        )
-        .pipeThrough(
-          exampleTraining(cohort, {
-            store,
-            runId: "stain_normalise",
-            epochs: options.epochs ?? 3,
-          }),
-        ),
-    );
-    return { reference: reference.id, target, tiles, events };
-  } finally {
-    store.close();
-  }
+  const { encoder } = options;
+  return await withExampleStore(
+    options,
+    "stain_normalise",
+    async (cohort, store) => {
+      const reference = cohort.slides[0]!;
+      const target = labStats(await referenceTiles(reference));
+      let tiles = 0;
+      const events = await Array.fromAsync(
+        ReadableStream.from(cohort.slides)
+          .pipeThrough(exampleTiles(store))
+          .pipeThrough(new ReinhardStream({ target }))
+          .pipeThrough(
+            new EmbedStream({
+              encoder,
+              store,
+              onSlide: (e) => tiles += e.tiles,
+            }),
+          )
+          .pipeThrough(
+            exampleTraining(cohort, {
+              store,
+              runId: "stain_normalise",
+              epochs: options.epochs ?? 3,
+            }),
+          ),
+      );
+      return { reference: reference.id, target, tiles, events };
+    },
+  );
 }
 
 if (import.meta.main) {

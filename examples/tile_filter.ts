@@ -11,20 +11,13 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { EmbedStream, type EpochEvent, type Tile } from "../mod.ts";
 import {
-  EmbedStream,
-  type Encoder,
-  type EpochEvent,
-  openStore,
-  type Tile,
-  TileStream,
-} from "../mod.ts";
-import {
-  exampleCohort,
-  type ExampleCohortOptions,
   exampleMain,
+  type ExampleRunOptions,
+  exampleTiles,
   exampleTraining,
+  withExampleStore,
 } from "./_cohort.ts";
 
 /** Why a tile is dropped, or `"kept"`. */
@@ -188,13 +181,8 @@ export class TileFilterStream extends TransformStream<Tile, Tile> {
 }
 
 /** Options of {@linkcode runTileFilterExample}. */
-export interface TileFilterExampleOptions extends TileFilterOptions {
-  /** Folder for the cohort and the store. */
-  outDir: string;
-  /** The encoder (not closed here). */
-  encoder: Encoder;
-  /** The synthetic cohort (default: {@linkcode exampleCohort}'s). */
-  cohort?: ExampleCohortOptions;
+export interface TileFilterExampleOptions
+  extends TileFilterOptions, ExampleRunOptions {
   /** Training epochs (default 3). */
   epochs?: number;
 }
@@ -216,41 +204,41 @@ export interface TileFilterSummary {
 export async function runTileFilterExample(
   options: TileFilterExampleOptions,
 ): Promise<TileFilterSummary> {
-  const { outDir, encoder } = options;
-  const cohort = await exampleCohort(join(outDir, "cohort"), options.cohort);
-  const store = await openStore(join(outDir, "tile_filter.duckdb"));
-  try {
-    const tile = new TileStream({ tileSize: 256, mpp: 0.5, store });
-    const filter = new TileFilterStream(options);
-    let embedded = 0;
-    const events = await Array.fromAsync(
-      ReadableStream.from(cohort.slides)
-        .pipeThrough(tile)
-        .pipeThrough(filter)
-        .pipeThrough(
-          new EmbedStream({
-            encoder,
-            store,
-            onSlide: (e) => embedded += e.tiles,
-          }),
-        )
-        .pipeThrough(
-          exampleTraining(cohort, {
-            store,
-            runId: "tile_filter",
-            epochs: options.epochs ?? 3,
-          }),
-        ),
-    );
-    return {
-      counts: { ...filter.counts },
-      tiled: tile.results.reduce((n, r) => n + r.tiles, 0),
-      embedded,
-      events,
-    };
-  } finally {
-    store.close();
-  }
+  const { encoder } = options;
+  return await withExampleStore(
+    options,
+    "tile_filter",
+    async (cohort, store) => {
+      const tile = exampleTiles(store);
+      const filter = new TileFilterStream(options);
+      let embedded = 0;
+      const events = await Array.fromAsync(
+        ReadableStream.from(cohort.slides)
+          .pipeThrough(tile)
+          .pipeThrough(filter)
+          .pipeThrough(
+            new EmbedStream({
+              encoder,
+              store,
+              onSlide: (e) => embedded += e.tiles,
+            }),
+          )
+          .pipeThrough(
+            exampleTraining(cohort, {
+              store,
+              runId: "tile_filter",
+              epochs: options.epochs ?? 3,
+            }),
+          ),
+      );
+      return {
+        counts: { ...filter.counts },
+        tiled: tile.results.reduce((n, r) => n + r.tiles, 0),
+        embedded,
+        events,
+      };
+    },
+  );
 }
 
 if (import.meta.main) {
