@@ -47,7 +47,7 @@ export interface FakeRunOptions {
 }
 
 /** The tiles a fake run's attention covers on `slide`, in bag order. */
-export function fakeBag(
+function fakeBag(
   slide: FakeSlide,
   encoder: string | undefined,
 ): TileRecord[] {
