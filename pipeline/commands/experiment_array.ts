@@ -44,7 +44,6 @@ import {
   taskRuns,
 } from "./experiment_grid.ts";
 import { writeExperimentOutputs } from "./experiment_outputs.ts";
-import { finishedRuns } from "./experiment_run.ts";
 
 /**
  * The store task `task` of experiment `name` writes, beside `db`:
@@ -102,7 +101,7 @@ export async function planExperiment(
   try {
     const grid = await experimentGrid(ctx, store, options);
     const runs = task ? taskRuns(grid.runs, task) : grid.runs;
-    const finished = await finishedRuns(store, runs.map((r) => r.id));
+    const finished = await store.evaluatedRuns(runs.map((r) => r.id));
     return { grid, runs, finished };
   } finally {
     store.close();
@@ -161,7 +160,7 @@ export async function runExperimentTask(
   try {
     const grid = await experimentGrid(ctx, main, options, { write: false });
     const mine = taskRuns(grid.runs, task);
-    const finished = await finishedRuns(main, mine.map((r) => r.id));
+    const finished = await main.evaluatedRuns(mine.map((r) => r.id));
     const path = taskStorePath(ctx.db, grid.name, task);
     ctx.info(
       `${describeGrid(grid)}\nexperiment task ${
@@ -223,7 +222,7 @@ export async function collectExperiment(
   const store = await ctx.openStore();
   try {
     const grid = await experimentGrid(ctx, store, options);
-    const before = await finishedRuns(store, grid.runs.map((r) => r.id));
+    const before = await store.evaluatedRuns(grid.runs.map((r) => r.id));
     const pattern = taskStoreName(ctx.db, grid.name, "*-of-*");
     const stores = await globFiles(pattern);
     const merged = await mergeTaskStores(store, stores, grid.name);
@@ -232,7 +231,7 @@ export async function collectExperiment(
         `experiment: ${m.path}: ${m.runs} runs added (${m.runsPresent} there before)`,
       );
     }
-    const finished = await finishedRuns(store, grid.runs.map((r) => r.id));
+    const finished = await store.evaluatedRuns(grid.runs.map((r) => r.id));
     const missing = grid.runs.filter((r) => !finished.has(r.id));
     if (missing.length > 0) {
       throw new Error(

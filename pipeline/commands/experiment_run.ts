@@ -109,17 +109,6 @@ export async function trainRun(
 }
 
 /**
- * The runs among `ids` that `store` holds finished and evaluated (what
- * {@link trainRun} skips).
- */
-export async function finishedRuns(
-  store: Store,
-  ids: readonly string[],
-): Promise<Set<string>> {
-  return await store.evaluatedRuns(ids);
-}
-
-/**
  * The train stage's run of configuration `c` with settings `s`: the model
  * with its anchor variant, the experiment's protocol (the configuration's
  * clip scope, selection rule and decay-without-gradient beside the grid's
