@@ -1,8 +1,8 @@
 /**
  * What the examples share: a small labelled cohort of the built-in
  * synthetic slides with a seeded stratified split, the store a run writes
- * to, the start and end of the chain (the tile stage; bag → train, as one
- * stage), the run's options and the command line.
+ * to, the start and end of the chain (the tile stage; embed → bag → train,
+ * as one stage), the run's options and the command line.
  * Each example builds its own chain of stages around these.
  *
  * @module
@@ -11,6 +11,8 @@ import {
   type BagInfo,
   BagStream,
   buildModel,
+  EmbedStream,
+  type EmbedStreamOptions,
   type Encoder,
   type EpochEvent,
   type MilModel,
@@ -21,7 +23,7 @@ import {
   type Split,
   type Store,
   stratifiedKFold,
-  type TileEmbedding,
+  type Tile,
   TileStream,
   type TrainOptions,
   TrainStream,
@@ -142,28 +144,41 @@ export interface ExampleTrainingOptions
   extends Omit<TrainOptions, "store" | "quiet"> {
   /** The store the embed stage writes to; bags are read back from it. */
   store: Store;
+  /** The encoder (not closed here). */
+  encoder: Encoder;
+  /** Called once per embedded slide. */
+  onSlide?: EmbedStreamOptions["onSlide"];
 }
 
 /**
- * The end of every example's chain as one stage: embeddings in, the
- * training's epoch events out (`BagStream` reading the cohort's bags from
- * the store, then `TrainStream` with {@linkcode exampleModel}).
+ * The end of every example's chain as one stage: tiles in, the training's
+ * epoch events out (`EmbedStream` writing to the store, `BagStream`
+ * reading the cohort's bags back from it, then `TrainStream` with
+ * {@linkcode exampleModel}).
  */
 export function exampleTraining(
   cohort: ExampleCohort,
   options: ExampleTrainingOptions,
-): ReadableWritablePair<EpochEvent, TileEmbedding> {
-  const { store } = options;
-  const bags = new BagStream({
+): ReadableWritablePair<EpochEvent, Tile> {
+  const { store, encoder, onSlide, ...train } = options;
+  const embed = new EmbedStream({
+    encoder,
     store,
-    labels: cohort.labels,
-    splits: cohort.splits,
+    ...(onSlide ? { onSlide } : {}),
   });
   return {
-    writable: bags.writable,
-    readable: bags.readable.pipeThrough(
-      new TrainStream({ ...options, quiet: true, model: exampleModel }),
-    ),
+    writable: embed.writable,
+    readable: embed.readable
+      .pipeThrough(
+        new BagStream({
+          store,
+          labels: cohort.labels,
+          splits: cohort.splits,
+        }),
+      )
+      .pipeThrough(
+        new TrainStream({ ...train, store, quiet: true, model: exampleModel }),
+      ),
   };
 }
 

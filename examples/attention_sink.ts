@@ -16,7 +16,6 @@
  */
 import { join, resolve } from "node:path";
 import {
-  EmbedStream,
   type EpochEvent,
   jsDivergence,
   type Split,
@@ -168,10 +167,10 @@ export async function runAttentionSinkExample(
   await withExampleStore(options, "attention_sink", async (cohort, store) => {
     await ReadableStream.from(cohort.slides)
       .pipeThrough(exampleTiles(store))
-      .pipeThrough(new EmbedStream({ encoder, store }))
       .pipeThrough(
         exampleTraining(cohort, {
           store,
+          encoder,
           runId: "attention_sink",
           epochs: options.epochs ?? 4,
           lr: 1e-3,

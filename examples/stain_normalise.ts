@@ -15,12 +15,7 @@
  *
  * @module
  */
-import {
-  EmbedStream,
-  type EpochEvent,
-  type SlideRef,
-  type Tile,
-} from "../mod.ts";
+import type { EpochEvent, SlideRef, Tile } from "../mod.ts";
 import {
   exampleMain,
   type ExampleRunOptions,
@@ -288,15 +283,10 @@ export async function runStainNormaliseExample(
           .pipeThrough(exampleTiles(store))
           .pipeThrough(new ReinhardStream({ target }))
           .pipeThrough(
-            new EmbedStream({
-              encoder,
-              store,
-              onSlide: (e) => tiles += e.tiles,
-            }),
-          )
-          .pipeThrough(
             exampleTraining(cohort, {
               store,
+              encoder,
+              onSlide: (e) => tiles += e.tiles,
               runId: "stain_normalise",
               epochs: options.epochs ?? 3,
             }),

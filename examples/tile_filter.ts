@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { EmbedStream, type EpochEvent, type Tile } from "../mod.ts";
+import type { EpochEvent, Tile } from "../mod.ts";
 import {
   exampleMain,
   type ExampleRunOptions,
@@ -217,15 +217,10 @@ export async function runTileFilterExample(
           .pipeThrough(tile)
           .pipeThrough(filter)
           .pipeThrough(
-            new EmbedStream({
-              encoder,
-              store,
-              onSlide: (e) => embedded += e.tiles,
-            }),
-          )
-          .pipeThrough(
             exampleTraining(cohort, {
               store,
+              encoder,
+              onSlide: (e) => embedded += e.tiles,
               runId: "tile_filter",
               epochs: options.epochs ?? 3,
             }),
