@@ -29,6 +29,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { csvRecords } from "../core/csv.ts";
 import { asmilArgs } from "../testing/asmil_process.ts";
+import { DEMO } from "../pipeline/commands/demo.ts";
 
 /** The variants the ablation defines beyond the built-in ones. */
 export const ABLATION_VARIANTS = {
@@ -65,7 +66,18 @@ const SOURCES: readonly Source[] = [
     extra: ["--bags", "100"],
   },
   { key: "cohort", data: "cohort", lr: "1e-4", epochs: 20 },
-  { key: "synthetic", data: "synthetic", lr: "5e-4", epochs: 20 },
+  {
+    key: "synthetic",
+    data: "synthetic",
+    lr: "5e-4",
+    epochs: 20,
+    // The pipeline demo's ASMIL width: at its default (640 for 1280-d
+    // MobileNetV2 features) ASMIL does not learn this cohort at lr 5e-4.
+    extra: [
+      "--model-options",
+      JSON.stringify({ asmil: DEMO.asmilOptions }),
+    ],
+  },
 ];
 
 function experimentArgs(dir: string, s: Source, seeds: number): string[] {
