@@ -1,27 +1,33 @@
 /**
- * The anchor ablation: four models × five anchor configurations × seeds on three sources, one table of paired differences.
+ * The anchor ablation: four models × anchor configurations × seeds on three sources, one table of paired differences.
  *
- * `deno task bench anchor-ablation [--dir runs/ablation] [--seeds 3]
- * [--tables-only] [--parallel 2]` runs `asmil experiment` once per source
- * (MNIST-bags with 100 bags, the WSI-like feature cohort, the synthetic
- * slide cohort) with `--anchors none,ema,stable,teacher` on ASMIL, gated
- * ABMIL, CLAM-SB and TransMIL (the feature cohort as a job array of
- * `--parallel` tasks, then `--collect`), each into its own store under
- * `--dir`; finished runs are skipped, so an interrupted ablation resumes.
- * Then it reads the three experiments' `intervals.csv` and
- * `differences.csv` and writes `anchor-ablation.md` and
- * `anchor-ablation.csv` to `--dir`: per source, model and variant the test
- * AUC with its interval, and the paired differences to the unanchored
- * model (AUC, JS divergence over the last half, as a ratio too, top-k
- * overlap, effective patches, localisation AUC), with `*` where the 95 %
- * interval excludes 0.
+ * `deno task bench anchor-ablation [--study ablation|teacher]
+ * [--dir runs/ablation] [--seeds 3] [--tables-only] [--parallel 2]` runs
+ * `asmil experiment` once per source (MNIST-bags with 100 bags, the
+ * WSI-like feature cohort, the synthetic slide cohort), each into its own
+ * store under `--dir` as a job array of `--parallel` tasks (`--plan`,
+ * `--task i/n`, `--collect`); finished runs are skipped, so an interrupted
+ * study resumes and the two studies share the runs they have in common.
+ * Then it reads the experiments' `intervals.csv`, `differences.csv` and
+ * `table.csv` and writes `<study>.md` and `<study>.csv` to `--dir`: per
+ * source, model and variant the test AUC with its interval, and the paired
+ * differences to the unanchored model (AUC, JS divergence over the last
+ * half, as a ratio too, top-k overlap, effective patches, localisation
+ * AUC), with `*` where the 95 % interval excludes 0.
  *
- * The variants form a ladder, each adding to the one before: `ema` the
- * method as specified; `stable` (the preset) its loss summed over
- * instances and divided by ln N, the momentum ramp 0.99 → 0.999 over 10
- * epochs and a 5-epoch warm-up; `teacher` the same with the target taken
- * from the anchor's own attention (softmax at τ 1) instead of its
- * normalized sigmoid at τ 0.5.
+ * The `ablation` study (`anchor-ablation.md`): ASMIL, gated ABMIL, CLAM-SB
+ * and TransMIL × `none,ema,stable,teacher` × `--seeds` seeds. The variants
+ * form a ladder, each adding to the one before: `ema` the method as
+ * specified; `stable` (the preset) its loss summed over instances and
+ * divided by ln N, the momentum ramp 0.99 → 0.999 over 10 epochs and a
+ * 5-epoch warm-up; `teacher` the same with the target taken from the
+ * anchor's own attention (softmax at τ 1) instead of its normalized
+ * sigmoid at τ 0.5.
+ *
+ * The `teacher` study (`anchor-teacher.md`): the models that learn each
+ * source, more seeds, and two changes to `teacher` aimed at its lag:
+ * `teacher-sharp` (target softmax at τ 0.5) and `teacher-fast` (momentum
+ * 0.9 → 0.99, a 2-epoch warm-up).
  *
  * @module
  */
@@ -31,15 +37,24 @@ import { csvRecords } from "../core/csv.ts";
 import { asmilArgs } from "../testing/asmil_process.ts";
 import { DEMO } from "../pipeline/commands/demo.ts";
 
-/** The variants the ablation defines beyond the built-in ones. */
+/** The variants the studies define beyond the built-in ones. */
 export const ABLATION_VARIANTS = {
   teacher: { preset: "stable", target: "softmax", tau: 1 },
+  "teacher-sharp": { preset: "stable", target: "softmax", tau: 0.5 },
+  "teacher-fast": {
+    preset: "stable",
+    target: "softmax",
+    tau: 1,
+    momentum: 0.99,
+    momentumStart: 0.9,
+    warmupEpochs: 2,
+  },
 } as const;
 
-/** The configurations, in ladder order. */
+/** The ablation's configurations, in ladder order. */
 export const ABLATION_ANCHORS = ["none", "ema", "stable", "teacher"] as const;
 
-/** The models every variant runs on. */
+/** The models every variant of the ablation runs on. */
 export const ABLATION_MODELS = [
   "asmil",
   "gated_abmil",
@@ -57,30 +72,83 @@ interface Source {
   extra?: string[];
 }
 
-const SOURCES: readonly Source[] = [
-  {
-    key: "mnist",
-    data: "mnist-bags",
-    lr: "5e-4",
-    epochs: 20,
-    extra: ["--bags", "100"],
-  },
-  { key: "cohort", data: "cohort", lr: "1e-4", epochs: 20 },
-  {
-    key: "synthetic",
-    data: "synthetic",
-    lr: "5e-4",
-    epochs: 20,
-    // The pipeline demo's ASMIL width: at its default (640 for 1280-d
-    // MobileNetV2 features) ASMIL does not learn this cohort at lr 5e-4.
-    extra: [
-      "--model-options",
-      JSON.stringify({ asmil: DEMO.asmilOptions }),
-    ],
-  },
-];
+const MNIST: Source = {
+  key: "mnist",
+  data: "mnist-bags",
+  lr: "5e-4",
+  epochs: 20,
+  extra: ["--bags", "100"],
+};
+const COHORT: Source = {
+  key: "cohort",
+  data: "cohort",
+  lr: "1e-4",
+  epochs: 20,
+};
+const SYNTHETIC: Source = {
+  key: "synthetic",
+  data: "synthetic",
+  lr: "5e-4",
+  epochs: 20,
+  // The pipeline demo's ASMIL width: at its default (640 for 1280-d
+  // MobileNetV2 features) ASMIL does not learn this cohort at lr 5e-4.
+  extra: ["--model-options", JSON.stringify({ asmil: DEMO.asmilOptions })],
+};
 
-function experimentArgs(dir: string, s: Source, seeds: number): string[] {
+/** One experiment of a study: a source, its models, anchors and seeds. */
+interface Arm {
+  source: Source;
+  models: readonly string[];
+  anchors: readonly string[];
+  seeds: number;
+}
+
+/** A study: its experiments, and where their tables go (`<dir>/<source><out>`). */
+interface Study {
+  key: string;
+  out: string;
+  arms: (seeds: number) => Arm[];
+}
+
+/** The studies, by `--study` name. */
+const STUDIES: Record<string, Study> = {
+  ablation: {
+    key: "anchor-ablation",
+    out: "-out",
+    arms: (seeds) =>
+      [MNIST, COHORT, SYNTHETIC].map((source) => ({
+        source,
+        models: ABLATION_MODELS,
+        anchors: ABLATION_ANCHORS,
+        seeds,
+      })),
+  },
+  teacher: {
+    key: "anchor-teacher",
+    out: "-x-out",
+    arms: () => {
+      const anchors = ["none", "teacher", "teacher-sharp", "teacher-fast"];
+      return [
+        {
+          source: MNIST,
+          models: ["gated_abmil", "clam_sb"],
+          anchors: ["none", "ema", ...anchors.slice(1)],
+          seeds: 10,
+        },
+        {
+          source: SYNTHETIC,
+          models: ["asmil", "gated_abmil", "clam_sb"],
+          anchors,
+          seeds: 5,
+        },
+        { source: COHORT, models: ["gated_abmil"], anchors, seeds: 3 },
+      ];
+    },
+  },
+};
+
+function experimentArgs(dir: string, study: Study, arm: Arm): string[] {
+  const s = arm.source;
   return [
     "--db",
     join(dir, `${s.key}.duckdb`),
@@ -94,17 +162,18 @@ function experimentArgs(dir: string, s: Source, seeds: number): string[] {
     "--epochs",
     String(s.epochs),
     "--seeds",
-    String(seeds),
+    String(arm.seeds),
     "--models",
-    ABLATION_MODELS.join(","),
+    arm.models.join(","),
     "--anchors",
-    ABLATION_ANCHORS.join(","),
+    arm.anchors.join(","),
     "--anchor-variants",
     JSON.stringify(ABLATION_VARIANTS),
     "--threads",
     "1",
     "--out",
-    join(dir, `${s.key}-out`),
+    join(dir, `${s.key}${study.out}`),
+    // One name per source: the studies share the runs they have in common.
     "--name",
     `ablation-${s.key}`,
   ];
@@ -136,17 +205,18 @@ async function asmil(args: string[], log: string): Promise<void> {
   }
 }
 
-/** Runs (or resumes) the three experiments. */
-async function runAblation(
+/** Runs (or resumes) a study's experiments. */
+async function runStudy(
   dir: string,
+  study: Study,
   seeds: number,
   parallel: number,
 ): Promise<void> {
   await Deno.mkdir(dir, { recursive: true });
-  for (const s of SOURCES) {
-    const args = experimentArgs(dir, s, seeds);
-    const log = join(dir, `${s.key}.log`);
-    console.error(`anchor-ablation: ${s.key} (log ${log})`);
+  for (const arm of study.arms(seeds)) {
+    const args = experimentArgs(dir, study, arm);
+    const log = join(dir, `${arm.source.key}${study.out}.log`);
+    console.error(`${study.key}: ${arm.source.key} (log ${log})`);
     if (parallel > 1) {
       await asmil([...args, "--plan"], log);
       await Promise.all(
@@ -186,14 +256,33 @@ export function interval(
   return `${f(mean)} [${f(lo)}, ${f(hi)}]${star}`;
 }
 
-/** The combined tables of the three experiments' CSVs. */
-async function tables(dir: string): Promise<{ md: string; csv: string }> {
+/**
+ * A ratio with its interval, `*` where the interval excludes 1.
+ *
+ * @example
+ * ```ts
+ * import { ratioInterval } from "./anchor_ablation.ts";
+ * if (ratioInterval(0.5, 0.25, 0.9) !== "×0.50 [0.25, 0.90] *") throw new Error();
+ * ```
+ */
+export function ratioInterval(value: number, lo: number, hi: number): string {
+  const star = lo > 1 || hi < 1 ? " *" : "";
+  return `×${value.toFixed(2)} [${lo.toFixed(2)}, ${hi.toFixed(2)}]${star}`;
+}
+
+/** The combined tables of a study's experiments' CSVs. */
+async function tables(
+  dir: string,
+  study: Study,
+  seeds: number,
+): Promise<{ md: string; csv: string }> {
   const md: string[] = [];
   const csv: string[] = [
-    "source,model,anchor,runs,auc,auc_lo,auc_hi,d_auc,d_auc_lo,d_auc_hi,js_last_half,js_ratio,d_js,d_js_lo,d_js_hi,d_topk,d_topk_lo,d_topk_hi,effective_patches,d_effective_patches,d_effective_patches_lo,d_effective_patches_hi,d_localisation_auc,d_localisation_auc_lo,d_localisation_auc_hi",
+    "source,model,anchor,runs,auc,auc_lo,auc_hi,d_auc,d_auc_lo,d_auc_hi,js_last_half,js_ratio,d_js,d_js_lo,d_js_hi,js_geometric_ratio,js_geometric_ratio_lo,js_geometric_ratio_hi,d_topk,d_topk_lo,d_topk_hi,effective_patches,d_effective_patches,d_effective_patches_lo,d_effective_patches_hi,d_localisation_auc,d_localisation_auc_lo,d_localisation_auc_hi",
   ];
-  for (const s of SOURCES) {
-    const out = join(dir, `${s.key}-out`);
+  for (const arm of study.arms(seeds)) {
+    const s = arm.source;
+    const out = join(dir, `${s.key}${study.out}`);
     const read = async (f: string) =>
       csvRecords(await Deno.readTextFile(join(out, f)));
     let intervals: Row[], differences: Row[], measures: Row[];
@@ -213,12 +302,12 @@ async function tables(dir: string): Promise<{ md: string; csv: string }> {
       `## ${s.data} ${
         (s.extra ?? []).join(" ")
       } (lr ${s.lr}, ${s.epochs} epochs)\n`,
-      "| model | anchor | runs | test AUC | Δ AUC | JS last half | JS ÷ none | Δ top-k overlap | effective patches | Δ effective patches | Δ localisation AUC |",
-      "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      "| model | anchor | runs | test AUC | Δ AUC | JS last half | JS ÷ none | JS ÷ none, paired geometric | Δ top-k overlap | effective patches | Δ effective patches | Δ localisation AUC |",
+      "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     );
-    for (const model of ABLATION_MODELS) {
+    for (const model of arm.models) {
       const base = find(measures, model, "none");
-      for (const anchor of ABLATION_ANCHORS) {
+      for (const anchor of arm.anchors) {
         const i = find(intervals, model, anchor);
         const m = find(measures, model, anchor);
         if (!i || !m) continue;
@@ -226,6 +315,12 @@ async function tables(dir: string): Promise<{ md: string; csv: string }> {
         const n = (r: Row | undefined, k: string) => Number(r?.[k] ?? NaN);
         const js = n(m, "js_last_half_mean");
         const ratio = js / n(base, "js_last_half_mean");
+        // The paired geometric-mean ratio: exp of the mean ln JS difference.
+        const geo = d && d.js_log_ratio !== undefined && d.js_log_ratio !== ""
+          ? ["js_log_ratio", "js_log_ratio_lo", "js_log_ratio_hi"].map((k) =>
+            Math.exp(n(d, k))
+          )
+          : undefined;
         const diff = (k: string, digits: number) =>
           d
             ? interval(n(d, k), n(d, `${k}_lo`), n(d, `${k}_hi`), digits, true)
@@ -235,11 +330,11 @@ async function tables(dir: string): Promise<{ md: string; csv: string }> {
             interval(n(i, "auc"), n(i, "auc_lo"), n(i, "auc_hi"), 3)
           } | ${diff("auc", 3)} | ${js.toExponential(1)} | ${
             anchor === "none" ? "" : ratio.toFixed(2)
-          } | ${diff("topk_last_half", 3)} | ${
-            n(m, "effective_patches_mean").toFixed(1)
-          } | ${diff("effective_patches", 1)} | ${
-            diff("localisation_auc", 3)
-          } |`,
+          } | ${geo ? ratioInterval(geo[0]!, geo[1]!, geo[2]!) : ""} | ${
+            diff("topk_last_half", 3)
+          } | ${n(m, "effective_patches_mean").toFixed(1)} | ${
+            diff("effective_patches", 1)
+          } | ${diff("localisation_auc", 3)} |`,
         );
         const raw = (k: string) =>
           d ? [n(d, k), n(d, `${k}_lo`), n(d, `${k}_hi`)] : ["", "", ""];
@@ -255,6 +350,7 @@ async function tables(dir: string): Promise<{ md: string; csv: string }> {
           js,
           anchor === "none" ? "" : ratio,
           ...raw("js_last_half"),
+          ...(geo ?? ["", "", ""]),
           ...raw("topk_last_half"),
           n(m, "effective_patches_mean"),
           ...raw("effective_patches"),
@@ -272,18 +368,28 @@ export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
+      study: { type: "string", default: "ablation" },
       dir: { type: "string", default: "runs/ablation" },
       seeds: { type: "string", default: "3" },
       parallel: { type: "string", default: "2" },
       "tables-only": { type: "boolean", default: false },
     },
   });
-  const dir = values.dir;
-  if (!values["tables-only"]) {
-    await runAblation(dir, Number(values.seeds), Number(values.parallel));
+  const study = STUDIES[values.study];
+  if (!study) {
+    throw new Error(
+      `--study: expected one of ${
+        Object.keys(STUDIES).join(", ")
+      }, got '${values.study}'`,
+    );
   }
-  const { md, csv } = await tables(dir);
-  await Deno.writeTextFile(join(dir, "anchor-ablation.md"), md);
-  await Deno.writeTextFile(join(dir, "anchor-ablation.csv"), csv);
+  const dir = values.dir;
+  const seeds = Number(values.seeds);
+  if (!values["tables-only"]) {
+    await runStudy(dir, study, seeds, Number(values.parallel));
+  }
+  const { md, csv } = await tables(dir, study, seeds);
+  await Deno.writeTextFile(join(dir, `${study.key}.md`), md);
+  await Deno.writeTextFile(join(dir, `${study.key}.csv`), csv);
   console.log(md);
 }

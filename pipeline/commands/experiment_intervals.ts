@@ -7,7 +7,10 @@
  * (same split, same initial weights, same slide order), whose interval
  * resamples the pairs and their common test slides together. Stability and
  * localisation are measured once per run, so their paired differences get a
- * Student-t interval over the pairs.
+ * Student-t interval over the pairs. JS divergence varies by a factor of
+ * several between seeds and one seed can dominate a mean, so it is also
+ * compared on the log scale: `js_log_ratio`, the mean over the pairs of
+ * ln(JS anchored ÷ JS none), whose exponential is the geometric-mean ratio.
  *
  * @module
  */
@@ -26,6 +29,7 @@ export const CLASSIFICATION_MEASURES = ["auc", "macro_f1", "accuracy"] as const;
 /** Per-run measures whose paired differences get a t interval. */
 export const RUN_MEASURES = [
   "js_last_half",
+  "js_log_ratio",
   "topk_last_half",
   "effective_patches",
   "localisation_auc",
@@ -110,7 +114,10 @@ export async function experimentIntervals(
   const figureOf = new Map(
     figures.map((f) => [`${f.run}\u0000${f.name}`, f.value]),
   );
-  const figure = (run: string, measure: RunMeasure) => {
+  const figure = (
+    run: string,
+    measure: Exclude<RunMeasure, "js_log_ratio">,
+  ) => {
     const stored = measure === "effective_patches"
       ? "final_effective_patches"
       : measure;
@@ -181,7 +188,13 @@ export async function experimentIntervals(
       { resamples, seed },
     );
     const runDifference = (m: RunMeasure) =>
-      tInterval(pairs.map(([a, b]) => figure(a, m) - figure(b, m)));
+      tInterval(
+        pairs.map(([a, b]) =>
+          m === "js_log_ratio"
+            ? Math.log(figure(a, "js_last_half") / figure(b, "js_last_half"))
+            : figure(a, m) - figure(b, m)
+        ),
+      );
     differences.push({
       model,
       anchor,
@@ -191,6 +204,7 @@ export async function experimentIntervals(
         macro_f1: macroF1!,
         accuracy: accuracy!,
         js_last_half: runDifference("js_last_half"),
+        js_log_ratio: runDifference("js_log_ratio"),
         topk_last_half: runDifference("topk_last_half"),
         effective_patches: runDifference("effective_patches"),
         localisation_auc: runDifference("localisation_auc"),
@@ -205,6 +219,7 @@ const HEADERS: Record<ClassificationMeasure | RunMeasure, string> = {
   macro_f1: "macro-F1",
   accuracy: "accuracy",
   js_last_half: "JS last half",
+  js_log_ratio: "ln JS last half",
   topk_last_half: "top-k overlap",
   effective_patches: "effective patches",
   localisation_auc: "localisation AUC",

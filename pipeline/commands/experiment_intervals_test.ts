@@ -125,6 +125,16 @@ Deno.test("experimentIntervals() pairs anchored and unanchored runs by seed and 
     const tJs = tInterval(js.ema.map((x, s) => x - js.none[s]!));
     assert.ok(Math.abs(d.intervals.js_last_half.value - tJs.value) < 1e-12);
     assert.ok(Math.abs(d.intervals.js_last_half.hi - tJs.hi) < 1e-12);
+    // The log-scale comparison: mean ln(anchored ÷ none) over the pairs,
+    // here ln(0.01/0.02), ln(0.012/0.03), ln(0.011/0.025).
+    const logs = js.ema.map((x, s) => Math.log(x / js.none[s]!));
+    const tLog = tInterval(logs);
+    assert.ok(
+      Math.abs(d.intervals.js_log_ratio.value - mean(logs)) < 1e-12 &&
+        Math.abs(d.intervals.js_log_ratio.lo - tLog.lo) < 1e-12,
+      `js_log_ratio ${JSON.stringify(d.intervals.js_log_ratio)}`,
+    );
+    assert.ok(d.intervals.js_log_ratio.hi < 0, "every pair halves JS or more");
     assert.equal(d.intervals.effective_patches.value, 2);
     assert.ok(Number.isNaN(d.intervals.localisation_auc.value));
 
