@@ -139,9 +139,9 @@ const STUDIES: Record<string, Study> = {
           source: SYNTHETIC,
           models: ["asmil", "gated_abmil", "clam_sb"],
           anchors,
-          seeds: 5,
+          seeds: 10,
         },
-        { source: COHORT, models: ["gated_abmil"], anchors, seeds: 3 },
+        { source: COHORT, models: ["gated_abmil"], anchors, seeds: 10 },
       ];
     },
   },

@@ -60,9 +60,16 @@ export async function writeExperimentOutputs(
     seed: config.seed,
   });
   const markdown = join(outDir, "table.md"), csv = join(outDir, "table.csv");
+  // The tables cover every finished run of the experiment in the store,
+  // which may be more than this grid asks for (an earlier call under the
+  // same name with more seeds): say so rather than state the grid's count.
+  const perConfiguration = grid.seeds * grid.folds.length;
+  const beyond = rows.some((r) => r.runs > perConfiguration)
+    ? ` The store holds more runs of this experiment than this grid's ${perConfiguration} per configuration (from another call under the same name): every table covers all of them; the runs column counts them.`
+    : "";
   await Deno.writeTextFile(
     markdown,
-    `# Experiment ${name}\n\n${data.description}\n\n${training.epochs} epochs, lr ${training.lr}, ${grid.seeds} seed(s) from ${config.seed}, ${grid.splitText}. Test split at the best-validation epoch.\n\n${
+    `# Experiment ${name}\n\n${data.description}\n\n${training.epochs} epochs, lr ${training.lr}, ${grid.seeds} seed(s) from ${config.seed}, ${grid.splitText}. Test split at the best-validation epoch.${beyond}\n\n${
       intervalsMarkdown(intervals)
     }\nAll measures, mean ± sample std over runs:\n\n${
       tableMarkdown(rows)

@@ -113,5 +113,23 @@ Deno.test("asmil experiment --data features writes a table with one row of finit
     again.rows.map((r) => r.mean.auc),
     csv.map((r) => Number(r.auc_mean)),
   );
+  assert.doesNotMatch(
+    await Deno.readTextFile(`${dir}/out/table.md`),
+    /more runs of this experiment/,
+  );
+  // A call with fewer seeds under the same name trains nothing; its tables
+  // still cover both seeds' runs, and table.md says so.
+  const fewer = await runExperiment(ctx, {
+    ...tinyExperiment(),
+    seeds: 1,
+    outDir: `${dir}/out`,
+    report: false,
+  });
+  assert.ok(fewer.runs.every((r) => r.status === "skipped"));
+  assert.ok(fewer.rows.every((r) => r.runs === 2));
+  assert.match(
+    await Deno.readTextFile(`${dir}/out/table.md`),
+    /The store holds more runs of this experiment than this grid's 1 per configuration/,
+  );
   await Deno.remove(dir, { recursive: true });
 });
