@@ -95,24 +95,24 @@ export type AnchorPreset = "faithful" | "stable" | "teacher";
 
 /**
  * Named bundles of variants, applied over {@link ANCHOR_DEFAULTS} (options
- * given beside a preset override it). Measured by the anchor ablation
- * (bench/results/anchor.md: 4 models × 3 sources × 3 seeds); none meets the
- * bar of lowering JS without flattening attention or costing AUC on every
- * source, so the default stays `faithful`.
- *
+ * given beside a preset override it). Measured by the anchor ablation and
+ * the teacher study (bench/results/anchor.md: 4 models × 3 sources, 3–10
+ * seeds); none meets the bar of lowering JS without flattening attention or
+ * costing AUC on every source, so the default stays `faithful`.
  * - `faithful`: the method as specified (the default).
  * - `stable`: the loss normalised by ln N (its pull no longer vanishes at
  *   whole-slide N), a momentum ramp 0.99 → 0.999 over 10 epochs and a
- *   5-epoch warm-up. Measured: it spreads attention most and raises JS
- *   (×2.2 for gated ABMIL on the feature cohort) — the normalized-sigmoid
- *   target is flat and the stronger pull drags attention toward it. Kept to
- *   reproduce the ablation.
+ *   5-epoch warm-up. Measured: it spreads attention most and lowers JS on no
+ *   source — the normalized-sigmoid target is flat and the stronger pull
+ *   drags attention toward it. Kept to reproduce the ablation.
  * - `teacher`: `stable` with the target taken from the anchor's own
- *   attention (softmax at τ 1) instead of its normalized sigmoid. Measured:
- *   the lowest JS of the anchored gated ABMIL runs (×0.52 and ×0.57 of the
- *   unanchored model, within noise at 3 seeds) with the least flattening,
- *   but it lowers CLAM-SB's AUC on every source; the best candidate, not a
- *   validated improvement.
+ *   attention (softmax at τ 1) instead of its normalized sigmoid. Measured
+ *   at 10 seeds: gated ABMIL's JS ×0.26–0.45 (beyond noise on two of three sources), but its
+ *   attention spreads (+58 % effective patches on the feature cohort: the
+ *   lagging EMA copy is flatter than the sharpening model) and ASMIL loses
+ *   AUC. With momentum 0.9 → 0.99 and a 2-epoch warm-up (less lag) gated
+ *   ABMIL's JS falls ×0.17–0.63 with 20–35 % more spread: the best
+ *   trade-off measured, still not a validated improvement.
  */
 export const ANCHOR_PRESETS: Readonly<
   Record<AnchorPreset, Readonly<Partial<AnchorOptions>>>
