@@ -317,16 +317,15 @@ async function tables(
         const js = n(m, "js_last_half_mean");
         // Ratio of the means (CSV only: configurations may differ in runs).
         const ratio = js / n(base, "js_last_half_mean");
+        // A difference with its interval: [value, lo, hi].
+        const triple = (k: string) =>
+          d?.[k] ? [n(d, k), n(d, `${k}_lo`), n(d, `${k}_hi`)] : undefined;
         // The paired geometric-mean ratio: exp of the mean ln JS difference.
-        const geo = d && d.js_log_ratio !== undefined && d.js_log_ratio !== ""
-          ? ["js_log_ratio", "js_log_ratio_lo", "js_log_ratio_hi"].map((k) =>
-            Math.exp(n(d, k))
-          )
-          : undefined;
-        const diff = (k: string, digits: number) =>
-          d
-            ? interval(n(d, k), n(d, `${k}_lo`), n(d, `${k}_hi`), digits, true)
-            : "";
+        const geo = triple("js_log_ratio")?.map(Math.exp);
+        const diff = (k: string, digits: number) => {
+          const t = triple(k);
+          return t ? interval(t[0]!, t[1]!, t[2]!, digits, true) : "";
+        };
         md.push(
           `| ${model} | ${anchor} | ${i.runs} | ${
             interval(n(i, "auc"), n(i, "auc_lo"), n(i, "auc_hi"), 3)
@@ -338,8 +337,7 @@ async function tables(
             diff("localisation_auc", 3)
           } |`,
         );
-        const raw = (k: string) =>
-          d ? [n(d, k), n(d, `${k}_lo`), n(d, `${k}_hi`)] : ["", "", ""];
+        const raw = (k: string) => triple(k) ?? ["", "", ""];
         csv.push([
           s.key,
           model,

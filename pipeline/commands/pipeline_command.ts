@@ -25,9 +25,7 @@ import {
   withCi,
   withCiOf,
 } from "../../stages/evaluate/_format.ts";
-import { DEMO } from "./demo.ts";
-
-export { DEMO, DEMO_EPOCHS } from "./demo.ts";
+import { DEMO, demoCohort } from "./demo.ts";
 
 /** The model trained next to the main one by default, on the same split. */
 export const DEFAULT_BASELINE = "gated_abmil";
@@ -114,16 +112,7 @@ export function registerPipeline(
       }
       const summary = await runPipeline(ctx, {
         models,
-        ...(synthetic
-          ? {
-            syntheticSlides: o.syntheticSlides ?? c.slides,
-            syntheticSides: c.sides,
-            syntheticTumour: {
-              tumourFraction: c.tumourFraction,
-              tumourGrade: c.tumourGrade,
-            },
-          }
-          : {}),
+        ...(synthetic ? demoCohort(o.syntheticSlides) : {}),
         ...(o.run ? { run: o.run } : {}),
         ...(o.threads ? { threads: o.threads } : {}),
       });

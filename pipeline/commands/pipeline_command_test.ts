@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { asmil } from "../../testing/asmil_process.ts";
-import { DEMO } from "./pipeline_command.ts";
+import { DEMO } from "./demo.ts";
 import { Store } from "../../data/store.ts";
 
 Deno.test({
